@@ -1,0 +1,271 @@
+//! 2-d convolution through im2col + GEMM, its adjoints, and pooling windows.
+//!
+//! Layouts follow PyTorch: inputs `[N, C, H, W]`, kernels `[O, C, KH, KW]`, outputs
+//! `[N, O, OH, OW]` with `OH = (H + 2·PH − KH) / SH + 1`.
+//!
+//! Convolution with zero padding is bilinear in (input, kernel), which is what lets a
+//! Beaver triple for conv open the *input* rather than its im2col matrix.
+
+use crate::element::{Element, Scalar};
+use crate::error::{Result, RingError};
+use crate::gemm::Parallelism;
+use crate::linalg::Transpose;
+use crate::tensor::Tensor;
+
+/// Stride and zero padding of a 2-d window operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Conv2dParams {
+    /// Vertical and horizontal stride (each ≥ 1).
+    pub stride: (usize, usize),
+    /// Vertical and horizontal zero padding.
+    pub padding: (usize, usize),
+}
+
+impl Default for Conv2dParams {
+    fn default() -> Self {
+        Self { stride: (1, 1), padding: (0, 0) }
+    }
+}
+
+impl Conv2dParams {
+    /// Stride `s` and padding `p` in both directions.
+    #[must_use]
+    pub fn new(stride: usize, padding: usize) -> Self {
+        Self { stride: (stride, stride), padding: (padding, padding) }
+    }
+
+    /// Output spatial size for an input of `(h, w)` and a window of `(kh, kw)`.
+    pub fn output_size(
+        &self,
+        op: &'static str,
+        (h, w): (usize, usize),
+        (kh, kw): (usize, usize),
+    ) -> Result<(usize, usize)> {
+        let (sh, sw) = self.stride;
+        let (ph, pw) = self.padding;
+        if sh == 0 || sw == 0 {
+            return Err(RingError::InvalidArgument { op, reason: "stride must be at least 1".into() });
+        }
+        if kh == 0 || kw == 0 {
+            return Err(RingError::InvalidArgument { op, reason: "window must be at least 1×1".into() });
+        }
+        if h + 2 * ph < kh || w + 2 * pw < kw {
+            return Err(RingError::InvalidArgument {
+                op,
+                reason: format!("window {kh}×{kw} larger than padded input {}×{}", h + 2 * ph, w + 2 * pw),
+            });
+        }
+        Ok(((h + 2 * ph - kh) / sh + 1, (w + 2 * pw - kw) / sw + 1))
+    }
+}
+
+fn dims4(op: &'static str, shape: &[usize]) -> Result<[usize; 4]> {
+    match shape {
+        &[a, b, c, d] => Ok([a, b, c, d]),
+        _ => Err(RingError::RankMismatch { op, expected: "4", shape: shape.to_vec() }),
+    }
+}
+
+/// Geometry of one window operation over a `[N, C, H, W]` input.
+#[derive(Clone, Copy, Debug)]
+struct Windows {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    kh: usize,
+    kw: usize,
+    oh: usize,
+    ow: usize,
+    p: Conv2dParams,
+}
+
+impl Windows {
+    fn new(op: &'static str, input: &[usize], (kh, kw): (usize, usize), p: Conv2dParams) -> Result<Self> {
+        let [n, c, h, w] = dims4(op, input)?;
+        let (oh, ow) = p.output_size(op, (h, w), (kh, kw))?;
+        Ok(Self { n, c, h, w, kh, kw, oh, ow, p })
+    }
+
+    /// Visits every (window position, tap) with the input offset it reads, or `None` in padding.
+    /// `f(n, c, oy, ox, ky, kx, input_offset)`.
+    fn for_each(&self, mut f: impl FnMut(usize, usize, usize, usize, usize, usize, Option<usize>)) {
+        let (sh, sw) = self.p.stride;
+        let (ph, pw) = self.p.padding;
+        for n in 0..self.n {
+            for c in 0..self.c {
+                let base = (n * self.c + c) * self.h * self.w;
+                for ky in 0..self.kh {
+                    for kx in 0..self.kw {
+                        for oy in 0..self.oh {
+                            let y = (oy * sh + ky).checked_sub(ph).filter(|&y| y < self.h);
+                            for ox in 0..self.ow {
+                                let x = (ox * sw + kx).checked_sub(pw).filter(|&x| x < self.w);
+                                let off = y.zip(x).map(|(y, x)| base + y * self.w + x);
+                                f(n, c, oy, ox, ky, kx, off);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<T: Scalar> Tensor<T> {
+    /// The im2col matrix of a `[N, C, H, W]` input: shape `[C·KH·KW, N·OH·OW]`, padding as zeros.
+    pub fn im2col(&self, kernel: (usize, usize), p: Conv2dParams) -> Result<Self> {
+        let g = Windows::new("im2col", self.shape(), kernel, p)?;
+        let cols = g.n * g.oh * g.ow;
+        let mut out = vec![T::zero(); g.c * g.kh * g.kw * cols];
+        let src = self.data();
+        g.for_each(|n, c, oy, ox, ky, kx, off| {
+            if let Some(off) = off {
+                let row = (c * g.kh + ky) * g.kw + kx;
+                out[row * cols + (n * g.oh + oy) * g.ow + ox] = src[off];
+            }
+        });
+        Tensor::new(&[g.c * g.kh * g.kw, cols], out)
+    }
+
+    /// The adjoint of [`im2col`](Self::im2col): scatter-adds a `[C·KH·KW, N·OH·OW]` matrix
+    /// back into an input of shape `input_shape`.
+    pub fn col2im(&self, input_shape: &[usize], kernel: (usize, usize), p: Conv2dParams) -> Result<Self> {
+        let g = Windows::new("col2im", input_shape, kernel, p)?;
+        let cols = g.n * g.oh * g.ow;
+        if self.shape() != [g.c * g.kh * g.kw, cols] {
+            return Err(RingError::ShapeMismatch {
+                op: "col2im",
+                lhs: self.shape().to_vec(),
+                rhs: vec![g.c * g.kh * g.kw, cols],
+            });
+        }
+        let mut out = Tensor::<T>::zeros(input_shape);
+        let dst = out.data_mut();
+        let src = self.data();
+        g.for_each(|n, c, oy, ox, ky, kx, off| {
+            if let Some(off) = off {
+                let row = (c * g.kh + ky) * g.kw + kx;
+                dst[off] = dst[off].add(src[row * cols + (n * g.oh + oy) * g.ow + ox]);
+            }
+        });
+        Ok(out)
+    }
+
+    /// 2-d convolution (cross-correlation, as PyTorch): `[N, C, H, W] ⋆ [O, C, KH, KW]`.
+    pub fn conv2d(&self, kernel: &Self, p: Conv2dParams) -> Result<Self> {
+        let [n, c, h, w] = dims4("conv2d", self.shape())?;
+        let [o, kc, kh, kw] = dims4("conv2d", kernel.shape())?;
+        if kc != c {
+            return Err(RingError::ShapeMismatch {
+                op: "conv2d",
+                lhs: self.shape().to_vec(),
+                rhs: kernel.shape().to_vec(),
+            });
+        }
+        let (oh, ow) = p.output_size("conv2d", (h, w), (kh, kw))?;
+        let cols = self.im2col((kh, kw), p)?;
+        let k2 = kernel.reshape(&[o, c * kh * kw])?;
+        let y = k2.matmul_ex(Transpose::No, &cols, Transpose::No, Parallelism::Auto)?; // [O, N·OH·OW]
+        y.into_shape(&[o, n, oh, ow])?.permute(&[1, 0, 2, 3])
+    }
+
+    /// Gradient of `conv2d` with respect to its input, given the output gradient.
+    pub fn conv2d_input_grad(grad_out: &Self, kernel: &Self, input_shape: &[usize], p: Conv2dParams) -> Result<Self> {
+        let [n, _, _, _] = dims4("conv2d_input_grad", input_shape)?;
+        let [o, c, kh, kw] = dims4("conv2d_input_grad", kernel.shape())?;
+        let [gn, go, oh, ow] = dims4("conv2d_input_grad", grad_out.shape())?;
+        if gn != n || go != o {
+            return Err(RingError::ShapeMismatch {
+                op: "conv2d_input_grad",
+                lhs: grad_out.shape().to_vec(),
+                rhs: kernel.shape().to_vec(),
+            });
+        }
+        let g2 = grad_out.permute(&[1, 0, 2, 3])?.into_shape(&[o, n * oh * ow])?;
+        let k2 = kernel.reshape(&[o, c * kh * kw])?;
+        let cols = k2.matmul_ex(Transpose::Yes, &g2, Transpose::No, Parallelism::Auto)?;
+        cols.col2im(input_shape, (kh, kw), p)
+    }
+
+    /// Gradient of `conv2d` with respect to its kernel, given the input and output gradient.
+    pub fn conv2d_kernel_grad(input: &Self, grad_out: &Self, kernel_shape: &[usize], p: Conv2dParams) -> Result<Self> {
+        let [o, c, kh, kw] = dims4("conv2d_kernel_grad", kernel_shape)?;
+        let [n, go, oh, ow] = dims4("conv2d_kernel_grad", grad_out.shape())?;
+        if go != o || input.shape().first() != Some(&n) {
+            return Err(RingError::ShapeMismatch {
+                op: "conv2d_kernel_grad",
+                lhs: input.shape().to_vec(),
+                rhs: grad_out.shape().to_vec(),
+            });
+        }
+        let cols = input.im2col((kh, kw), p)?;
+        let g2 = grad_out.permute(&[1, 0, 2, 3])?.into_shape(&[o, n * oh * ow])?;
+        g2.matmul_ex(Transpose::No, &cols, Transpose::Yes, Parallelism::Auto)?.into_shape(&[o, c, kh, kw])
+    }
+}
+
+impl<T: Element> Tensor<T> {
+    /// Pooling windows of a `[N, C, H, W]` input as a `[N, C, OH, OW, KH·KW]` tensor;
+    /// positions in the padding hold `pad`.
+    pub fn pool_windows(&self, window: (usize, usize), p: Conv2dParams, pad: T) -> Result<Self> {
+        let g = Windows::new("pool_windows", self.shape(), window, p)?;
+        let taps = g.kh * g.kw;
+        let mut out = vec![pad; g.n * g.c * g.oh * g.ow * taps];
+        let src = self.data();
+        g.for_each(|n, c, oy, ox, ky, kx, off| {
+            if let Some(off) = off {
+                out[(((n * g.c + c) * g.oh + oy) * g.ow + ox) * taps + ky * g.kw + kx] = src[off];
+            }
+        });
+        Tensor::new(&[g.n, g.c, g.oh, g.ow, taps], out)
+    }
+}
+
+impl<T: Scalar> Tensor<T> {
+    /// The adjoint of [`pool_windows`](Self::pool_windows): scatter-adds
+    /// `[N, C, OH, OW, KH·KW]` values back to an input of shape `input_shape`.
+    pub fn pool_windows_adjoint(&self, input_shape: &[usize], window: (usize, usize), p: Conv2dParams) -> Result<Self> {
+        let g = Windows::new("pool_windows_adjoint", input_shape, window, p)?;
+        let taps = g.kh * g.kw;
+        if self.shape() != [g.n, g.c, g.oh, g.ow, taps] {
+            return Err(RingError::ShapeMismatch {
+                op: "pool_windows_adjoint",
+                lhs: self.shape().to_vec(),
+                rhs: vec![g.n, g.c, g.oh, g.ow, taps],
+            });
+        }
+        let mut out = Tensor::<T>::zeros(input_shape);
+        let dst = out.data_mut();
+        let src = self.data();
+        g.for_each(|n, c, oy, ox, ky, kx, off| {
+            if let Some(off) = off {
+                dst[off] = dst[off].add(src[(((n * g.c + c) * g.oh + oy) * g.ow + ox) * taps + ky * g.kw + kx]);
+            }
+        });
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conv_identity_kernel() {
+        let x = Tensor::<f64>::from_fn(&[1, 1, 3, 3], |i| (i[2] * 3 + i[3]) as f64);
+        let k = Tensor::<f64>::ones(&[1, 1, 1, 1]);
+        assert_eq!(x.conv2d(&k, Conv2dParams::default()).unwrap(), x);
+        let y = x.conv2d(&Tensor::ones(&[2, 1, 2, 2]), Conv2dParams::new(1, 1)).unwrap();
+        assert_eq!(y.shape(), &[1, 2, 4, 4]);
+        assert_eq!(y.get(&[0, 1, 1, 1]).unwrap(), 0.0 + 1.0 + 3.0 + 4.0);
+    }
+
+    #[test]
+    fn pool_windows_max() {
+        let x = Tensor::<f64>::from_fn(&[1, 1, 4, 4], |i| (i[2] * 4 + i[3]) as f64);
+        let w = x.pool_windows((2, 2), Conv2dParams::new(2, 0), f64::NEG_INFINITY).unwrap();
+        assert_eq!(w.max_axis(4).unwrap().data(), &[5.0, 7.0, 13.0, 15.0]);
+        assert!(x.pool_windows((5, 5), Conv2dParams::default(), 0.0).is_err());
+    }
+}

@@ -1,0 +1,217 @@
+//! Seeded pseudorandom streams (AES-128-CTR) and a system-entropy seed source.
+//!
+//! `Prg::stream(seed, req, label)` is the normative stream of the protocol specification:
+//! AES-128 in counter mode keyed by the 128-bit seed, with the initial counter block
+//! `req` (6 bytes big-endian) ‖ `label` (2 bytes big-endian) ‖ 8 zero bytes, and a 64-bit
+//! big-endian block counter. Word `t` is keystream bytes `[8t, 8t+8)` read little-endian.
+//! Hardware AES (AES-NI, VAES) is detected at run time by the `aes` crate.
+//!
+//! Ring elements are sampled from words as [`Ring::from_word`] says: the identity for
+//! Z_2^64, `w mod m` otherwise (bias at most 2^-57 for the rings used here).
+
+use crate::element::Ring;
+use crate::error::{Result, RingError};
+use crate::tensor::{Tensor, numel};
+use cipher::{KeyIvInit, StreamCipher};
+
+type Aes128Ctr = ctr::Ctr64BE<aes::Aes128>;
+
+/// A 128-bit PRG seed.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Seed(pub [u8; 16]);
+
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.write_str("Seed(..)")
+    }
+}
+
+impl Seed {
+    /// A fresh seed from the operating system's entropy source.
+    pub fn from_entropy() -> Result<Self> {
+        let mut s = [0u8; 16];
+        getrandom::fill(&mut s).map_err(|e| RingError::Entropy(e.to_string()))?;
+        Ok(Self(s))
+    }
+
+    /// A seed derived from a `u64` (for tests and reproducible examples only).
+    #[must_use]
+    pub fn from_u64(v: u64) -> Self {
+        let mut s = [0u8; 16];
+        s[..8].copy_from_slice(&v.to_le_bytes());
+        s[8..].copy_from_slice(&(!v).to_le_bytes());
+        Self(s)
+    }
+}
+
+/// An AES-128-CTR keystream producing uniform words and ring tensors.
+pub struct Prg {
+    cipher: Aes128Ctr,
+    /// Buffered keystream for word-at-a-time use.
+    buf: [u8; 256],
+    pos: usize,
+}
+
+impl std::fmt::Debug for Prg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prg(..)")
+    }
+}
+
+impl Prg {
+    /// The stream for `(seed, req, label)` (PROTOCOLS.md §2.2). `req` uses its low 48 bits.
+    #[must_use]
+    pub fn stream(seed: &Seed, req: u64, label: u16) -> Self {
+        let mut iv = [0u8; 16];
+        iv[..6].copy_from_slice(&req.to_be_bytes()[2..]);
+        iv[6..8].copy_from_slice(&label.to_be_bytes());
+        let cipher = Aes128Ctr::new(&seed.0.into(), &iv.into());
+        Self { cipher, buf: [0; 256], pos: 256 }
+    }
+
+    /// A stream from a seed alone (`req = 0`, `label = 0`).
+    #[must_use]
+    pub fn new(seed: &Seed) -> Self {
+        Self::stream(seed, 0, 0)
+    }
+
+    /// A stream seeded from system entropy.
+    pub fn from_entropy() -> Result<Self> {
+        Ok(Self::new(&Seed::from_entropy()?))
+    }
+
+    /// Fills `out` with keystream bytes.
+    pub fn fill_bytes(&mut self, out: &mut [u8]) {
+        // Drain buffered bytes first so word-wise and bulk reads stay one stream.
+        let take = (self.buf.len() - self.pos).min(out.len());
+        out[..take].copy_from_slice(&self.buf[self.pos..self.pos + take]);
+        self.pos += take;
+        let rest = &mut out[take..];
+        if !rest.is_empty() {
+            self.cipher.write_keystream(rest);
+        }
+    }
+
+    /// The next uniform 64-bit word.
+    pub fn next_u64(&mut self) -> u64 {
+        if self.pos + 8 > self.buf.len() {
+            // Keep any partial tail consistent: we only ever consume 8-byte words here
+            // or drain through fill_bytes, so pos is a multiple of 8 or the buffer is empty.
+            let mut fresh = [0u8; 256];
+            let tail = self.buf.len() - self.pos;
+            fresh[..tail].copy_from_slice(&self.buf[self.pos..]);
+            self.cipher.write_keystream(&mut fresh[tail..]);
+            self.buf = fresh;
+            self.pos = 0;
+        }
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&self.buf[self.pos..self.pos + 8]);
+        self.pos += 8;
+        u64::from_le_bytes(w)
+    }
+
+    /// Fills `out` with uniform words (word `t` = keystream bytes `[8t, 8t+8)`, little-endian).
+    pub fn fill_u64(&mut self, out: &mut [u64]) {
+        // Drain whole buffered words first so word-wise and bulk reads stay one stream.
+        let buffered = ((self.buf.len() - self.pos) / 8).min(out.len());
+        let (head, tail) = out.split_at_mut(buffered);
+        for w in head {
+            *w = self.next_u64();
+        }
+        if tail.is_empty() {
+            return;
+        }
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(tail);
+        self.fill_bytes(bytes);
+        if cfg!(target_endian = "big") {
+            for w in tail.iter_mut() {
+                *w = u64::from_le(*w);
+            }
+        }
+    }
+
+    /// A tensor of uniform ring elements of the given shape (row-major order).
+    pub fn ring_tensor<R: Ring>(&mut self, shape: &[usize]) -> Tensor<R> {
+        let n = numel(shape);
+        let mut words = vec![0u64; n];
+        self.fill_u64(&mut words);
+        let data = words.into_iter().map(R::from_word).collect();
+        match Tensor::new(shape, data) {
+            Ok(t) => t,
+            // numel(shape) elements were produced, so the shape always matches.
+            Err(_) => unreachable!("ring_tensor: element count matches shape by construction"),
+        }
+    }
+
+    /// A tensor of uniform `u64` (Z_2^64) elements, filled without conversion.
+    pub fn u64_tensor(&mut self, shape: &[usize]) -> Tensor<u64> {
+        let mut t = Tensor::<u64>::zeros(shape);
+        self.fill_u64(t.data_mut());
+        t
+    }
+}
+
+impl rand_core::RngCore for Prg {
+    fn next_u32(&mut self) -> u32 {
+        #[allow(clippy::cast_possible_truncation, reason = "taking the low 32 bits of a uniform word")]
+        let v = self.next_u64() as u32;
+        v
+    }
+    fn next_u64(&mut self) -> u64 {
+        Prg::next_u64(self)
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        Prg::fill_bytes(self, dst);
+    }
+}
+
+impl rand_core::CryptoRng for Prg {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::element::{OddRing, Z67};
+
+    fn kat_seed() -> Seed {
+        let mut k = [0u8; 16];
+        for (i, b) in k.iter_mut().enumerate() {
+            *b = u8::try_from(i).unwrap();
+        }
+        Seed(k)
+    }
+
+    #[test]
+    fn known_answer_words() {
+        let mut p = Prg::stream(&kat_seed(), 1, 0x0001);
+        let w: Vec<u64> = (0..4).map(|_| p.next_u64()).collect();
+        assert_eq!(w, vec![0xd35cb5fc45652246, 0xeaaa072cba28d6a4, 0xdec90d70458aa9c5, 0xa6dca13df90d3af2]);
+        let mut bulk = Prg::stream(&kat_seed(), 1, 0x0001);
+        let mut v = [0u64; 4];
+        bulk.fill_u64(&mut v);
+        assert_eq!(v.to_vec(), w);
+    }
+
+    #[test]
+    fn known_answer_fields() {
+        let zp: Tensor<Z67> = Prg::stream(&kat_seed(), 1, 0x0121).ring_tensor(&[8]);
+        let got: Vec<u8> = zp.data().iter().map(|x| x.get()).collect();
+        assert_eq!(got, vec![6, 46, 34, 10, 46, 59, 13, 28]);
+        let odd: Tensor<OddRing> = Prg::stream(&kat_seed(), 1, 0x0211).ring_tensor(&[2]);
+        assert_eq!(odd.data()[0].get(), 0x214021ecd8c3964c);
+        assert_eq!(odd.data()[1].get(), 0xf616fe21057ea534);
+    }
+
+    #[test]
+    fn mixed_word_and_bulk_reads_are_one_stream() {
+        let mut a = Prg::new(&Seed::from_u64(7));
+        let first = a.next_u64();
+        let mut rest = [0u64; 100];
+        a.fill_u64(&mut rest);
+        let mut b = Prg::new(&Seed::from_u64(7));
+        let mut all = [0u64; 101];
+        b.fill_u64(&mut all);
+        assert_eq!(first, all[0]);
+        assert_eq!(&rest[..], &all[1..]);
+    }
+}
