@@ -1,0 +1,1 @@
+//! syft-autograd (under construction).

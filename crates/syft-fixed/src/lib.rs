@@ -1,0 +1,1 @@
+//! syft-fixed (under construction).

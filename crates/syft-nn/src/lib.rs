@@ -1,0 +1,1 @@
+//! syft-nn (under construction).

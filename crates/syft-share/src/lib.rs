@@ -1,0 +1,1 @@
+//! syft-share (under construction).
