@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod material;
+pub mod protocols;
+pub mod source;
+
+pub use error::{Result, SpdzError};
+pub use material::{Dealer, DealerStats, Material, PartySeed, Product, Request};
+pub use protocols::{OpenedOperand, Party, truncate_local};
+pub use source::{DealerLink, Preprocessed, SourceStats, TripleSource, distribute_seeds, preprocess, serve_request};

@@ -1,0 +1,274 @@
+//! Party-local SPDZ protocols: Beaver products in one round, squares, truncation, and
+//! products with an operand opened once and reused (PROTOCOLS.md §3–4).
+//!
+//! Every function runs at one computing party with its own shares, its [`TripleSource`]
+//! and its [`Comm`]; all computing parties call the same functions in the same order.
+
+use crate::error::{Result, SpdzError};
+use crate::material::{Material, Product, Request, floor_div_signed};
+use crate::source::TripleSource;
+use syft_ring::{Conv2dParams, Tensor};
+use syft_share::{Comm, CommExt, PartyId};
+
+/// One computing party's context: its channels, its material source, and who the
+/// computing parties are (their endpoint ids; this party must be among them).
+pub struct Party<'a> {
+    /// Channels to the other endpoints.
+    pub comm: &'a mut dyn Comm,
+    /// Dealer material.
+    pub source: &'a mut dyn TripleSource,
+    parties: Vec<PartyId>,
+    index: usize,
+}
+
+impl std::fmt::Debug for Party<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Party").field("parties", &self.parties).field("index", &self.index).finish_non_exhaustive()
+    }
+}
+
+impl<'a> Party<'a> {
+    /// A context for the endpoint `comm.id()`, one of the computing parties `parties`.
+    pub fn new(comm: &'a mut dyn Comm, source: &'a mut dyn TripleSource, parties: Vec<PartyId>) -> Result<Self> {
+        if parties.len() < 2 {
+            return Err(SpdzError::TooFewParties { parties: parties.len() });
+        }
+        let me = comm.id();
+        let index = parties.iter().position(|&p| p == me).ok_or(SpdzError::NotAParty { endpoint: me })?;
+        Ok(Self { comm, source, parties, index })
+    }
+
+    /// This party's index among the computing parties (0 adds public constants).
+    #[must_use]
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Number of computing parties.
+    #[must_use]
+    pub fn parties(&self) -> usize {
+        self.parties.len()
+    }
+
+    /// The computing parties' endpoint ids.
+    #[must_use]
+    pub fn party_ids(&self) -> &[PartyId] {
+        &self.parties
+    }
+
+    /// Opens a shared value to every computing party (one round, `8·|x|` bytes to each peer).
+    pub fn open(&mut self, share: &Tensor<u64>) -> Result<Tensor<u64>> {
+        let parties = self.parties.clone();
+        Ok(self.comm.reveal(share, &parties)?)
+    }
+
+    /// Opens two shared values together (one round).
+    fn open_pair(&mut self, e: &Tensor<u64>, f: &Tensor<u64>) -> Result<(Tensor<u64>, Tensor<u64>)> {
+        let me = self.comm.id();
+        let others: Vec<PartyId> = self.parties.iter().copied().filter(|&p| p != me).collect();
+        for &p in &others {
+            self.comm.send_tensor(p, e)?;
+            self.comm.send_tensor(p, f)?;
+        }
+        let (mut e_sum, mut f_sum) = (e.clone(), f.clone());
+        for &p in &others {
+            let pe = self.comm.recv_tensor_shaped::<u64>(p, e.shape())?;
+            let pf = self.comm.recv_tensor_shaped::<u64>(p, f.shape())?;
+            e_sum.add_assign(&pe)?;
+            f_sum.add_assign(&pf)?;
+        }
+        Ok((e_sum, f_sum))
+    }
+
+    fn material(&mut self, request: &Request) -> Result<Material> {
+        let (_, m) = self.source.next(self.comm, request)?;
+        Ok(m)
+    }
+
+    /// Adds a public tensor to a shared one (party 0 only adds).
+    pub fn add_public(&self, share: &Tensor<u64>, public: &Tensor<u64>) -> Result<Tensor<u64>> {
+        if self.index == 0 { Ok(share.add(public)?) } else { Ok(share.add(&Tensor::zeros(public.shape()))?) }
+    }
+
+    /// The Beaver product `x ∘ y` for any bilinear `product` (one round).
+    pub fn product(&mut self, product: &Product, x: &Tensor<u64>, y: &Tensor<u64>) -> Result<Tensor<u64>> {
+        let (sx, sy) = product.operand_shapes();
+        if x.shape() != sx || y.shape() != sy {
+            return Err(SpdzError::ShapeMismatch { op: "beaver product", lhs: x.shape().to_vec(), rhs: y.shape().to_vec() });
+        }
+        product.output_shape()?;
+        let Material::Triple { a, b, c } = self.material(&Request::Triple(product.clone()))? else {
+            return Err(SpdzError::WrongMaterial { expected: "triple" });
+        };
+        let (e, f) = self.open_pair(&x.sub(&a)?, &y.sub(&b)?)?;
+        self.combine(product, c, &e, &f, &a, &b)
+    }
+
+    /// `⟨z⟩ = ⟨c⟩ + e∘⟨b⟩ + ⟨a⟩∘f`, with `e∘f` added at party 0 in the cheap form
+    /// `⟨z⟩_0 = ⟨c⟩_0 + e∘(⟨b⟩_0 + f) + ⟨a⟩_0∘f`.
+    fn combine(
+        &self,
+        product: &Product,
+        mut z: Tensor<u64>,
+        e: &Tensor<u64>,
+        f: &Tensor<u64>,
+        a: &Tensor<u64>,
+        b: &Tensor<u64>,
+    ) -> Result<Tensor<u64>> {
+        if self.index == 0 {
+            product.apply_add(&mut z, e, &b.add(f)?)?;
+        } else {
+            product.apply_add(&mut z, e, b)?;
+        }
+        product.apply_add(&mut z, a, f)?;
+        Ok(z)
+    }
+
+    /// Elementwise product of two shared tensors of one shape (one round, `16·|x|` bytes
+    /// to each peer for two parties).
+    pub fn mul(&mut self, x: &Tensor<u64>, y: &Tensor<u64>) -> Result<Tensor<u64>> {
+        if x.shape() != y.shape() {
+            return Err(SpdzError::ShapeMismatch { op: "mul", lhs: x.shape().to_vec(), rhs: y.shape().to_vec() });
+        }
+        self.product(&Product::Mul { shape: x.shape().to_vec() }, x, y)
+    }
+
+    /// Matrix product of shared tensors, 2-d or batched (one round).
+    pub fn matmul(&mut self, x: &Tensor<u64>, y: &Tensor<u64>) -> Result<Tensor<u64>> {
+        self.matmul_t(x, false, y, false)
+    }
+
+    /// Matrix product `op(x) · op(y)` with optional transposes (one round).
+    pub fn matmul_t(&mut self, x: &Tensor<u64>, x_t: bool, y: &Tensor<u64>, y_t: bool) -> Result<Tensor<u64>> {
+        let product = Product::MatMul { lhs: x.shape().to_vec(), rhs: y.shape().to_vec(), lhs_t: x_t, rhs_t: y_t };
+        self.product(&product, x, y)
+    }
+
+    /// 2-d convolution of a shared input with a shared kernel (one round; opens the input
+    /// and the kernel, not the im2col matrix).
+    pub fn conv2d(&mut self, x: &Tensor<u64>, k: &Tensor<u64>, params: Conv2dParams) -> Result<Tensor<u64>> {
+        let product = Product::Conv2d { input: x.shape().to_vec(), kernel: k.shape().to_vec(), params };
+        self.product(&product, x, k)
+    }
+
+    /// `x ⊙ x` with a square pair (one round, `8·|x|` bytes to each peer).
+    pub fn square(&mut self, x: &Tensor<u64>) -> Result<Tensor<u64>> {
+        let Material::Square { a, a2 } = self.material(&Request::Square { shape: x.shape().to_vec() })? else {
+            return Err(SpdzError::WrongMaterial { expected: "square pair" });
+        };
+        let e = self.open(&x.sub(&a)?)?;
+        // ⟨z⟩ = ⟨a²⟩ + 2e⟨a⟩ (+ e² at party 0)
+        let mut z = a2;
+        z.zip_assign(&e.mul(&a)?, |z, v| z.wrapping_add(v.wrapping_mul(2)))?;
+        if self.index == 0 {
+            z.zip_assign(&e, |z, e| z.wrapping_add(e.wrapping_mul(e)))?;
+        }
+        Ok(z)
+    }
+
+    /// Divides a shared value by the public `scale`, rounding to within one unit.
+    ///
+    /// Two parties: local truncation (no communication; fails with probability
+    /// `|x|/2^64`, see the crate docs). More parties: a truncation pair from the dealer
+    /// (one round).
+    pub fn truncate(&mut self, x: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
+        if scale < 2 || scale > i64::MAX as u64 {
+            return Err(SpdzError::InvalidArgument { op: "truncate", reason: format!("scale {scale} not in 2..=2^63-1") });
+        }
+        if self.parties.len() == 2 { Ok(truncate_local(x, scale, self.index)) } else { self.truncate_with_pair(x, scale) }
+    }
+
+    /// Truncation with a dealer pair `(r, floor(r/s))`: opens `x − r` (one round). Works
+    /// for any number of parties.
+    pub fn truncate_with_pair(&mut self, x: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
+        let Material::Trunc { r, r_trunc } = self.material(&Request::Trunc { shape: x.shape().to_vec(), scale })? else {
+            return Err(SpdzError::WrongMaterial { expected: "truncation pair" });
+        };
+        let c = self.open(&x.sub(&r)?)?;
+        if self.index == 0 {
+            // ceil(sgn(c)/s) = −floor(−sgn(c)/s)
+            Ok(r_trunc.zip_map(&c, |rt, c| rt.wrapping_add(floor_div_signed(c.wrapping_neg(), scale).wrapping_neg()))?)
+        } else {
+            Ok(r_trunc)
+        }
+    }
+
+    /// Opens `w − B` once for an operand that will be the right-hand side of many products
+    /// (model weights). Costs `8·|w|` bytes to each peer, one round, once.
+    pub fn open_operand(&mut self, w: &Tensor<u64>) -> Result<OpenedOperand> {
+        let (req, material) = self.source.next(self.comm, &Request::Mask { shape: w.shape().to_vec() })?;
+        let Material::Mask { b } = material else {
+            return Err(SpdzError::WrongMaterial { expected: "mask" });
+        };
+        let f = self.open(&w.sub(&b)?)?;
+        Ok(OpenedOperand { mask_req: req, b, f })
+    }
+
+    /// `op(x) · op(W)` where W was opened once by [`open_operand`](Self::open_operand):
+    /// only `x − A` is opened (`8·|x|` bytes to each peer, one round).
+    ///
+    /// The rule for reuse (PROTOCOLS.md §3.3): W must not have changed since it was opened.
+    pub fn matmul_opened(&mut self, x: &Tensor<u64>, x_t: bool, w: &OpenedOperand, w_t: bool) -> Result<Tensor<u64>> {
+        let product = Product::MatMul { lhs: x.shape().to_vec(), rhs: w.f.shape().to_vec(), lhs_t: x_t, rhs_t: w_t };
+        self.product_opened(&product, x, w)
+    }
+
+    /// Convolution `x ⋆ W` with an opened kernel (only the input is opened).
+    pub fn conv2d_opened(&mut self, x: &Tensor<u64>, w: &OpenedOperand, params: Conv2dParams) -> Result<Tensor<u64>> {
+        let product = Product::Conv2d { input: x.shape().to_vec(), kernel: w.f.shape().to_vec(), params };
+        self.product_opened(&product, x, w)
+    }
+
+    /// Elementwise `x ⊙ W` with an opened W (only `x − A` is opened).
+    pub fn mul_opened(&mut self, x: &Tensor<u64>, w: &OpenedOperand) -> Result<Tensor<u64>> {
+        if x.shape() != w.f.shape() {
+            return Err(SpdzError::ShapeMismatch { op: "mul_opened", lhs: x.shape().to_vec(), rhs: w.f.shape().to_vec() });
+        }
+        self.product_opened(&Product::Mul { shape: x.shape().to_vec() }, x, w)
+    }
+
+    fn product_opened(&mut self, product: &Product, x: &Tensor<u64>, w: &OpenedOperand) -> Result<Tensor<u64>> {
+        let (sx, _) = product.operand_shapes();
+        if x.shape() != sx {
+            return Err(SpdzError::ShapeMismatch { op: "product with opened operand", lhs: x.shape().to_vec(), rhs: sx });
+        }
+        product.output_shape()?;
+        let request =
+            Request::TripleWithMask { product: product.clone(), mask_req: w.mask_req, mask_shape: w.f.shape().to_vec() };
+        let Material::Triple { a, c, .. } = self.material(&request)? else {
+            return Err(SpdzError::WrongMaterial { expected: "triple with mask" });
+        };
+        let e = self.open(&x.sub(&a)?)?;
+        self.combine(product, c, &e, &w.f, &a, &w.b)
+    }
+}
+
+/// An operand opened once as `F = W − B`, with this party's share of the mask `B`.
+#[derive(Clone, Debug)]
+pub struct OpenedOperand {
+    /// The request that drew the mask (its PRG streams).
+    pub mask_req: u64,
+    /// This party's share of the mask.
+    b: Tensor<u64>,
+    /// The opened difference `W − B` (public among the computing parties).
+    f: Tensor<u64>,
+}
+
+impl OpenedOperand {
+    /// Shape of the operand.
+    #[must_use]
+    pub fn shape(&self) -> &[usize] {
+        self.f.shape()
+    }
+}
+
+/// Local (SecureML) truncation of a two-party share: party 0 computes `floor(z0/s)`,
+/// party 1 computes `−floor(−z1/s)` (PROTOCOLS.md §4.1).
+#[must_use]
+pub fn truncate_local(share: &Tensor<u64>, scale: u64, index: usize) -> Tensor<u64> {
+    if index == 0 {
+        share.map(|z| floor_div_signed(z, scale))
+    } else {
+        share.map(|z| floor_div_signed(z.wrapping_neg(), scale).wrapping_neg())
+    }
+}

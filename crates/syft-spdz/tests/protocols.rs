@@ -1,0 +1,320 @@
+//! SPDZ protocols against plaintext: exact ring results, fixed-point results within the
+//! truncation bound, and communication counters against the formulas.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation, reason = "test code")]
+
+use proptest::prelude::*;
+use syft_ring::{Conv2dParams, Prg, Seed, Tensor, from_signed, signed};
+use syft_share::{AdditiveShares, Comm, CommCounters, run_parties_with};
+use syft_spdz::{Dealer, DealerLink, DealerStats, Party, Product, Request, distribute_seeds, preprocess, serve_request};
+
+/// What each endpoint returns: its output share (computing parties) and its counters.
+struct Outcome {
+    out: Option<Tensor<u64>>,
+    counters: CommCounters,
+    rounds: u64,
+}
+
+/// Runs `f` at `n` computing parties (endpoints 0..n) with a dealer at endpoint n that
+/// serves `plan` on demand. Inputs are shared from `secrets`.
+fn run_online<F>(n: usize, seed: u64, secrets: &[Tensor<u64>], plan: &[Request], f: F) -> (Tensor<u64>, Vec<Outcome>, DealerStats)
+where
+    F: Fn(&mut Party<'_>, &[Tensor<u64>]) -> syft_spdz::Result<Tensor<u64>> + Sync,
+{
+    let mut prg = Prg::new(&Seed::from_u64(seed));
+    let shared: Vec<AdditiveShares<u64>> = secrets.iter().map(|s| AdditiveShares::split(s, n, &mut prg).unwrap()).collect();
+    let mut inputs: Vec<Option<Vec<Tensor<u64>>>> =
+        (0..n).map(|i| Some(shared.iter().map(|s| s.shares()[i].clone()).collect())).collect();
+    inputs.push(None);
+    let seeds: Vec<Seed> = (0..n).map(|i| Seed::from_u64(seed ^ (1000 + i as u64))).collect();
+    let dealer_stats = std::sync::Mutex::new(DealerStats::default());
+    let results = run_parties_with(inputs, |comm, input| {
+        let parties: Vec<usize> = (0..n).collect();
+        match input {
+            None => {
+                let mut dealer = Dealer::with_seeds(seeds.clone()).unwrap();
+                distribute_seeds(comm, &mut dealer, &parties).unwrap();
+                for r in plan {
+                    serve_request(comm, &mut dealer, n - 1, r).unwrap();
+                }
+                *dealer_stats.lock().unwrap() = dealer.stats();
+                let rounds = comm.stats().rounds();
+                Outcome { out: None, counters: comm.stats().snapshot(), rounds }
+            }
+            Some(shares) => {
+                let me = comm.id();
+                let mut link = DealerLink::connect(comm, n, me, n).unwrap();
+                let before = comm.stats().snapshot();
+                let rounds0 = comm.stats().rounds();
+                let out = {
+                    let mut party = Party::new(comm, &mut link, parties).unwrap();
+                    f(&mut party, &shares).unwrap()
+                };
+                Outcome { out: Some(out), counters: comm.stats().since(&before), rounds: comm.stats().rounds() - rounds0 }
+            }
+        }
+    })
+    .unwrap();
+    let outs: Vec<Tensor<u64>> = results.iter().filter_map(|o| o.out.clone()).collect();
+    let revealed = AdditiveShares::from_shares(outs).unwrap().reconstruct();
+    let stats = *dealer_stats.lock().unwrap();
+    (revealed, results, stats)
+}
+
+fn tensor(prg: &mut Prg, shape: &[usize]) -> Tensor<u64> {
+    prg.u64_tensor(shape)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn ring_products_are_exact(n in 2usize..4, m in 1usize..6, k in 1usize..6, v in 1usize..6, seed: u64) {
+        let mut prg = Prg::new(&Seed::from_u64(seed));
+        let x = tensor(&mut prg, &[m, k]);
+        let y = tensor(&mut prg, &[m, k]);
+        let w = tensor(&mut prg, &[k, v]);
+        let plan = vec![
+            Request::Triple(Product::Mul { shape: vec![m, k] }),
+            Request::Triple(Product::MatMul { lhs: vec![m, k], rhs: vec![k, v], lhs_t: false, rhs_t: false }),
+            Request::Square { shape: vec![m, k] },
+            Request::Triple(Product::MatMul { lhs: vec![m, k], rhs: vec![m, k], lhs_t: true, rhs_t: false }),
+        ];
+        let (out, _, _) = run_online(n, seed, &[x.clone(), y.clone(), w.clone()], &plan, |p, s| {
+            let xy = p.mul(&s[0], &s[1])?;
+            let xw = p.matmul(&s[0], &s[2])?;
+            let xx = p.square(&s[0])?;
+            let xtx = p.matmul_t(&s[0], true, &s[1], false)?;
+            Ok(Tensor::concat(&[&xy.into_shape(&[m * k])?, &xw.into_shape(&[m * v])?, &xx.into_shape(&[m * k])?, &xtx.into_shape(&[k * k])?], 0)?)
+        });
+        let want = Tensor::concat(&[
+            &x.mul(&y).unwrap().into_shape(&[m * k]).unwrap(),
+            &x.matmul(&w).unwrap().into_shape(&[m * v]).unwrap(),
+            &x.mul(&x).unwrap().into_shape(&[m * k]).unwrap(),
+            &x.transpose().unwrap().matmul(&y).unwrap().into_shape(&[k * k]).unwrap(),
+        ], 0).unwrap();
+        prop_assert_eq!(out, want);
+    }
+
+    #[test]
+    fn conv_and_batched_matmul_are_exact(n in 2usize..4, h in 3usize..6, pad in 0usize..2, seed: u64) {
+        let mut prg = Prg::new(&Seed::from_u64(seed));
+        let params = Conv2dParams::new(1, pad);
+        let x = tensor(&mut prg, &[2, 2, h, h]);
+        let k = tensor(&mut prg, &[3, 2, 3, 3]);
+        let a = tensor(&mut prg, &[2, 3, 4]);
+        let b = tensor(&mut prg, &[2, 4, 2]);
+        let plan = vec![
+            Request::Triple(Product::Conv2d { input: vec![2, 2, h, h], kernel: vec![3, 2, 3, 3], params }),
+            Request::Triple(Product::MatMul { lhs: vec![2, 3, 4], rhs: vec![2, 4, 2], lhs_t: false, rhs_t: false }),
+        ];
+        let (out, _, _) = run_online(n, seed, &[x.clone(), k.clone(), a.clone(), b.clone()], &plan, |p, s| {
+            let y = p.conv2d(&s[0], &s[1], params)?;
+            let z = p.matmul(&s[2], &s[3])?;
+            let yl = y.len();
+            Ok(Tensor::concat(&[&y.into_shape(&[yl])?, &z.into_shape(&[12])?], 0)?)
+        });
+        let y = x.conv2d(&k, params).unwrap();
+        let yl = y.len();
+        let want = Tensor::concat(&[&y.into_shape(&[yl]).unwrap(), &a.matmul(&b).unwrap().into_shape(&[12]).unwrap()], 0).unwrap();
+        prop_assert_eq!(out, want);
+    }
+
+    #[test]
+    fn fixed_point_products_within_one_unit(
+        n in 2usize..4,
+        vals in prop::collection::vec(prop_oneof![Just(0.0), Just(0.001), Just(-0.001), -1000.0f64..1000.0], 8),
+        seed: u64,
+    ) {
+        let scale = 1000u64;
+        let enc = |v: f64| from_signed((v * scale as f64).round() as i64);
+        let xs: Vec<u64> = vals[..4].iter().map(|&v| enc(v)).collect();
+        let ys: Vec<u64> = vals[4..].iter().map(|&v| enc(v)).collect();
+        let x = Tensor::new(&[4], xs.clone()).unwrap();
+        let y = Tensor::new(&[4], ys.clone()).unwrap();
+        let mut plan = vec![Request::Triple(Product::Mul { shape: vec![4] })];
+        if n > 2 {
+            plan.push(Request::Trunc { shape: vec![4], scale });
+        }
+        let (out, _, _) = run_online(n, seed, &[x, y], &plan, |p, s| {
+            let z = p.mul(&s[0], &s[1])?;
+            p.truncate(&z, scale)
+        });
+        for i in 0..4 {
+            let exact = signed(xs[i]) as i128 * signed(ys[i]) as i128;
+            let floor = exact.div_euclid(scale as i128);
+            let got = signed(out.data()[i]) as i128;
+            prop_assert!(got == floor || got == floor + 1, "x={} y={} got {} want {}", signed(xs[i]), signed(ys[i]), got, floor);
+        }
+    }
+}
+
+#[test]
+fn values_near_the_documented_limit_truncate_correctly() {
+    // The documented reliable range at scale 10^3: |v1·v2| ≤ 1.6·10^4 keeps the product
+    // below 2^34 before truncation, a failure probability below 2^-30 per element.
+    let scale = 1000u64;
+    let enc = |v: f64| from_signed((v * 1000.0).round() as i64);
+    let xs = [126.491, -126.491, 0.0, 0.001, -0.001, 16000.0, -1.0, 126.0];
+    let ys = [126.491, 126.491, -5.0, 0.001, 1.0, -1.0, -16000.0, -126.999];
+    let x = Tensor::new(&[8], xs.iter().map(|&v| enc(v)).collect()).unwrap();
+    let y = Tensor::new(&[8], ys.iter().map(|&v| enc(v)).collect()).unwrap();
+    for n in [2, 3] {
+        let mut plan = vec![Request::Triple(Product::Mul { shape: vec![8] })];
+        if n > 2 {
+            plan.push(Request::Trunc { shape: vec![8], scale });
+        }
+        let (out, _, _) = run_online(n, 7, &[x.clone(), y.clone()], &plan, |p, s| {
+            let z = p.mul(&s[0], &s[1])?;
+            p.truncate(&z, scale)
+        });
+        for i in 0..8 {
+            let exact = (signed(x.data()[i]) as i128 * signed(y.data()[i]) as i128).div_euclid(1000);
+            let got = signed(out.data()[i]) as i128;
+            assert!(got == exact || got == exact + 1, "n={n}: got {got} want {exact}");
+        }
+    }
+}
+
+#[test]
+fn local_truncation_fails_at_the_documented_rate() {
+    // |x| = 2^62 before truncation: the documented failure probability is |x|/2^64 = 1/4.
+    let count = 4000;
+    let x = Tensor::full(&[count], 1u64 << 62);
+    let one = Tensor::full(&[count], 1u64);
+    let plan = vec![Request::Triple(Product::Mul { shape: vec![count] })];
+    let (out, _, _) = run_online(2, 13, &[x, one], &plan, |p, s| {
+        let z = p.mul(&s[0], &s[1])?;
+        p.truncate(&z, 1 << 16)
+    });
+    let want = 1i64 << 46;
+    let mut failures = 0;
+    for &g in out.data() {
+        let d = signed(g) - want;
+        if d != 0 && d != 1 {
+            failures += 1;
+            // A failure is garbage (about 2^64/s off), never a small error.
+            assert!(d.unsigned_abs() > 1 << 40);
+        }
+    }
+    let rate = f64::from(failures) / count as f64;
+    assert!((0.2..0.3).contains(&rate), "failure rate {rate}");
+}
+
+#[test]
+fn counters_match_the_formulas() {
+    let (m, k, v) = (5, 7, 3);
+    let mut prg = Prg::new(&Seed::from_u64(3));
+    let x = tensor(&mut prg, &[m, k]);
+    let w = tensor(&mut prg, &[k, v]);
+    for n in [2usize, 3] {
+        let plan = vec![Request::Triple(Product::MatMul { lhs: vec![m, k], rhs: vec![k, v], lhs_t: false, rhs_t: false })];
+        let (out, outcomes, dealer) = run_online(n, 11, &[x.clone(), w.clone()], &plan, |p, s| p.matmul(&s[0], &s[1]));
+        assert_eq!(out, x.matmul(&w).unwrap());
+        for o in &outcomes[..n] {
+            // (|x| + |y|)·8 bytes to each other computing party, in exactly one round.
+            let per_peer = ((m * k + k * v) * 8) as u64;
+            assert_eq!(o.counters.total().bytes_sent, per_peer * (n as u64 - 1));
+            assert_eq!(o.rounds, 1);
+        }
+        // Dealer: |c|·8 bytes of correction to the last party, plus one 16-byte seed per party.
+        let d = &outcomes[n];
+        assert_eq!(d.counters.peer(n - 1).bytes_sent, (m * v * 8 + 16) as u64);
+        for i in 0..n - 1 {
+            assert_eq!(d.counters.peer(i).bytes_sent, 16);
+        }
+        assert_eq!(dealer.correction_bytes, (m * v * 8) as u64);
+    }
+}
+
+#[test]
+fn reused_mask_opens_only_the_fresh_operand() {
+    let (m, k, v, batches) = (4, 6, 3, 5);
+    let mut prg = Prg::new(&Seed::from_u64(5));
+    let w = tensor(&mut prg, &[k, v]);
+    let xs: Vec<Tensor<u64>> = (0..batches).map(|_| tensor(&mut prg, &[m, k])).collect();
+    let mut secrets = vec![w.clone()];
+    secrets.extend(xs.iter().cloned());
+    let mut plan = vec![Request::Mask { shape: vec![k, v] }];
+    for _ in 0..batches {
+        plan.push(Request::TripleWithMask {
+            product: Product::MatMul { lhs: vec![m, k], rhs: vec![k, v], lhs_t: false, rhs_t: false },
+            mask_req: 1,
+            mask_shape: vec![k, v],
+        });
+    }
+    // Backward-style product with the transposed weights: G · Wᵀ.
+    let g = tensor(&mut prg, &[m, v]);
+    secrets.push(g.clone());
+    plan.push(Request::TripleWithMask {
+        product: Product::MatMul { lhs: vec![m, v], rhs: vec![k, v], lhs_t: false, rhs_t: true },
+        mask_req: 1,
+        mask_shape: vec![k, v],
+    });
+    let (out, outcomes, _) = run_online(2, 9, &secrets, &plan, |p, s| {
+        let opened = p.open_operand(&s[0])?;
+        let mut outs = Vec::new();
+        for x in &s[1..=batches] {
+            outs.push(p.matmul_opened(x, false, &opened, false)?.into_shape(&[m * v])?);
+        }
+        outs.push(p.matmul_opened(&s[batches + 1], false, &opened, true)?.into_shape(&[m * k])?);
+        let refs: Vec<&Tensor<u64>> = outs.iter().collect();
+        Ok(Tensor::concat(&refs, 0)?)
+    });
+    let mut want: Vec<Tensor<u64>> = xs.iter().map(|x| x.matmul(&w).unwrap().into_shape(&[m * v]).unwrap()).collect();
+    want.push(g.matmul(&w.transpose().unwrap()).unwrap().into_shape(&[m * k]).unwrap());
+    let refs: Vec<&Tensor<u64>> = want.iter().collect();
+    assert_eq!(out, Tensor::concat(&refs, 0).unwrap());
+    for o in &outcomes[..2] {
+        // 8|W| once, then 8|X| per product.
+        let expect = 8 * (k * v + batches * m * k + m * v) as u64;
+        assert_eq!(o.counters.total().bytes_sent, expect);
+        assert_eq!(o.rounds, 1 + batches as u64 + 1);
+    }
+}
+
+#[test]
+fn preprocessed_material_matches_online_and_rejects_unplanned_requests() {
+    let mut prg = Prg::new(&Seed::from_u64(21));
+    let x = tensor(&mut prg, &[3, 4]);
+    let y = tensor(&mut prg, &[3, 4]);
+    let shares_x = AdditiveShares::split(&x, 2, &mut prg).unwrap();
+    let shares_y = AdditiveShares::split(&y, 2, &mut prg).unwrap();
+    let plan = vec![Request::Triple(Product::Mul { shape: vec![3, 4] })];
+    let mut dealer = Dealer::with_seeds(vec![Seed::from_u64(1), Seed::from_u64(2)]).unwrap();
+    let (sources, stats) = preprocess(&mut dealer, &plan).unwrap();
+    assert_eq!(stats.correction_bytes, 12 * 8);
+    let inputs: Vec<_> = sources.into_iter().enumerate().map(|(i, s)| (s, shares_x.shares()[i].clone(), shares_y.shares()[i].clone())).collect();
+    let outs = run_parties_with(inputs, |comm, (mut source, xs, ys)| {
+        let mut party = Party::new(comm, &mut source, vec![0, 1]).unwrap();
+        let z = party.mul(&xs, &ys).unwrap();
+        // A request that was not planned is an error and consumes nothing.
+        let err = party.mul(&xs, &ys).unwrap_err();
+        (z, err.to_string())
+    })
+    .unwrap();
+    let z = AdditiveShares::from_shares(outs.iter().map(|o| o.0.clone()).collect()).unwrap().reconstruct();
+    assert_eq!(z, x.mul(&y).unwrap());
+    assert!(outs[0].1.contains("no preprocessed material"), "{}", outs[0].1);
+}
+
+#[test]
+fn shape_errors_come_before_any_communication() {
+    let outs = run_parties_with(vec![(), ()], |comm, ()| {
+        let mut dealer = Dealer::with_seeds(vec![Seed::from_u64(1), Seed::from_u64(2)]).unwrap();
+        let (mut sources, _) = preprocess(&mut dealer, &[]).unwrap();
+        let mut source = sources.remove(comm.id());
+        let mut party = Party::new(comm, &mut source, vec![0, 1]).unwrap();
+        let a = Tensor::<u64>::zeros(&[2, 3]);
+        let e1 = party.mul(&a, &Tensor::zeros(&[3, 2])).is_err();
+        let e2 = party.matmul(&a, &a).is_err();
+        let e3 = party.conv2d(&a, &a, Conv2dParams::default()).is_err();
+        let e4 = party.truncate(&a, 1).is_err();
+        (e1 && e2 && e3 && e4, party.comm.stats().bytes_sent())
+    })
+    .unwrap();
+    for (all_errors, sent) in outs {
+        assert!(all_errors);
+        assert_eq!(sent, 0);
+    }
+}
