@@ -378,6 +378,19 @@ impl Dealer {
         self.req + 1
     }
 
+    /// Takes the next request number for a protocol that draws its own streams (the
+    /// dealer's side of [`TripleSource::reserve_req`](crate::TripleSource::reserve_req)).
+    pub fn reserve_req(&mut self) -> u64 {
+        self.req += 1;
+        self.req
+    }
+
+    /// The seed the dealer shares with computing party `i` (for helper protocols that
+    /// derive a party's share of a helper-dealt value from it).
+    pub fn seed_of(&self, i: usize) -> Result<Seed> {
+        self.seeds.get(i).copied().ok_or(SpdzError::TooFewParties { parties: i })
+    }
+
     fn sum_stream(&self, req: u64, label: u16, shape: &[usize], parties: std::ops::Range<usize>) -> Tensor<u64> {
         let mut acc = Tensor::<u64>::zeros(shape);
         for i in parties {

@@ -46,6 +46,13 @@ pub trait TripleSource: Send {
     fn next_req(&self) -> u64;
     /// What this party has consumed so far.
     fn stats(&self) -> SourceStats;
+    /// Takes the next request number for a protocol that draws its own streams (e.g. a
+    /// SecureNN sub-protocol with the helper), keeping every party and the dealer in step.
+    /// Sources without an online dealer cannot serve such protocols.
+    fn reserve_req(&mut self) -> Result<u64>;
+    /// This party's seed shared with the dealer, for protocols that expand helper-dealt
+    /// values from it; `None` for sources without an online dealer.
+    fn party_seed(&self) -> Option<PartySeed>;
 }
 
 /// On-demand material from a dealer endpoint: the party expands its seed locally; the
@@ -109,6 +116,15 @@ impl TripleSource for DealerLink {
 
     fn stats(&self) -> SourceStats {
         self.stats
+    }
+
+    fn reserve_req(&mut self) -> Result<u64> {
+        self.req += 1;
+        Ok(self.req)
+    }
+
+    fn party_seed(&self) -> Option<PartySeed> {
+        Some(self.seed)
     }
 }
 
@@ -181,6 +197,17 @@ impl TripleSource for Preprocessed {
 
     fn stats(&self) -> SourceStats {
         self.stats
+    }
+
+    fn reserve_req(&mut self) -> Result<u64> {
+        Err(SpdzError::InvalidArgument {
+            op: "reserve_req",
+            reason: "preprocessed material has no online dealer; use a DealerLink for helper protocols".into(),
+        })
+    }
+
+    fn party_seed(&self) -> Option<PartySeed> {
+        None
     }
 }
 
