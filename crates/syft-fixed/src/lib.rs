@@ -1,1 +1,14 @@
-//! syft-fixed (under construction).
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod encoder;
+pub mod error;
+pub mod fixed;
+pub mod plain;
+
+pub use backend::IntBackend;
+pub use encoder::{FixedEncoder, MAX_SCALE};
+pub use error::{FixedError, Result};
+pub use fixed::Fixed;
+pub use plain::{PlainRing, Rounding, divide};

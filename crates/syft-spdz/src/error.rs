@@ -10,6 +10,9 @@ pub enum SpdzError {
     /// A tensor operation failed (shapes, axes, payloads).
     #[error(transparent)]
     Ring(#[from] RingError),
+    /// Fixed-point encoding failed (precision mismatch, value out of range).
+    #[error(transparent)]
+    Fixed(#[from] syft_fixed::FixedError),
     /// Sharing or communication failed (a peer disconnected, timed out, sent garbage).
     #[error(transparent)]
     Share(#[from] ShareError),

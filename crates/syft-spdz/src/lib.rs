@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+mod fixed_backend;
 pub mod material;
 pub mod protocols;
 pub mod source;

@@ -184,9 +184,10 @@ impl Request {
 
     fn check(&self) -> Result<()> {
         match self {
-            Self::Trunc { scale, .. } if *scale < 2 || *scale > i64::MAX as u64 => {
-                Err(SpdzError::InvalidArgument { op: "truncation pair", reason: format!("scale {scale} not in 2..=2^63-1") })
-            }
+            Self::Trunc { scale, .. } if *scale < 2 || *scale > i64::MAX as u64 => Err(SpdzError::InvalidArgument {
+                op: "truncation pair",
+                reason: format!("scale {scale} not in 2..=2^63-1"),
+            }),
             Self::TripleWithMask { product, mask_shape, .. } => {
                 let (_, rhs) = product.operand_shapes();
                 if &rhs != mask_shape {
@@ -264,7 +265,11 @@ impl PartySeed {
             if self.is_last() {
                 let c = corr.ok_or(SpdzError::MissingCorrection { req })?;
                 if c.shape() != shape {
-                    return Err(SpdzError::ShapeMismatch { op: "dealer correction", lhs: c.shape().to_vec(), rhs: shape.to_vec() });
+                    return Err(SpdzError::ShapeMismatch {
+                        op: "dealer correction",
+                        lhs: c.shape().to_vec(),
+                        rhs: shape.to_vec(),
+                    });
                 }
                 Ok(c)
             } else {

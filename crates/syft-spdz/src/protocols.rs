@@ -94,7 +94,11 @@ impl<'a> Party<'a> {
     pub fn product(&mut self, product: &Product, x: &Tensor<u64>, y: &Tensor<u64>) -> Result<Tensor<u64>> {
         let (sx, sy) = product.operand_shapes();
         if x.shape() != sx || y.shape() != sy {
-            return Err(SpdzError::ShapeMismatch { op: "beaver product", lhs: x.shape().to_vec(), rhs: y.shape().to_vec() });
+            return Err(SpdzError::ShapeMismatch {
+                op: "beaver product",
+                lhs: x.shape().to_vec(),
+                rhs: y.shape().to_vec(),
+            });
         }
         product.output_shape()?;
         let Material::Triple { a, b, c } = self.material(&Request::Triple(product.clone()))? else {
@@ -173,21 +177,30 @@ impl<'a> Party<'a> {
     /// (one round).
     pub fn truncate(&mut self, x: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
         if scale < 2 || scale > i64::MAX as u64 {
-            return Err(SpdzError::InvalidArgument { op: "truncate", reason: format!("scale {scale} not in 2..=2^63-1") });
+            return Err(SpdzError::InvalidArgument {
+                op: "truncate",
+                reason: format!("scale {scale} not in 2..=2^63-1"),
+            });
         }
-        if self.parties.len() == 2 { Ok(truncate_local(x, scale, self.index)) } else { self.truncate_with_pair(x, scale) }
+        if self.parties.len() == 2 {
+            Ok(truncate_local(x, scale, self.index))
+        } else {
+            self.truncate_with_pair(x, scale)
+        }
     }
 
     /// Truncation with a dealer pair `(r, floor(r/s))`: opens `x − r` (one round). Works
     /// for any number of parties.
     pub fn truncate_with_pair(&mut self, x: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
-        let Material::Trunc { r, r_trunc } = self.material(&Request::Trunc { shape: x.shape().to_vec(), scale })? else {
+        let Material::Trunc { r, r_trunc } = self.material(&Request::Trunc { shape: x.shape().to_vec(), scale })?
+        else {
             return Err(SpdzError::WrongMaterial { expected: "truncation pair" });
         };
         let c = self.open(&x.sub(&r)?)?;
         if self.index == 0 {
             // ceil(sgn(c)/s) = −floor(−sgn(c)/s)
-            Ok(r_trunc.zip_map(&c, |rt, c| rt.wrapping_add(floor_div_signed(c.wrapping_neg(), scale).wrapping_neg()))?)
+            Ok(r_trunc
+                .zip_map(&c, |rt, c| rt.wrapping_add(floor_div_signed(c.wrapping_neg(), scale).wrapping_neg()))?)
         } else {
             Ok(r_trunc)
         }
@@ -222,7 +235,11 @@ impl<'a> Party<'a> {
     /// Elementwise `x ⊙ W` with an opened W (only `x − A` is opened).
     pub fn mul_opened(&mut self, x: &Tensor<u64>, w: &OpenedOperand) -> Result<Tensor<u64>> {
         if x.shape() != w.f.shape() {
-            return Err(SpdzError::ShapeMismatch { op: "mul_opened", lhs: x.shape().to_vec(), rhs: w.f.shape().to_vec() });
+            return Err(SpdzError::ShapeMismatch {
+                op: "mul_opened",
+                lhs: x.shape().to_vec(),
+                rhs: w.f.shape().to_vec(),
+            });
         }
         self.product_opened(&Product::Mul { shape: x.shape().to_vec() }, x, w)
     }
@@ -230,11 +247,18 @@ impl<'a> Party<'a> {
     fn product_opened(&mut self, product: &Product, x: &Tensor<u64>, w: &OpenedOperand) -> Result<Tensor<u64>> {
         let (sx, _) = product.operand_shapes();
         if x.shape() != sx {
-            return Err(SpdzError::ShapeMismatch { op: "product with opened operand", lhs: x.shape().to_vec(), rhs: sx });
+            return Err(SpdzError::ShapeMismatch {
+                op: "product with opened operand",
+                lhs: x.shape().to_vec(),
+                rhs: sx,
+            });
         }
         product.output_shape()?;
-        let request =
-            Request::TripleWithMask { product: product.clone(), mask_req: w.mask_req, mask_shape: w.f.shape().to_vec() };
+        let request = Request::TripleWithMask {
+            product: product.clone(),
+            mask_req: w.mask_req,
+            mask_shape: w.f.shape().to_vec(),
+        };
         let Material::Triple { a, c, .. } = self.material(&request)? else {
             return Err(SpdzError::WrongMaterial { expected: "triple with mask" });
         };

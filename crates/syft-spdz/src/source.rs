@@ -78,10 +78,8 @@ impl DealerLink {
     /// `party` is this party's index among `parties` computing parties.
     pub fn connect(comm: &mut dyn Comm, dealer: PartyId, party: usize, parties: usize) -> Result<Self> {
         let bytes = comm.recv_payload(dealer)?;
-        let seed: [u8; 16] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| SpdzError::BadSeed { from: dealer, len: bytes.len() })?;
+        let seed: [u8; 16] =
+            bytes.as_slice().try_into().map_err(|_| SpdzError::BadSeed { from: dealer, len: bytes.len() })?;
         Ok(Self::new(PartySeed { party, parties, seed: syft_ring::Seed(seed) }, dealer))
     }
 

@@ -6,7 +6,9 @@
 use proptest::prelude::*;
 use syft_ring::{Conv2dParams, Prg, Seed, Tensor, from_signed, signed};
 use syft_share::{AdditiveShares, Comm, CommCounters, run_parties_with};
-use syft_spdz::{Dealer, DealerLink, DealerStats, Party, Product, Request, distribute_seeds, preprocess, serve_request};
+use syft_spdz::{
+    Dealer, DealerLink, DealerStats, Party, Product, Request, distribute_seeds, preprocess, serve_request,
+};
 
 /// What each endpoint returns: its output share (computing parties) and its counters.
 struct Outcome {
@@ -17,12 +19,19 @@ struct Outcome {
 
 /// Runs `f` at `n` computing parties (endpoints 0..n) with a dealer at endpoint n that
 /// serves `plan` on demand. Inputs are shared from `secrets`.
-fn run_online<F>(n: usize, seed: u64, secrets: &[Tensor<u64>], plan: &[Request], f: F) -> (Tensor<u64>, Vec<Outcome>, DealerStats)
+fn run_online<F>(
+    n: usize,
+    seed: u64,
+    secrets: &[Tensor<u64>],
+    plan: &[Request],
+    f: F,
+) -> (Tensor<u64>, Vec<Outcome>, DealerStats)
 where
     F: Fn(&mut Party<'_>, &[Tensor<u64>]) -> syft_spdz::Result<Tensor<u64>> + Sync,
 {
     let mut prg = Prg::new(&Seed::from_u64(seed));
-    let shared: Vec<AdditiveShares<u64>> = secrets.iter().map(|s| AdditiveShares::split(s, n, &mut prg).unwrap()).collect();
+    let shared: Vec<AdditiveShares<u64>> =
+        secrets.iter().map(|s| AdditiveShares::split(s, n, &mut prg).unwrap()).collect();
     let mut inputs: Vec<Option<Vec<Tensor<u64>>>> =
         (0..n).map(|i| Some(shared.iter().map(|s| s.shares()[i].clone()).collect())).collect();
     inputs.push(None);
@@ -50,7 +59,11 @@ where
                     let mut party = Party::new(comm, &mut link, parties).unwrap();
                     f(&mut party, &shares).unwrap()
                 };
-                Outcome { out: Some(out), counters: comm.stats().since(&before), rounds: comm.stats().rounds() - rounds0 }
+                Outcome {
+                    out: Some(out),
+                    counters: comm.stats().since(&before),
+                    rounds: comm.stats().rounds() - rounds0,
+                }
             }
         }
     })
@@ -208,7 +221,8 @@ fn counters_match_the_formulas() {
     let x = tensor(&mut prg, &[m, k]);
     let w = tensor(&mut prg, &[k, v]);
     for n in [2usize, 3] {
-        let plan = vec![Request::Triple(Product::MatMul { lhs: vec![m, k], rhs: vec![k, v], lhs_t: false, rhs_t: false })];
+        let plan =
+            vec![Request::Triple(Product::MatMul { lhs: vec![m, k], rhs: vec![k, v], lhs_t: false, rhs_t: false })];
         let (out, outcomes, dealer) = run_online(n, 11, &[x.clone(), w.clone()], &plan, |p, s| p.matmul(&s[0], &s[1]));
         assert_eq!(out, x.matmul(&w).unwrap());
         for o in &outcomes[..n] {
@@ -284,7 +298,11 @@ fn preprocessed_material_matches_online_and_rejects_unplanned_requests() {
     let mut dealer = Dealer::with_seeds(vec![Seed::from_u64(1), Seed::from_u64(2)]).unwrap();
     let (sources, stats) = preprocess(&mut dealer, &plan).unwrap();
     assert_eq!(stats.correction_bytes, 12 * 8);
-    let inputs: Vec<_> = sources.into_iter().enumerate().map(|(i, s)| (s, shares_x.shares()[i].clone(), shares_y.shares()[i].clone())).collect();
+    let inputs: Vec<_> = sources
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s, shares_x.shares()[i].clone(), shares_y.shares()[i].clone()))
+        .collect();
     let outs = run_parties_with(inputs, |comm, (mut source, xs, ys)| {
         let mut party = Party::new(comm, &mut source, vec![0, 1]).unwrap();
         let z = party.mul(&xs, &ys).unwrap();
@@ -316,5 +334,32 @@ fn shape_errors_come_before_any_communication() {
     for (all_errors, sent) in outs {
         assert!(all_errors);
         assert_eq!(sent, 0);
+    }
+}
+
+#[test]
+fn fixed_point_values_over_shares() {
+    use syft_fixed::{Fixed, FixedEncoder};
+    let enc = FixedEncoder::default();
+    let xf = Tensor::<f64>::new(&[2, 3], vec![1.5, -2.25, 0.0, 3.125, -0.001, 7.0]).unwrap();
+    let wf = Tensor::<f64>::new(&[3, 2], vec![0.5, -1.0, 2.0, 0.25, -3.0, 1.5]).unwrap();
+    let x = enc.encode(&xf).unwrap();
+    let w = enc.encode(&wf).unwrap();
+    for n in [2usize, 3] {
+        let mut plan =
+            vec![Request::Triple(Product::MatMul { lhs: vec![2, 3], rhs: vec![3, 2], lhs_t: false, rhs_t: false })];
+        if n > 2 {
+            plan.push(Request::Trunc { shape: vec![2, 2], scale: 1000 });
+        }
+        let (out, _, _) = run_online(n, 17, &[x.clone(), w.clone()], &plan, |p, s| {
+            let a = Fixed::from_raw(s[0].clone(), enc);
+            let b = Fixed::from_raw(s[1].clone(), enc);
+            Ok(a.matmul(&b, p)?.into_raw())
+        });
+        let got: Tensor<f64> = enc.decode(&out);
+        let want = xf.matmul(&wf).unwrap();
+        for (g, w) in got.data().iter().zip(want.data()) {
+            assert!((g - w).abs() <= 0.0025, "n={n}: {g} vs {w}");
+        }
     }
 }

@@ -1,0 +1,690 @@
+//! The [`Comm`] trait: one party's view of its channels to the other parties, with
+//! byte, message and round counters ([`CommStats`]).
+//!
+//! A `Comm` implementation is a dumb, ordered, reliable pipe per peer: it moves byte
+//! messages ([`Comm::send_bytes`], [`Comm::recv_bytes`]) and owns a [`CommStats`]. All
+//! framing, validation and counting happens in the provided extension trait
+//! [`CommExt`], so every backend (in-memory, TCP, TLS) counts the same way.
+//!
+//! # Message format
+//!
+//! A tensor message is a small header followed by the raw little-endian payload:
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 1 | kind: `0x01` tensor, `0x02` opaque byte payload |
+//! | 4 | element tag (tensor only): a hash of the element's name and width, little-endian |
+//! | 1 | rank `r` (tensor only) |
+//! | `8r` | the dimensions, `u64` little-endian each (tensor only) |
+//! | rest | the payload: `len · T::BYTES` bytes (8 per `u64`, 1 per Z_p element) |
+//!
+//! So a tensor of rank `r` costs [`tensor_header_len`]`(r) = 6 + 8r` framing bytes; an
+//! opaque byte message costs 1 ([`BYTES_HEADER_LEN`]).
+//!
+//! # Counting
+//!
+//! [`CommStats`] counts, per peer, *payload* bytes sent and received (the figures the
+//! protocol specification's cost formulas use), framing bytes separately, and messages.
+//! It also counts **rounds**: a round starts at the first send after a receive, or at the
+//! first send ever. Sending to every peer and then receiving from every peer
+//! ([`CommExt::exchange`], [`CommExt::reveal`]) is therefore one round, and a chain of
+//! dependent messages costs one round per message the party sends after receiving.
+//!
+//! The raw [`Comm::send_bytes`] / [`Comm::recv_bytes`] are *not* counted: protocol code
+//! uses the counted methods of [`CommExt`] ([`send_tensor`](CommExt::send_tensor),
+//! [`send_payload`](CommExt::send_payload), ...).
+
+use crate::error::{Result, ShareError};
+use syft_ring::{Element, Scalar, Tensor};
+
+/// The index of an endpoint in a network: `0 .. parties()`.
+pub type PartyId = usize;
+
+/// One party's endpoint: ordered, reliable byte channels to every other endpoint.
+///
+/// # Contract for implementations
+///
+/// - Messages from one peer arrive in the order they were sent, each exactly as sent
+///   (including empty messages).
+/// - [`send_bytes`](Self::send_bytes) must not wait for the peer to *receive*: buffer, or
+///   hand the bytes to a writer thread. [`CommExt::exchange`] sends to every peer before
+///   receiving from any, and would deadlock otherwise (the conformance kit sends several
+///   megabytes each way to check this).
+/// - [`recv_bytes`](Self::recv_bytes) blocks until a message arrives, and returns
+///   [`ShareError::Disconnected`] when the peer has gone away, or [`ShareError::Timeout`]
+///   if the implementation has a receive timeout.
+/// - Sending to or receiving from an index `>= parties()`, or from `id()` itself, is an
+///   error ([`ShareError::UnknownParty`], [`ShareError::SelfMessage`]), never a panic.
+/// - Implementations do not touch the counters; [`CommExt`] does.
+///
+/// The dev feature's conformance kit (`syft_share::dev::comm_conformance`) checks all of this.
+pub trait Comm: Send {
+    /// This endpoint's index.
+    fn id(&self) -> PartyId;
+    /// Number of endpoints: the computing parties, plus a dealer/helper endpoint if the
+    /// network has one.
+    fn parties(&self) -> usize;
+    /// Sends one message to `to` (uncounted transport primitive; see [`CommExt`]).
+    fn send_bytes(&mut self, to: PartyId, payload: Vec<u8>) -> Result<()>;
+    /// Receives the next message from `from` (uncounted transport primitive; see [`CommExt`]).
+    fn recv_bytes(&mut self, from: PartyId) -> Result<Vec<u8>>;
+    /// The counters.
+    fn stats(&self) -> &CommStats;
+    /// The counters, mutably (to reset them, or for [`CommExt`] to record traffic).
+    fn stats_mut(&mut self) -> &mut CommStats;
+}
+
+impl<C: Comm + ?Sized> Comm for &mut C {
+    fn id(&self) -> PartyId {
+        (**self).id()
+    }
+    fn parties(&self) -> usize {
+        (**self).parties()
+    }
+    fn send_bytes(&mut self, to: PartyId, payload: Vec<u8>) -> Result<()> {
+        (**self).send_bytes(to, payload)
+    }
+    fn recv_bytes(&mut self, from: PartyId) -> Result<Vec<u8>> {
+        (**self).recv_bytes(from)
+    }
+    fn stats(&self) -> &CommStats {
+        (**self).stats()
+    }
+    fn stats_mut(&mut self) -> &mut CommStats {
+        (**self).stats_mut()
+    }
+}
+
+impl<C: Comm + ?Sized> Comm for Box<C> {
+    fn id(&self) -> PartyId {
+        (**self).id()
+    }
+    fn parties(&self) -> usize {
+        (**self).parties()
+    }
+    fn send_bytes(&mut self, to: PartyId, payload: Vec<u8>) -> Result<()> {
+        (**self).send_bytes(to, payload)
+    }
+    fn recv_bytes(&mut self, from: PartyId) -> Result<Vec<u8>> {
+        (**self).recv_bytes(from)
+    }
+    fn stats(&self) -> &CommStats {
+        (**self).stats()
+    }
+    fn stats_mut(&mut self) -> &mut CommStats {
+        (**self).stats_mut()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Counters.
+
+/// Traffic with one peer, as seen by one endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PeerStats {
+    /// Payload bytes sent (`len · T::BYTES` per tensor; framing excluded).
+    pub bytes_sent: u64,
+    /// Payload bytes received (framing excluded).
+    pub bytes_received: u64,
+    /// Framing (header) bytes sent.
+    pub header_bytes_sent: u64,
+    /// Framing (header) bytes received, including whole malformed messages.
+    pub header_bytes_received: u64,
+    /// Messages sent.
+    pub messages_sent: u64,
+    /// Messages received.
+    pub messages_received: u64,
+}
+
+impl PeerStats {
+    /// Field-wise `self + rhs`.
+    #[must_use]
+    pub fn plus(&self, rhs: &Self) -> Self {
+        Self {
+            bytes_sent: self.bytes_sent + rhs.bytes_sent,
+            bytes_received: self.bytes_received + rhs.bytes_received,
+            header_bytes_sent: self.header_bytes_sent + rhs.header_bytes_sent,
+            header_bytes_received: self.header_bytes_received + rhs.header_bytes_received,
+            messages_sent: self.messages_sent + rhs.messages_sent,
+            messages_received: self.messages_received + rhs.messages_received,
+        }
+    }
+
+    /// Field-wise `self - earlier` (saturating at zero).
+    #[must_use]
+    pub fn minus(&self, earlier: &Self) -> Self {
+        Self {
+            bytes_sent: self.bytes_sent.saturating_sub(earlier.bytes_sent),
+            bytes_received: self.bytes_received.saturating_sub(earlier.bytes_received),
+            header_bytes_sent: self.header_bytes_sent.saturating_sub(earlier.header_bytes_sent),
+            header_bytes_received: self.header_bytes_received.saturating_sub(earlier.header_bytes_received),
+            messages_sent: self.messages_sent.saturating_sub(earlier.messages_sent),
+            messages_received: self.messages_received.saturating_sub(earlier.messages_received),
+        }
+    }
+}
+
+/// A frozen copy of an endpoint's counters (from [`CommStats::snapshot`]), or the
+/// difference of two ([`CommStats::since`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CommCounters {
+    /// Per-peer traffic, indexed by [`PartyId`] (this endpoint's own entry stays zero).
+    pub peers: Vec<PeerStats>,
+    /// Communication rounds (see the [module docs](self)).
+    pub rounds: u64,
+}
+
+impl CommCounters {
+    /// Traffic with `peer` (zero for an unknown peer).
+    #[must_use]
+    pub fn peer(&self, peer: PartyId) -> PeerStats {
+        self.peers.get(peer).copied().unwrap_or_default()
+    }
+
+    /// Traffic with all peers together.
+    #[must_use]
+    pub fn total(&self) -> PeerStats {
+        self.peers.iter().fold(PeerStats::default(), |acc, p| acc.plus(p))
+    }
+
+    /// Payload bytes sent to all peers.
+    #[must_use]
+    pub fn bytes_sent(&self) -> u64 {
+        self.total().bytes_sent
+    }
+
+    /// Payload bytes received from all peers.
+    #[must_use]
+    pub fn bytes_received(&self) -> u64 {
+        self.total().bytes_received
+    }
+
+    /// Messages sent to all peers.
+    #[must_use]
+    pub fn messages_sent(&self) -> u64 {
+        self.total().messages_sent
+    }
+
+    /// Messages received from all peers.
+    #[must_use]
+    pub fn messages_received(&self) -> u64 {
+        self.total().messages_received
+    }
+
+    /// Field-wise `self - earlier` (saturating at zero).
+    #[must_use]
+    pub fn minus(&self, earlier: &Self) -> Self {
+        let peers = self
+            .peers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p.minus(&earlier.peers.get(i).copied().unwrap_or_default()))
+            .collect();
+        Self { peers, rounds: self.rounds.saturating_sub(earlier.rounds) }
+    }
+}
+
+/// An endpoint's live counters: per-peer bytes and messages, and rounds.
+///
+/// ```
+/// use syft_share::{Comm, CommExt, run_parties};
+/// use syft_ring::Tensor;
+///
+/// # fn main() -> syft_share::Result<()> {
+/// let costs = run_parties(3, |comm| -> syft_share::Result<_> {
+///     let before = comm.stats().snapshot();
+///     let _x = comm.reveal(&Tensor::<u64>::from_vec(vec![1, 2, 3, 4]), &[0, 1, 2])?;
+///     Ok(comm.stats().since(&before))
+/// })?;
+/// for cost in costs {
+///     let cost = cost?;
+///     assert_eq!(cost.bytes_sent(), 2 * 4 * 8); // 8 bytes per element to each of 2 peers
+///     assert_eq!(cost.rounds, 1);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommStats {
+    counters: CommCounters,
+    /// Whether the last counted operation was a send (a following send is in the same round).
+    sending: bool,
+}
+
+impl CommStats {
+    /// Zeroed counters for a network of `parties` endpoints.
+    #[must_use]
+    pub fn new(parties: usize) -> Self {
+        Self { counters: CommCounters { peers: vec![PeerStats::default(); parties], rounds: 0 }, sending: false }
+    }
+
+    /// Zeroes every counter; the next send starts a new round.
+    pub fn reset(&mut self) {
+        for p in &mut self.counters.peers {
+            *p = PeerStats::default();
+        }
+        self.counters.rounds = 0;
+        self.sending = false;
+    }
+
+    /// A frozen copy of the counters.
+    #[must_use]
+    pub fn snapshot(&self) -> CommCounters {
+        self.counters.clone()
+    }
+
+    /// What was counted since `earlier` (a [`snapshot`](Self::snapshot) of these counters).
+    #[must_use]
+    pub fn since(&self, earlier: &CommCounters) -> CommCounters {
+        self.counters.minus(earlier)
+    }
+
+    /// The live counters.
+    #[must_use]
+    pub fn counters(&self) -> &CommCounters {
+        &self.counters
+    }
+
+    /// Rounds so far.
+    #[must_use]
+    pub fn rounds(&self) -> u64 {
+        self.counters.rounds
+    }
+
+    /// Traffic with `peer` (zero for an unknown peer).
+    #[must_use]
+    pub fn peer(&self, peer: PartyId) -> PeerStats {
+        self.counters.peer(peer)
+    }
+
+    /// Traffic with all peers together.
+    #[must_use]
+    pub fn total(&self) -> PeerStats {
+        self.counters.total()
+    }
+
+    /// Payload bytes sent to all peers.
+    #[must_use]
+    pub fn bytes_sent(&self) -> u64 {
+        self.counters.bytes_sent()
+    }
+
+    /// Payload bytes received from all peers.
+    #[must_use]
+    pub fn bytes_received(&self) -> u64 {
+        self.counters.bytes_received()
+    }
+
+    /// Records one message sent to `to` with `payload` payload bytes and `header` framing
+    /// bytes, starting a new round if the previous counted operation was a receive.
+    ///
+    /// [`CommExt`] calls this; transports do not.
+    pub fn record_send(&mut self, to: PartyId, payload: usize, header: usize) {
+        if !self.sending {
+            self.counters.rounds += 1;
+            self.sending = true;
+        }
+        if let Some(p) = self.counters.peers.get_mut(to) {
+            p.bytes_sent += payload as u64;
+            p.header_bytes_sent += header as u64;
+            p.messages_sent += 1;
+        }
+    }
+
+    /// Records one message received from `from`.
+    ///
+    /// [`CommExt`] calls this; transports do not.
+    pub fn record_recv(&mut self, from: PartyId, payload: usize, header: usize) {
+        self.sending = false;
+        if let Some(p) = self.counters.peers.get_mut(from) {
+            p.bytes_received += payload as u64;
+            p.header_bytes_received += header as u64;
+            p.messages_received += 1;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Framing.
+
+const KIND_TENSOR: u8 = 0x01;
+const KIND_BYTES: u8 = 0x02;
+
+/// Framing bytes of an opaque byte message ([`CommExt::send_payload`]).
+pub const BYTES_HEADER_LEN: usize = 1;
+
+/// Framing bytes of a tensor message of the given rank: kind, element tag, rank, dims.
+#[must_use]
+pub const fn tensor_header_len(rank: usize) -> usize {
+    6 + 8 * rank
+}
+
+/// A 32-bit tag of an element type (FNV-1a of its name and width).
+fn element_tag<T: Element>() -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in T::NAME.as_bytes().iter().chain(&T::BYTES.to_le_bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Encodes a tensor message (header + payload).
+pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>) -> Result<(Vec<u8>, usize)> {
+    let rank = u8::try_from(t.rank()).map_err(|_| ShareError::InvalidArgument {
+        op: "send_tensor",
+        reason: format!("rank {} exceeds the wire limit of 255", t.rank()),
+    })?;
+    let header = tensor_header_len(t.rank());
+    let payload = t.len() * T::BYTES;
+    let mut out = Vec::with_capacity(header + payload);
+    out.push(KIND_TENSOR);
+    out.extend_from_slice(&element_tag::<T>().to_le_bytes());
+    out.push(rank);
+    for &d in t.shape() {
+        out.extend_from_slice(&(d as u64).to_le_bytes());
+    }
+    out.resize(header + payload, 0);
+    for (chunk, &x) in out[header..].chunks_exact_mut(T::BYTES).zip(t.data()) {
+        x.write_le(chunk);
+    }
+    Ok((out, header))
+}
+
+/// Decodes a tensor message, validating kind, element type, shape and payload.
+fn decode_tensor<T: Element>(msg: &[u8]) -> std::result::Result<(Tensor<T>, usize), String> {
+    let (&kind, rest) = msg.split_first().ok_or("empty message")?;
+    if kind != KIND_TENSOR {
+        return Err(format!("expected a tensor message (kind 0x01), got kind {kind:#04x}"));
+    }
+    let tag = rest.get(..4).ok_or("truncated header")?;
+    let tag = u32::from_le_bytes([tag[0], tag[1], tag[2], tag[3]]);
+    let expected_tag = element_tag::<T>();
+    if tag != expected_tag {
+        return Err(format!(
+            "element type mismatch: expected {} (tag {expected_tag:#010x}), got tag {tag:#010x}",
+            T::NAME
+        ));
+    }
+    let rank = usize::from(*rest.get(4).ok_or("truncated header")?);
+    let header = tensor_header_len(rank);
+    let dims = msg.get(6..header).ok_or_else(|| format!("truncated header: rank {rank} needs {header} bytes"))?;
+    let mut shape = Vec::with_capacity(rank);
+    for d in dims.chunks_exact(8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(d);
+        let d = u64::from_le_bytes(b);
+        shape.push(usize::try_from(d).map_err(|_| format!("dimension {d} does not fit in usize"))?);
+    }
+    let payload = &msg[header..];
+    let expected = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).and_then(|n| n.checked_mul(T::BYTES));
+    if expected != Some(payload.len()) {
+        return Err(format!("shape {shape:?} of {} needs {expected:?} payload bytes, got {}", T::NAME, payload.len()));
+    }
+    let t = Tensor::from_le_bytes(&shape, payload).map_err(|e| e.to_string())?;
+    Ok((t, header))
+}
+
+// ---------------------------------------------------------------------------------------
+// The extension trait.
+
+/// Counted, framed and validated operations on any [`Comm`].
+///
+/// Implemented for every `Comm` (including `dyn Comm`); import it to use the methods.
+pub trait CommExt: Comm {
+    /// Sends a tensor to `to` (one message: header + raw little-endian payload).
+    fn send_tensor<T: Element>(&mut self, to: PartyId, t: &Tensor<T>) -> Result<()> {
+        check_peer(self, "send_tensor", to)?;
+        let (msg, header) = encode_tensor(t)?;
+        let payload = msg.len() - header;
+        self.send_bytes(to, msg)?;
+        self.stats_mut().record_send(to, payload, header);
+        Ok(())
+    }
+
+    /// Receives a tensor from `from`, validating header, element type and payload.
+    ///
+    /// A malformed message is consumed, counted (as framing bytes) and reported as
+    /// [`ShareError::BadMessage`]; the channel stays usable.
+    fn recv_tensor<T: Element>(&mut self, from: PartyId) -> Result<Tensor<T>> {
+        check_peer(self, "recv_tensor", from)?;
+        let msg = self.recv_bytes(from)?;
+        match decode_tensor::<T>(&msg) {
+            Ok((t, header)) => {
+                self.stats_mut().record_recv(from, msg.len() - header, header);
+                Ok(t)
+            }
+            Err(reason) => {
+                self.stats_mut().record_recv(from, 0, msg.len());
+                Err(ShareError::BadMessage { party: self.id(), from, reason })
+            }
+        }
+    }
+
+    /// Receives a tensor from `from` and checks that it has shape `shape`.
+    fn recv_tensor_shaped<T: Element>(&mut self, from: PartyId, shape: &[usize]) -> Result<Tensor<T>> {
+        let t = self.recv_tensor::<T>(from)?;
+        if t.shape() != shape {
+            return Err(ShareError::ShareShape {
+                op: "recv_tensor_shaped",
+                party: from,
+                expected: shape.to_vec(),
+                got: t.shape().to_vec(),
+            });
+        }
+        Ok(t)
+    }
+
+    /// Sends an opaque byte payload (e.g. a seed) to `to`, counted as payload bytes.
+    fn send_payload(&mut self, to: PartyId, bytes: &[u8]) -> Result<()> {
+        check_peer(self, "send_payload", to)?;
+        let mut msg = Vec::with_capacity(BYTES_HEADER_LEN + bytes.len());
+        msg.push(KIND_BYTES);
+        msg.extend_from_slice(bytes);
+        self.send_bytes(to, msg)?;
+        self.stats_mut().record_send(to, bytes.len(), BYTES_HEADER_LEN);
+        Ok(())
+    }
+
+    /// Receives an opaque byte payload sent with [`send_payload`](Self::send_payload).
+    fn recv_payload(&mut self, from: PartyId) -> Result<Vec<u8>> {
+        check_peer(self, "recv_payload", from)?;
+        let mut msg = self.recv_bytes(from)?;
+        if msg.first() != Some(&KIND_BYTES) {
+            let len = msg.len();
+            self.stats_mut().record_recv(from, 0, len);
+            let reason = match msg.first() {
+                None => "empty message".to_string(),
+                Some(k) => format!("expected a byte message (kind 0x02), got kind {k:#04x}"),
+            };
+            return Err(ShareError::BadMessage { party: self.id(), from, reason });
+        }
+        msg.remove(0);
+        self.stats_mut().record_recv(from, msg.len(), BYTES_HEADER_LEN);
+        Ok(msg)
+    }
+
+    /// Sends `t` to every peer in `peers`, then receives one tensor from each (in the
+    /// order of `peers`): exactly one round.
+    ///
+    /// `peers` must be distinct, exist, and not include this endpoint. Received tensors
+    /// may have any shape; see [`reveal`](Self::reveal) for a checked sum.
+    fn exchange<T: Element>(&mut self, t: &Tensor<T>, peers: &[PartyId]) -> Result<Vec<Tensor<T>>> {
+        check_peers(self, "exchange", peers, false)?;
+        for &p in peers {
+            self.send_tensor(p, t)?;
+        }
+        peers.iter().map(|&p| self.recv_tensor(p)).collect()
+    }
+
+    /// Opens a shared value among `among` (which must include this endpoint): every party
+    /// sends its share to every other, and each returns the sum of all shares. One round;
+    /// `8k` bytes to each of the other `|among| − 1` parties for `k` elements of `u64`.
+    fn reveal<T: Scalar>(&mut self, share: &Tensor<T>, among: &[PartyId]) -> Result<Tensor<T>> {
+        check_peers(self, "reveal", among, true)?;
+        let me = self.id();
+        if !among.contains(&me) {
+            return Err(ShareError::NotAParticipant { op: "reveal", party: me });
+        }
+        let others: Vec<PartyId> = among.iter().copied().filter(|&p| p != me).collect();
+        for &p in &others {
+            self.send_tensor(p, share)?;
+        }
+        let mut acc = share.clone();
+        for &p in &others {
+            let s = self.recv_tensor_shaped::<T>(p, share.shape())?;
+            acc.zip_assign(&s, T::add)?;
+        }
+        Ok(acc)
+    }
+
+    /// Opens a shared value to `target` only: every party of `among` other than the target
+    /// sends its share to the target, which returns `Some(sum)`; the others return `None`.
+    ///
+    /// The target adds its own `share` if it is in `among`; a target outside `among` (a
+    /// helper without a share) ignores `share` and sums what it receives. A party that is
+    /// neither the target nor in `among` gets [`ShareError::NotAParticipant`].
+    fn reveal_to<T: Scalar>(
+        &mut self,
+        share: &Tensor<T>,
+        target: PartyId,
+        among: &[PartyId],
+    ) -> Result<Option<Tensor<T>>> {
+        check_peers(self, "reveal_to", among, true)?;
+        check_exists(self, "reveal_to", target)?;
+        let me = self.id();
+        if me == target {
+            let others: Vec<PartyId> = among.iter().copied().filter(|&p| p != me).collect();
+            let mut acc = if among.contains(&me) {
+                share.clone()
+            } else {
+                match others.first() {
+                    Some(&first) => self.recv_tensor::<T>(first)?,
+                    None => return Err(ShareError::TooFewParties { op: "reveal_to", parties: 0, min: 1 }),
+                }
+            };
+            let skip = usize::from(!among.contains(&me));
+            for &p in &others[skip..] {
+                let s = self.recv_tensor_shaped::<T>(p, acc.shape())?;
+                acc.zip_assign(&s, T::add)?;
+            }
+            Ok(Some(acc))
+        } else if among.contains(&me) {
+            self.send_tensor(target, share)?;
+            Ok(None)
+        } else {
+            Err(ShareError::NotAParticipant { op: "reveal_to", party: me })
+        }
+    }
+
+    /// Receives one tensor from each of `from` and returns their sum (all must have the
+    /// same shape). This is the receiving side of [`reveal_to`](Self::reveal_to) for a
+    /// party that holds no share.
+    fn recv_sum<T: Scalar>(&mut self, from: &[PartyId]) -> Result<Tensor<T>> {
+        check_peers(self, "recv_sum", from, false)?;
+        let (&first, rest) =
+            from.split_first().ok_or(ShareError::TooFewParties { op: "recv_sum", parties: 0, min: 1 })?;
+        let mut acc = self.recv_tensor::<T>(first)?;
+        for &p in rest {
+            let s = self.recv_tensor_shaped::<T>(p, acc.shape())?;
+            acc.zip_assign(&s, T::add)?;
+        }
+        Ok(acc)
+    }
+}
+
+impl<C: Comm + ?Sized> CommExt for C {}
+
+/// Checks that `peer` is an endpoint of the network.
+fn check_exists<C: Comm + ?Sized>(comm: &C, op: &'static str, peer: PartyId) -> Result<()> {
+    if peer >= comm.parties() {
+        return Err(ShareError::UnknownParty { op, party: peer, parties: comm.parties() });
+    }
+    Ok(())
+}
+
+/// Checks that `peer` exists and is not this endpoint.
+fn check_peer<C: Comm + ?Sized>(comm: &C, op: &'static str, peer: PartyId) -> Result<()> {
+    check_exists(comm, op, peer)?;
+    if peer == comm.id() {
+        return Err(ShareError::SelfMessage { op, party: peer });
+    }
+    Ok(())
+}
+
+/// Checks a list of parties: all exist, none repeated, and (unless `self_ok`) not this endpoint.
+fn check_peers<C: Comm + ?Sized>(comm: &C, op: &'static str, peers: &[PartyId], self_ok: bool) -> Result<()> {
+    for (i, &p) in peers.iter().enumerate() {
+        if self_ok {
+            check_exists(comm, op, p)?;
+        } else {
+            check_peer(comm, op, p)?;
+        }
+        if peers[..i].contains(&p) {
+            return Err(ShareError::DuplicateParty { op, party: p });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syft_ring::Z67;
+
+    #[test]
+    fn tensor_frames_round_trip() {
+        let t = Tensor::<u64>::from_fn(&[2, 3], |i| (i[0] * 3 + i[1]) as u64);
+        let (msg, header) = encode_tensor(&t).unwrap();
+        assert_eq!(header, tensor_header_len(2));
+        assert_eq!(msg.len(), header + 6 * 8);
+        let (back, h) = decode_tensor::<u64>(&msg).unwrap();
+        assert_eq!((back, h), (t, header));
+        // Scalars and empty tensors.
+        let s = Tensor::<Z67>::scalar(Z67::new(5));
+        let (msg, _) = encode_tensor(&s).unwrap();
+        assert_eq!(decode_tensor::<Z67>(&msg).unwrap().0, s);
+        let e = Tensor::<u64>::zeros(&[3, 0]);
+        let (msg, _) = encode_tensor(&e).unwrap();
+        assert_eq!(decode_tensor::<u64>(&msg).unwrap().0, e);
+    }
+
+    #[test]
+    fn bad_frames_are_errors() {
+        let t = Tensor::<u64>::from_vec(vec![1, 2]);
+        let (msg, _) = encode_tensor(&t).unwrap();
+        assert!(decode_tensor::<u64>(&[]).is_err());
+        assert!(decode_tensor::<u64>(&msg[..msg.len() - 1]).is_err());
+        assert!(decode_tensor::<u64>(&msg[..5]).is_err());
+        assert!(decode_tensor::<f64>(&msg).is_err(), "element type is checked");
+        let mut huge = msg.clone();
+        huge[6..14].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode_tensor::<u64>(&huge).is_err());
+        let z = Tensor::<Z67>::from_vec(vec![Z67::new(1)]);
+        let (mut zm, _) = encode_tensor(&z).unwrap();
+        *zm.last_mut().unwrap() = 67;
+        assert!(decode_tensor::<Z67>(&zm).is_err(), "non-canonical element");
+        assert_ne!(element_tag::<u64>(), element_tag::<f64>());
+    }
+
+    #[test]
+    fn rounds_start_at_first_send_after_receive() {
+        let mut s = CommStats::new(3);
+        s.record_send(1, 8, 6);
+        s.record_send(2, 8, 6);
+        assert_eq!(s.rounds(), 1);
+        s.record_recv(1, 8, 6);
+        s.record_recv(2, 8, 6);
+        assert_eq!(s.rounds(), 1);
+        let snap = s.snapshot();
+        s.record_send(1, 16, 6);
+        assert_eq!(s.rounds(), 2);
+        let d = s.since(&snap);
+        assert_eq!(d.rounds, 1);
+        assert_eq!(d.peer(1).bytes_sent, 16);
+        assert_eq!(d.bytes_received(), 0);
+        assert_eq!(s.total().messages_sent, 3);
+        s.reset();
+        assert_eq!(s, CommStats::new(3));
+    }
+}
