@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod message;
+pub mod mpc;
+pub mod ops;
+pub mod pointer;
+pub mod store;
+pub mod transport;
+pub mod virtual_worker;
+
+pub use error::{RemoteError, RemoteErrorKind, Result, WorkerError};
+pub use message::{ObjectId, ObjectInfo, ObjectKind, Request, Response, Value};
+pub use ops::{FloatVar, TensorOp};
+pub use pointer::{Fetched, LOCAL_WORKER, PointerTensor, Sendable};
+pub use store::WorkerCore;
+pub use transport::{Hub, Reply, Transport, WorkerRef};
+pub use virtual_worker::{VirtualWorker, Worker};

@@ -1,0 +1,212 @@
+//! The tensor-operation vocabulary of remote execution, in one place.
+//!
+//! [`TensorOp`] is what travels in a [`Request::Op`](crate::Request::Op); [`TensorOp::arity`]
+//! says how many operands it takes; [`TensorOp::apply_float`] and
+//! [`TensorOp::apply_ring`] are its semantics on a worker (float tensors go through
+//! autograd, so remote `backward` works); the methods of
+//! [`PointerTensor`](crate::PointerTensor) are generated from the table at the bottom of
+//! this file by `pointer_methods!`. Adding an operation means adding a variant, its two
+//! semantics, and one line to that table.
+
+use serde::{Deserialize, Serialize};
+use syft_autograd::{Cpu, Pool2d, Var};
+use syft_ring::{Conv2dParams, Tensor};
+
+/// The float backend objects use on workers.
+pub type FloatBackend = Cpu<f32>;
+/// A float tensor with autograd state, as stored on a worker.
+pub type FloatVar = Var<Cpu<f32>>;
+
+/// A tensor operation that a worker can run on its stored objects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum TensorOp {
+    /// `a + b` (broadcasting).
+    Add,
+    /// `a − b` (broadcasting).
+    Sub,
+    /// `a ⊙ b` (broadcasting).
+    Mul,
+    /// Matrix product `a · b`.
+    MatMul,
+    /// `−a`.
+    Neg,
+    /// Sum of all elements.
+    Sum,
+    /// Sum along an axis.
+    SumAxis {
+        /// The axis.
+        axis: usize,
+        /// Keep the axis with size 1.
+        keepdim: bool,
+    },
+    /// Mean of all elements (float).
+    Mean,
+    /// `c · a` for a public constant.
+    MulScalar(f64),
+    /// `a ⊙ a`.
+    Square,
+    /// `max(a, 0)` (float).
+    Relu,
+    /// Same data, new shape.
+    Reshape(Vec<usize>),
+    /// Swap the last two axes.
+    Transpose,
+    /// 2-d convolution `input ⋆ kernel` (float).
+    Conv2d(Conv2dParams),
+    /// Max pooling (float).
+    MaxPool2d {
+        /// Window height and width.
+        window: (usize, usize),
+        /// Stride and padding.
+        params: Conv2dParams,
+    },
+    /// Average pooling (float).
+    AvgPool2d {
+        /// Window height and width.
+        window: (usize, usize),
+        /// Stride and padding.
+        params: Conv2dParams,
+    },
+    /// Log-softmax along an axis (float).
+    LogSoftmax(usize),
+    /// Cross-entropy of logits `a` against one-hot targets `b` (float).
+    CrossEntropy,
+}
+
+impl TensorOp {
+    /// A short name for errors.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Sub => "sub",
+            Self::Mul => "mul",
+            Self::MatMul => "matmul",
+            Self::Neg => "neg",
+            Self::Sum => "sum",
+            Self::SumAxis { .. } => "sum_axis",
+            Self::Mean => "mean",
+            Self::MulScalar(_) => "mul_scalar",
+            Self::Square => "square",
+            Self::Relu => "relu",
+            Self::Reshape(_) => "reshape",
+            Self::Transpose => "transpose",
+            Self::Conv2d(_) => "conv2d",
+            Self::MaxPool2d { .. } => "max_pool2d",
+            Self::AvgPool2d { .. } => "avg_pool2d",
+            Self::LogSoftmax(_) => "log_softmax",
+            Self::CrossEntropy => "cross_entropy",
+        }
+    }
+
+    /// Number of operands.
+    #[must_use]
+    pub fn arity(&self) -> usize {
+        match self {
+            Self::Add | Self::Sub | Self::Mul | Self::MatMul | Self::Conv2d(_) | Self::CrossEntropy => 2,
+            _ => 1,
+        }
+    }
+
+    /// Runs the operation on float tensors (through autograd).
+    pub fn apply_float(&self, args: &[&FloatVar]) -> Result<FloatVar, String> {
+        let a = args.first().ok_or("missing operand")?;
+        let b = || args.get(1).copied().ok_or("missing second operand");
+        let r = match self {
+            Self::Add => a.add(b()?),
+            Self::Sub => a.sub(b()?),
+            Self::Mul => a.mul(b()?),
+            Self::MatMul => a.matmul(b()?),
+            Self::Neg => a.neg(),
+            Self::Sum => a.sum(),
+            Self::SumAxis { axis, keepdim } => a.sum_axis(*axis, *keepdim),
+            Self::Mean => a.mean(),
+            Self::MulScalar(c) => a.mul_scalar(*c),
+            Self::Square => a.square(),
+            Self::Relu => a.relu(),
+            Self::Reshape(shape) => a.reshape(shape),
+            Self::Transpose => a.transpose(),
+            Self::Conv2d(p) => a.conv2d(b()?, *p),
+            Self::MaxPool2d { window, params } => a.max_pool2d(Pool2d { window: *window, params: *params }),
+            Self::AvgPool2d { window, params } => a.avg_pool2d(Pool2d { window: *window, params: *params }),
+            Self::LogSoftmax(axis) => a.log_softmax(*axis),
+            Self::CrossEntropy => a.cross_entropy(b()?),
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    /// Runs the operation on ring tensors (exact arithmetic modulo 2^64).
+    pub fn apply_ring(&self, args: &[&Tensor<u64>]) -> Result<Tensor<u64>, String> {
+        let a = args.first().ok_or("missing operand")?;
+        let b = || args.get(1).copied().ok_or("missing second operand");
+        let r = match self {
+            Self::Add => a.add(b()?),
+            Self::Sub => a.sub(b()?),
+            Self::Mul => a.mul(b()?),
+            Self::MatMul => a.matmul(b()?),
+            Self::Neg => Ok(a.neg()),
+            Self::Sum => Ok(Tensor::scalar(a.sum_all())),
+            Self::SumAxis { axis, keepdim } => a.sum_axis(*axis, *keepdim),
+            Self::Square => a.mul(a),
+            Self::Reshape(shape) => a.reshape(shape),
+            Self::Transpose => a.transpose(),
+            Self::Conv2d(p) => a.conv2d(b()?, *p),
+            other => return Err(format!("{} is not defined on ring tensors", other.name())),
+        };
+        r.map_err(|e| e.to_string())
+    }
+}
+
+/// Generates the pointer methods from the operation table.
+macro_rules! pointer_methods {
+    ($( $(#[$doc:meta])* $method:ident ( $($arg:ident : $ty:ty),* ) $(, $other:ident)? => $op:expr ;)*) => {
+        impl crate::pointer::PointerTensor {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self $(, $other: &crate::pointer::PointerTensor)? $(, $arg: $ty)*) -> crate::Result<crate::pointer::PointerTensor> {
+                    self.apply($op, &[$($other)?])
+                }
+            )*
+        }
+    };
+}
+
+pointer_methods! {
+    /// `self + other`, computed where the data lives.
+    add(), other => TensorOp::Add;
+    /// `self − other`, computed where the data lives.
+    sub(), other => TensorOp::Sub;
+    /// `self ⊙ other`, computed where the data lives.
+    mul(), other => TensorOp::Mul;
+    /// `self · other`, computed where the data lives.
+    matmul(), other => TensorOp::MatMul;
+    /// 2-d convolution of `self` with the kernel `other`.
+    conv2d(params: Conv2dParams), other => TensorOp::Conv2d(params);
+    /// Cross-entropy of logits `self` against one-hot `other`.
+    cross_entropy(), other => TensorOp::CrossEntropy;
+    /// `−self`.
+    neg() => TensorOp::Neg;
+    /// Sum of all elements.
+    sum() => TensorOp::Sum;
+    /// Sum along `axis`.
+    sum_axis(axis: usize, keepdim: bool) => TensorOp::SumAxis { axis, keepdim };
+    /// Mean of all elements.
+    mean() => TensorOp::Mean;
+    /// `c · self`.
+    mul_scalar(c: f64) => TensorOp::MulScalar(c);
+    /// `self ⊙ self`.
+    square() => TensorOp::Square;
+    /// `max(self, 0)`.
+    relu() => TensorOp::Relu;
+    /// Same data under a new shape.
+    reshape(shape: &[usize]) => TensorOp::Reshape(shape.to_vec());
+    /// Swap the last two axes.
+    transpose() => TensorOp::Transpose;
+    /// Max pooling.
+    max_pool2d(window: (usize, usize), params: Conv2dParams) => TensorOp::MaxPool2d { window, params };
+    /// Average pooling.
+    avg_pool2d(window: (usize, usize), params: Conv2dParams) => TensorOp::AvgPool2d { window, params };
+    /// Log-softmax along `axis`.
+    log_softmax(axis: usize) => TensorOp::LogSoftmax(axis);
+}

@@ -1,0 +1,311 @@
+//! [`PointerTensor`]: a handle to an object on a worker, and [`Sendable`] to create one.
+//!
+//! Operations on a pointer run where the data lives and return a new pointer; `get`
+//! brings the object back and removes it from the worker. When the last clone of a
+//! pointer is dropped, the object is deleted on its worker (unless garbage collection is
+//! switched off for that pointer, PySyft's `garbage_collect_data`).
+
+use crate::error::{Result, WorkerError};
+use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, new_id};
+use crate::ops::{FloatBackend, FloatVar, TensorOp};
+use crate::transport::{Hub, WorkerRef, call};
+use crate::virtual_worker::Worker;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use syft_autograd::Var;
+use syft_ring::Tensor;
+
+/// The id of the local worker, the owner of every pointer this process creates.
+pub const LOCAL_WORKER: &str = "me";
+
+struct Inner {
+    id: ObjectId,
+    id_at_location: ObjectId,
+    location: WorkerRef,
+    hub: Arc<Hub>,
+    owner: String,
+    /// Delete the remote object when the last clone is dropped.
+    gc: AtomicBool,
+    /// The object was fetched or moved: nothing left to delete.
+    consumed: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.gc.load(Ordering::SeqCst) && !self.consumed.load(Ordering::SeqCst) {
+            // Best effort: the worker may already be gone.
+            let _ = call(self.location.as_ref(), &Request::Delete { id: self.id_at_location });
+        }
+    }
+}
+
+/// A pointer to an object on a worker.
+#[derive(Clone)]
+pub struct PointerTensor {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PointerTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(Wrapper)>[PointerTensor | {}:{} -> {}]", self.owner(), self.id(), self)
+    }
+}
+
+impl std::fmt::Display for PointerTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.id_at_location(), self.location())
+    }
+}
+
+/// What `get` brings back.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Fetched {
+    /// A float tensor with its autograd state (gradient included).
+    Float(FloatVar),
+    /// A ring tensor.
+    Ring(Tensor<u64>),
+    /// A pointer (the object was itself a pointer: a chain).
+    Pointer(PointerTensor),
+}
+
+impl Fetched {
+    /// The float tensor, or an error naming what it is instead.
+    pub fn into_float(self) -> Result<FloatVar> {
+        match self {
+            Self::Float(v) => Ok(v),
+            other => Err(WorkerError::InvalidArgument { op: "into_float", reason: format!("got {}", other.kind()) }),
+        }
+    }
+
+    /// The float tensor's data.
+    pub fn into_tensor(self) -> Result<Tensor<f32>> {
+        Ok((*self.into_float()?.value()).clone())
+    }
+
+    /// The ring tensor.
+    pub fn into_ring(self) -> Result<Tensor<u64>> {
+        match self {
+            Self::Ring(t) => Ok(t),
+            other => Err(WorkerError::InvalidArgument { op: "into_ring", reason: format!("got {}", other.kind()) }),
+        }
+    }
+
+    /// The pointer.
+    pub fn into_pointer(self) -> Result<PointerTensor> {
+        match self {
+            Self::Pointer(p) => Ok(p),
+            other => Err(WorkerError::InvalidArgument { op: "into_pointer", reason: format!("got {}", other.kind()) }),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Float(_) => "a float tensor",
+            Self::Ring(_) => "a ring tensor",
+            Self::Pointer(_) => "a pointer",
+        }
+    }
+}
+
+impl PointerTensor {
+    fn new(location: WorkerRef, hub: Arc<Hub>, id_at_location: ObjectId) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                id: new_id(),
+                id_at_location,
+                location,
+                hub,
+                owner: LOCAL_WORKER.to_string(),
+                gc: AtomicBool::new(true),
+                consumed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Stores `value` on `worker` and returns a pointer to it.
+    pub fn store(worker: &(impl Worker + ?Sized), value: Value) -> Result<Self> {
+        let id = new_id();
+        let location = worker.transport();
+        call(location.as_ref(), &Request::Store { id, value })?;
+        Ok(Self::new(location, worker.hub().clone(), id))
+    }
+
+    /// A pointer to an existing object `id` on the worker named `location`.
+    pub fn attach(hub: &Arc<Hub>, location: &str, id: ObjectId) -> Result<Self> {
+        Ok(Self::new(hub.get(location)?, hub.clone(), id))
+    }
+
+    /// This pointer's own id.
+    #[must_use]
+    pub fn id(&self) -> ObjectId {
+        self.inner.id
+    }
+
+    /// The id of the object on its worker.
+    #[must_use]
+    pub fn id_at_location(&self) -> ObjectId {
+        self.inner.id_at_location
+    }
+
+    /// The id of the worker holding the object.
+    #[must_use]
+    pub fn location(&self) -> &str {
+        self.inner.location.worker_id()
+    }
+
+    /// The id of the worker holding this pointer.
+    #[must_use]
+    pub fn owner(&self) -> &str {
+        &self.inner.owner
+    }
+
+    /// Whether dropping the last clone deletes the remote object.
+    #[must_use]
+    pub fn garbage_collect_data(&self) -> bool {
+        self.inner.gc.load(Ordering::SeqCst)
+    }
+
+    /// Switches garbage collection of the remote object on or off.
+    pub fn set_garbage_collect_data(&self, on: bool) {
+        self.inner.gc.store(on, Ordering::SeqCst);
+    }
+
+    fn check_live(&self) -> Result<()> {
+        if self.inner.consumed.load(Ordering::SeqCst) {
+            return Err(WorkerError::Consumed { id: self.id_at_location(), location: self.location().to_string() });
+        }
+        Ok(())
+    }
+
+    fn request(&self, request: &Request) -> Result<Response> {
+        self.check_live()?;
+        call(self.inner.location.as_ref(), request)
+    }
+
+    /// A description of the remote object.
+    pub fn describe(&self) -> Result<ObjectInfo> {
+        match self.request(&Request::Describe { id: self.id_at_location() })? {
+            Response::Info(info) => Ok(info),
+            other => Err(self.unexpected("describe", &other)),
+        }
+    }
+
+    /// The shape of the remote object (empty for a pointer in a chain).
+    pub fn shape(&self) -> Result<Vec<usize>> {
+        Ok(self.describe()?.shape)
+    }
+
+    fn unexpected(&self, request: &'static str, response: &Response) -> WorkerError {
+        WorkerError::UnexpectedResponse {
+            worker: self.location().to_string(),
+            request,
+            response: format!("{response:?}"),
+        }
+    }
+
+    /// Applies `op` to this pointer and `others` (all on the same worker), where the data
+    /// lives; through a chain, the operation is forwarded along it.
+    pub fn apply(&self, op: TensorOp, others: &[&PointerTensor]) -> Result<PointerTensor> {
+        for o in others {
+            if o.location() != self.location() {
+                return Err(WorkerError::LocationMismatch {
+                    op: op.name(),
+                    lhs: self.location().to_string(),
+                    rhs: o.location().to_string(),
+                });
+            }
+            o.check_live()?;
+        }
+        let mut args = vec![self.id_at_location()];
+        args.extend(others.iter().map(|o| o.id_at_location()));
+        let result = new_id();
+        self.request(&Request::Op { op, args, result })?;
+        Ok(Self::new(self.inner.location.clone(), self.inner.hub.clone(), result))
+    }
+
+    /// Brings the object back and removes it from the worker. For a pointer to a pointer,
+    /// this returns the inner pointer (call `get` again for the data).
+    pub fn get(self) -> Result<Fetched> {
+        let response = self.request(&Request::Get { id: self.id_at_location() })?;
+        self.inner.consumed.store(true, Ordering::SeqCst);
+        match response {
+            Response::Value(Value::Float { data, requires_grad, grad }) => {
+                let v = Var::new(&FloatBackend::default(), data, requires_grad);
+                if grad.is_some() {
+                    v.set_grad(grad);
+                }
+                Ok(Fetched::Float(v))
+            }
+            Response::Value(Value::Ring(t)) => Ok(Fetched::Ring(t)),
+            Response::Value(Value::Pointer { location, id }) => {
+                Ok(Fetched::Pointer(Self::new(self.inner.hub.get(&location)?, self.inner.hub.clone(), id)))
+            }
+            other => Err(self.unexpected("get", &other)),
+        }
+    }
+
+    /// Sends this pointer to `worker`: `worker` now holds a pointer to the object (the data
+    /// does not move), and the returned pointer points to that pointer.
+    pub fn send(self, worker: &(impl Worker + ?Sized)) -> Result<PointerTensor> {
+        self.check_live()?;
+        let value = Value::Pointer { location: self.location().to_string(), id: self.id_at_location() };
+        let p = Self::store(worker, value)?;
+        // The stored pointer now owns the object.
+        self.inner.consumed.store(true, Ordering::SeqCst);
+        Ok(p)
+    }
+
+    /// Moves the data directly from its worker to `worker` (it never passes through here)
+    /// and returns a pointer to it there.
+    pub fn move_to(self, worker: &(impl Worker + ?Sized)) -> Result<PointerTensor> {
+        if worker.id() == self.location() {
+            return Ok(self);
+        }
+        self.request(&Request::Move { id: self.id_at_location(), to: worker.id().to_string() })?;
+        self.inner.consumed.store(true, Ordering::SeqCst);
+        Ok(Self::new(worker.transport(), self.inner.hub.clone(), self.id_at_location()))
+    }
+
+    /// Runs the backward pass from this (scalar) remote tensor.
+    pub fn backward(&self) -> Result<()> {
+        self.request(&Request::Backward { id: self.id_at_location() })?;
+        Ok(())
+    }
+
+    /// A pointer to the gradient of the remote tensor.
+    pub fn grad(&self) -> Result<PointerTensor> {
+        let result = new_id();
+        self.request(&Request::Grad { id: self.id_at_location(), result })?;
+        Ok(Self::new(self.inner.location.clone(), self.inner.hub.clone(), result))
+    }
+}
+
+/// Values that can be sent to a worker: `x.send(&bob)` returns a pointer.
+pub trait Sendable {
+    /// Stores the value on `worker` and returns a pointer to it.
+    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor>;
+}
+
+impl Sendable for Tensor<f32> {
+    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
+        PointerTensor::store(worker, Value::float(self.clone()))
+    }
+}
+
+impl Sendable for Tensor<u64> {
+    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
+        PointerTensor::store(worker, Value::Ring(self.clone()))
+    }
+}
+
+impl Sendable for FloatVar {
+    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
+        let value = Value::Float {
+            data: (*self.value()).clone(),
+            requires_grad: self.requires_grad(),
+            grad: self.grad().map(|g| (*g).clone()),
+        };
+        PointerTensor::store(worker, value)
+    }
+}

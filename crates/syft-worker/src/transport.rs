@@ -1,0 +1,137 @@
+//! How a request reaches a worker: the [`Transport`] trait, the [`Hub`] of known workers,
+//! and typed calls on top of the byte-level transport.
+
+use crate::error::{Result, WorkerError};
+use crate::message::{Request, Response, decode, encode};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use syft_share::Comm;
+
+/// The reply to one request, to wait for (requests to several workers can be in flight
+/// at once, which is how the parties of a protocol run concurrently).
+#[derive(Debug)]
+pub struct Reply {
+    worker: String,
+    rx: mpsc::Receiver<std::result::Result<Vec<u8>, String>>,
+    timeout: Option<Duration>,
+}
+
+impl Reply {
+    /// A reply that will arrive on `rx`.
+    #[must_use]
+    pub fn new(
+        worker: String,
+        rx: mpsc::Receiver<std::result::Result<Vec<u8>, String>>,
+        timeout: Option<Duration>,
+    ) -> Self {
+        Self { worker, rx, timeout }
+    }
+
+    /// Waits for the encoded response.
+    pub fn wait_bytes(self) -> Result<Vec<u8>> {
+        let got = match self.timeout {
+            Some(t) => self.rx.recv_timeout(t).map_err(|e| e.to_string()),
+            None => self.rx.recv().map_err(|e| e.to_string()),
+        };
+        match got {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(reason)) | Err(reason) => Err(WorkerError::Transport { worker: self.worker, reason }),
+        }
+    }
+
+    /// Waits for the response and decodes it; a remote error becomes [`WorkerError::Remote`].
+    pub fn wait(self) -> Result<Response> {
+        let worker = self.worker.clone();
+        let bytes = self.wait_bytes()?;
+        match decode::<Response>(&bytes)? {
+            Response::Err(error) => Err(WorkerError::Remote { worker, error }),
+            other => Ok(other),
+        }
+    }
+}
+
+/// A byte-level connection to one worker. Implementations: the in-process
+/// [`VirtualWorker`](crate::VirtualWorker) channel; network transports elsewhere.
+pub trait Transport: Send + Sync {
+    /// The worker's id.
+    fn worker_id(&self) -> &str;
+    /// Sends one encoded [`Request`]; the [`Reply`] yields the encoded [`Response`].
+    fn send(&self, request: Vec<u8>) -> Result<Reply>;
+}
+
+/// A shared handle to a worker's transport.
+pub type WorkerRef = Arc<dyn Transport>;
+
+/// Sends a typed request (without waiting).
+pub fn call_async(worker: &dyn Transport, request: &Request) -> Result<Reply> {
+    worker.send(encode(request)?)
+}
+
+/// Sends a typed request and waits for the typed response.
+pub fn call(worker: &dyn Transport, request: &Request) -> Result<Response> {
+    call_async(worker, request)?.wait()
+}
+
+/// The workers known to this process, by id, and the in-process channel endpoints handed
+/// to workers when they join a multi-party session.
+#[derive(Default)]
+pub struct Hub {
+    workers: RwLock<HashMap<String, WorkerRef>>,
+    endpoints: Mutex<HashMap<(u64, String), Box<dyn Comm>>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self.workers.read().map(|w| w.keys().cloned().collect()).unwrap_or_default();
+        f.debug_struct("Hub").field("workers", &names).finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// An empty hub.
+    #[must_use]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Registers a worker under its id.
+    pub fn register(&self, worker: WorkerRef) -> Result<()> {
+        let mut map = self.workers.write().map_err(|_| poisoned())?;
+        let id = worker.worker_id().to_string();
+        if map.contains_key(&id) {
+            return Err(WorkerError::DuplicateWorker(id));
+        }
+        map.insert(id, worker);
+        Ok(())
+    }
+
+    /// Forgets a worker.
+    pub fn unregister(&self, id: &str) {
+        if let Ok(mut map) = self.workers.write() {
+            map.remove(id);
+        }
+    }
+
+    /// The worker with this id.
+    pub fn get(&self, id: &str) -> Result<WorkerRef> {
+        let map = self.workers.read().map_err(|_| poisoned())?;
+        map.get(id).cloned().ok_or_else(|| WorkerError::UnknownWorker(id.to_string()))
+    }
+
+    /// Leaves a channel endpoint for `worker` to pick up when it joins `session`.
+    pub fn deposit_endpoint(&self, session: u64, worker: &str, comm: Box<dyn Comm>) -> Result<()> {
+        self.endpoints.lock().map_err(|_| poisoned())?.insert((session, worker.to_string()), comm);
+        Ok(())
+    }
+
+    /// Takes the channel endpoint left for `worker` in `session`.
+    pub fn take_endpoint(&self, session: u64, worker: &str) -> Option<Box<dyn Comm>> {
+        self.endpoints.lock().ok()?.remove(&(session, worker.to_string()))
+    }
+}
+
+fn poisoned() -> WorkerError {
+    WorkerError::InvalidArgument { op: "hub", reason: "a thread panicked while holding the worker registry".into() }
+}
