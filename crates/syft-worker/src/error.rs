@@ -97,6 +97,17 @@ pub enum WorkerError {
         /// The location.
         location: String,
     },
+    /// Operands of a shared operation have different fixed-point precisions (or one is
+    /// fixed point and the other a raw ring tensor).
+    #[error("{op}: operands have different precisions ({lhs} and {rhs})")]
+    PrecisionMismatch {
+        /// The operation.
+        op: &'static str,
+        /// Encoder of the first operand.
+        lhs: String,
+        /// Encoder of the other operand.
+        rhs: String,
+    },
     /// A tensor operation failed locally.
     #[error(transparent)]
     Ring(#[from] syft_ring::RingError),

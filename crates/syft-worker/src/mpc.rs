@@ -1,19 +1,430 @@
-//! Multi-party computation on shares held by workers (filled in below).
+//! Multi-party computation on shares held by workers: the worker side.
+//!
+//! A *session* groups `n` computing workers and one crypto provider (the dealer). When the
+//! orchestrator creates it, every member receives a channel endpoint to every other member
+//! ([`Comm`]); the dealer then sends each party its PRG seed. After that, an operation on a
+//! shared tensor is one [`MpcRequest::Run`] per member: each party runs the party-local
+//! protocol on its own share and stores its share of the result, and the dealer serves
+//! the material the protocol consumes. Masked values travel party to party over the
+//! session's channels; the orchestrator sees only acknowledgements and shapes.
 
-use crate::error::RemoteError;
-use crate::message::Response;
-use crate::store::WorkerCore;
+use crate::error::{RemoteError, RemoteErrorKind as K};
+use crate::message::{ObjectId, ObjectInfo, ObjectKind, Response};
+use crate::store::{Stored, WorkerCore};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use syft_ring::{Conv2dParams, Tensor};
+use syft_share::{Comm, CommCounters};
+use syft_spdz::{Dealer, DealerLink, OpenedOperand, Party, Product, Request as Material, TripleSource};
+
+/// A member's role in a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Computing party `index` (0-based; party 0 adds public constants).
+    Party(usize),
+    /// The crypto provider.
+    Dealer,
+}
+
+/// An operation on shared tensors, as every member of a session sees it.
+///
+/// Shapes are part of the operation so that the dealer, who holds no shares, can prepare
+/// the material; the orchestrator checks them before any member starts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum MpcOp {
+    /// `a + b` (local).
+    Add,
+    /// `a − b` (local).
+    Sub,
+    /// `−a` (local).
+    Neg,
+    /// `a + c` for a public ring tensor `c` (party 0 adds it; local).
+    AddPublic(Tensor<u64>),
+    /// `a ⊙ c` for a public ring tensor `c`, then division by `scale` (local for two
+    /// parties). `c` must already have the shape of the result.
+    MulPublic {
+        /// The public factor.
+        c: Tensor<u64>,
+        /// Divide the product by this (1 for none).
+        scale: u64,
+    },
+    /// `op(a) · op(b)` (one round), then division by `scale`.
+    MatMul {
+        /// Stored shape of `a`.
+        lhs: Vec<usize>,
+        /// Stored shape of `b`.
+        rhs: Vec<usize>,
+        /// Use `a` transposed.
+        lhs_t: bool,
+        /// Use `b` transposed.
+        rhs_t: bool,
+        /// Divide the product by this (1 for none).
+        scale: u64,
+        /// Open `b` once under this key and reuse the opening for later products while
+        /// the tensor exists (model weights).
+        reuse_rhs: Option<u64>,
+    },
+    /// `a ⊙ b` (one round; same shape), then division by `scale`.
+    Mul {
+        /// The common shape.
+        shape: Vec<usize>,
+        /// Divide the product by this (1 for none).
+        scale: u64,
+    },
+    /// 2-d convolution `a ⋆ b`, then division by `scale`.
+    Conv2d {
+        /// Input shape.
+        input: Vec<usize>,
+        /// Kernel shape.
+        kernel: Vec<usize>,
+        /// Stride and padding.
+        params: Conv2dParams,
+        /// Divide the product by this (1 for none).
+        scale: u64,
+    },
+    /// Sum of all elements (local).
+    Sum,
+    /// Sum along an axis (local).
+    SumAxis {
+        /// The axis.
+        axis: usize,
+        /// Keep the axis.
+        keepdim: bool,
+    },
+    /// Same data, new shape (local).
+    Reshape(Vec<usize>),
+    /// Swap the last two axes (local).
+    Transpose,
+    /// Broadcast to a shape (local).
+    BroadcastTo(Vec<usize>),
+    /// Sum a broadcast result back to a shape (local).
+    SumToShape(Vec<usize>),
+}
+
+impl MpcOp {
+    /// Whether the dealer takes part.
+    #[must_use]
+    pub fn needs_dealer(&self) -> bool {
+        matches!(self, Self::MatMul { .. } | Self::Mul { .. } | Self::Conv2d { .. })
+            || matches!(self, Self::MulPublic { scale, .. } if *scale > 1)
+    }
+
+    /// A short name.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Sub => "sub",
+            Self::Neg => "neg",
+            Self::AddPublic(_) => "add_public",
+            Self::MulPublic { .. } => "mul_public",
+            Self::MatMul { .. } => "matmul",
+            Self::Mul { .. } => "mul",
+            Self::Conv2d { .. } => "conv2d",
+            Self::Sum => "sum",
+            Self::SumAxis { .. } => "sum_axis",
+            Self::Reshape(_) => "reshape",
+            Self::Transpose => "transpose",
+            Self::BroadcastTo(_) => "broadcast_to",
+            Self::SumToShape(_) => "sum_to_shape",
+        }
+    }
+}
+
+/// A multi-party request to one member of a session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum MpcRequest {
+    /// Join `session` in `role`, picking up the channel endpoint left for this worker.
+    /// Parties receive their seeds from the dealer; the dealer sends them.
+    Join {
+        /// The session.
+        session: u64,
+        /// This member's role.
+        role: Role,
+        /// Number of computing parties (the dealer is endpoint `parties`).
+        parties: usize,
+    },
+    /// Leave `session`, dropping its channels and caches.
+    Leave {
+        /// The session.
+        session: u64,
+    },
+    /// Run `op` on this party's shares `args` and store the result share under `result`
+    /// (the dealer ignores `args` and `result` and serves the material).
+    Run {
+        /// The session.
+        session: u64,
+        /// The operation.
+        op: MpcOp,
+        /// Operand share ids on this worker.
+        args: Vec<ObjectId>,
+        /// Where to store the result share.
+        result: ObjectId,
+    },
+    /// Forget cached openings under `key` (the tensor they belong to is gone).
+    Forget {
+        /// The session.
+        session: u64,
+        /// The cache key.
+        key: u64,
+    },
+    /// This member's communication counters in `session` (as a [`Response::Info`] is not
+    /// enough, they come back as a ring tensor: payload bytes sent, rounds).
+    Stats {
+        /// The session.
+        session: u64,
+    },
+}
+
+/// A session as one member holds it.
+struct Member {
+    role: Role,
+    parties: usize,
+    comm: Box<dyn Comm>,
+    /// Party side: the link to the dealer.
+    link: Option<DealerLink>,
+    /// Dealer side.
+    dealer: Option<Dealer>,
+    /// Party side: openings of reused operands, by key.
+    opened: HashMap<u64, OpenedOperand>,
+    /// Dealer side: mask request numbers of reused operands, by key.
+    masks: HashMap<u64, (u64, Vec<usize>)>,
+}
 
 /// The sessions a worker takes part in.
 #[derive(Default)]
-pub struct Sessions {}
+pub struct Sessions {
+    members: HashMap<u64, Member>,
+}
 
-/// A multi-party request.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub enum MpcRequest {}
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").field("count", &self.members.len()).finish()
+    }
+}
 
-/// Handles a multi-party request.
-pub(crate) fn handle(_core: &mut WorkerCore, req: MpcRequest) -> Result<Response, RemoteError> {
-    match req {}
+fn err(kind: K, message: impl Into<String>) -> RemoteError {
+    RemoteError::new(kind, message)
+}
+
+fn protocol(e: impl std::fmt::Display) -> RemoteError {
+    err(K::Protocol, e.to_string())
+}
+
+/// Handles a multi-party request at one worker.
+pub(crate) fn handle(core: &mut WorkerCore, req: MpcRequest) -> Result<Response, RemoteError> {
+    match req {
+        MpcRequest::Join { session, role, parties } => join(core, session, role, parties),
+        MpcRequest::Leave { session } => {
+            core.sessions.members.remove(&session);
+            Ok(Response::Ok)
+        }
+        MpcRequest::Forget { session, key } => {
+            if let Some(m) = core.sessions.members.get_mut(&session) {
+                m.opened.remove(&key);
+                m.masks.remove(&key);
+            }
+            Ok(Response::Ok)
+        }
+        MpcRequest::Stats { session } => {
+            let m = core.sessions.members.get(&session).ok_or_else(|| unknown_session(session))?;
+            let c: CommCounters = m.comm.stats().snapshot();
+            let t = c.total();
+            let stats = Tensor::from_vec(vec![t.bytes_sent, m.comm.stats().rounds(), t.messages_sent]);
+            Ok(Response::Value(crate::message::Value::Ring(stats)))
+        }
+        MpcRequest::Run { session, op, args, result } => run(core, session, &op, &args, result),
+    }
+}
+
+fn unknown_session(session: u64) -> RemoteError {
+    err(K::BadRequest, format!("not a member of session {session}"))
+}
+
+fn join(core: &mut WorkerCore, session: u64, role: Role, parties: usize) -> Result<Response, RemoteError> {
+    if core.sessions.members.contains_key(&session) {
+        return Err(err(K::BadRequest, format!("already a member of session {session}")));
+    }
+    if parties < 2 {
+        return Err(err(K::BadRequest, format!("a session needs at least 2 parties, got {parties}")));
+    }
+    let mut comm = core
+        .hub()
+        .take_endpoint(session, core.id())
+        .ok_or_else(|| err(K::BadRequest, format!("no channel endpoint for {} in session {session}", core.id())))?;
+    let (link, dealer) = match role {
+        Role::Party(i) if i < parties => {
+            (Some(DealerLink::connect(comm.as_mut(), parties, i, parties).map_err(protocol)?), None)
+        }
+        Role::Party(i) => {
+            return Err(err(K::BadRequest, format!("party index {i} out of range for {parties} parties")));
+        }
+        Role::Dealer => {
+            let mut dealer = Dealer::new(parties).map_err(protocol)?;
+            let ids: Vec<usize> = (0..parties).collect();
+            syft_spdz::distribute_seeds(comm.as_mut(), &mut dealer, &ids).map_err(protocol)?;
+            (None, Some(dealer))
+        }
+    };
+    let member = Member { role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new() };
+    core.sessions.members.insert(session, member);
+    Ok(Response::Ok)
+}
+
+fn run(
+    core: &mut WorkerCore,
+    session: u64,
+    op: &MpcOp,
+    args: &[ObjectId],
+    result: ObjectId,
+) -> Result<Response, RemoteError> {
+    let role = core.sessions.members.get(&session).ok_or_else(|| unknown_session(session))?.role;
+    match role {
+        Role::Dealer => {
+            let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
+            serve(member, op)?;
+            Ok(Response::Ok)
+        }
+        Role::Party(_) => {
+            let shares: Vec<Tensor<u64>> = args
+                .iter()
+                .map(|&id| match core.object(id)? {
+                    Stored::Ring(t) => Ok(t.clone()),
+                    _ => Err(err(K::WrongKind, format!("object {id} is not a share"))),
+                })
+                .collect::<Result<_, _>>()?;
+            let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
+            let out = compute(member, op, &shares)?;
+            let info = ObjectInfo { kind: ObjectKind::Ring, shape: out.shape().to_vec(), requires_grad: false };
+            core.insert(result, Stored::Ring(out))?;
+            Ok(Response::Info(info))
+        }
+    }
+}
+
+fn arg<'a>(shares: &'a [Tensor<u64>], i: usize, op: &MpcOp) -> Result<&'a Tensor<u64>, RemoteError> {
+    shares.get(i).ok_or_else(|| err(K::BadRequest, format!("{} needs operand {i}", op.name())))
+}
+
+fn compute(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
+    let compute_err = |e: syft_ring::RingError| err(K::Compute, e.to_string());
+    let Role::Party(index) = member.role else {
+        return Err(err(K::BadRequest, "the dealer holds no shares"));
+    };
+    let a = arg(shares, 0, op)?;
+    // Local operations first: no channel traffic.
+    let local = match op {
+        MpcOp::Add => Some(a.add(arg(shares, 1, op)?).map_err(compute_err)?),
+        MpcOp::Sub => Some(a.sub(arg(shares, 1, op)?).map_err(compute_err)?),
+        MpcOp::Neg => Some(a.neg()),
+        MpcOp::AddPublic(c) => {
+            Some(if index == 0 { a.add(c) } else { a.add(&Tensor::zeros(c.shape())) }.map_err(compute_err)?)
+        }
+        MpcOp::MulPublic { c, scale: 1 } => Some(a.mul(c).map_err(compute_err)?),
+        MpcOp::Sum => Some(Tensor::scalar(a.sum_all())),
+        MpcOp::SumAxis { axis, keepdim } => Some(a.sum_axis(*axis, *keepdim).map_err(compute_err)?),
+        MpcOp::Reshape(s) => Some(a.reshape(s).map_err(compute_err)?),
+        MpcOp::Transpose => Some(a.transpose().map_err(compute_err)?),
+        MpcOp::BroadcastTo(s) => Some(a.broadcast_to(s).map_err(compute_err)?),
+        MpcOp::SumToShape(s) => Some(a.sum_to_shape(s).map_err(compute_err)?),
+        _ => None,
+    };
+    if let Some(out) = local {
+        return Ok(out);
+    }
+    let parties: Vec<usize> = (0..member.parties).collect();
+    let link = member.link.as_mut().ok_or_else(|| err(K::BadRequest, "party without a dealer link"))?;
+    let source: &mut dyn TripleSource = link;
+    let mut party = Party::new(member.comm.as_mut(), source, parties).map_err(protocol)?;
+    let (product, scale) = match op {
+        MpcOp::MulPublic { c, scale } => (a.mul(c).map_err(compute_err)?, *scale),
+        MpcOp::MatMul { lhs_t, rhs_t, scale, reuse_rhs, .. } => {
+            let b = arg(shares, 1, op)?;
+            let z = match reuse_rhs {
+                Some(key) => {
+                    if !member.opened.contains_key(key) {
+                        let opened = party.open_operand(b).map_err(protocol)?;
+                        member.opened.insert(*key, opened);
+                    }
+                    let opened = member.opened.get(key).ok_or_else(|| err(K::Protocol, "opening vanished"))?;
+                    party.matmul_opened(a, *lhs_t, opened, *rhs_t).map_err(protocol)?
+                }
+                None => party.matmul_t(a, *lhs_t, b, *rhs_t).map_err(protocol)?,
+            };
+            (z, *scale)
+        }
+        MpcOp::Mul { scale, .. } => (party.mul(a, arg(shares, 1, op)?).map_err(protocol)?, *scale),
+        MpcOp::Conv2d { params, scale, .. } => {
+            (party.conv2d(a, arg(shares, 1, op)?, *params).map_err(protocol)?, *scale)
+        }
+        other => return Err(err(K::BadRequest, format!("{} is not a party protocol", other.name()))),
+    };
+    if scale > 1 { party.truncate(&product, scale).map_err(protocol) } else { Ok(product) }
+}
+
+/// The dealer's side of `op`: the same material requests, in the same order, as the
+/// parties' [`compute`].
+fn serve(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
+    let parties = member.parties;
+    let last = parties - 1;
+    let dealer = member.dealer.as_mut().ok_or_else(|| err(K::BadRequest, "not the dealer of this session"))?;
+    let comm = member.comm.as_mut();
+    let mut requests: Vec<Material> = Vec::new();
+    let scale = match op {
+        MpcOp::MulPublic { scale, .. } => *scale,
+        MpcOp::MatMul { lhs, rhs, lhs_t, rhs_t, scale, reuse_rhs } => {
+            let product = Product::MatMul { lhs: lhs.clone(), rhs: rhs.clone(), lhs_t: *lhs_t, rhs_t: *rhs_t };
+            match reuse_rhs {
+                Some(key) => {
+                    if !member.masks.contains_key(key) {
+                        let mask = Material::Mask { shape: rhs.clone() };
+                        let req = syft_spdz::serve_request(comm, dealer, last, &mask).map_err(protocol)?;
+                        member.masks.insert(*key, (req, rhs.clone()));
+                    }
+                    let (mask_req, mask_shape) =
+                        member.masks.get(key).cloned().ok_or_else(|| err(K::Protocol, "mask vanished"))?;
+                    requests.push(Material::TripleWithMask { product, mask_req, mask_shape });
+                }
+                None => requests.push(Material::Triple(product)),
+            }
+            *scale
+        }
+        MpcOp::Mul { shape, scale } => {
+            requests.push(Material::Triple(Product::Mul { shape: shape.clone() }));
+            *scale
+        }
+        MpcOp::Conv2d { input, kernel, params, scale } => {
+            requests.push(Material::Triple(Product::Conv2d {
+                input: input.clone(),
+                kernel: kernel.clone(),
+                params: *params,
+            }));
+            *scale
+        }
+        _ => 1,
+    };
+    if scale > 1 && parties > 2 {
+        let shape = match op {
+            MpcOp::MatMul { lhs, rhs, lhs_t, rhs_t, .. } => {
+                Product::MatMul { lhs: lhs.clone(), rhs: rhs.clone(), lhs_t: *lhs_t, rhs_t: *rhs_t }
+                    .output_shape()
+                    .map_err(protocol)?
+            }
+            MpcOp::Mul { shape, .. } => shape.clone(),
+            MpcOp::Conv2d { input, kernel, params, .. } => {
+                Product::Conv2d { input: input.clone(), kernel: kernel.clone(), params: *params }
+                    .output_shape()
+                    .map_err(protocol)?
+            }
+            MpcOp::MulPublic { c, .. } => c.shape().to_vec(),
+            _ => Vec::new(),
+        };
+        requests.push(Material::Trunc { shape, scale });
+    }
+    for r in &requests {
+        syft_spdz::serve_request(comm, dealer, last, r).map_err(protocol)?;
+    }
+    Ok(())
 }

@@ -1,0 +1,560 @@
+//! Shared tensors whose shares live on workers: the orchestrator's side.
+//!
+//! An [`MpcSession`] groups computing workers and a crypto provider. A [`SharedTensor`]
+//! holds one pointer per computing party to that party's share, the logical shape, and the
+//! fixed-point encoder (or none for raw ring values such as comparison bits). Every
+//! operation checks shapes and precisions first, then sends one [`MpcRequest::Run`] to
+//! each party (and to the crypto provider when the protocol consumes material), all at
+//! once; the parties run the protocol among themselves. Only [`SharedTensor::get`]
+//! brings shares back, and reconstructs at the caller.
+
+use crate::error::{Result, WorkerError};
+use crate::message::{ObjectId, Request, Response, Value, new_id};
+use crate::mpc::{MpcOp, MpcRequest, Role};
+use crate::pointer::PointerTensor;
+use crate::transport::{Hub, Reply, WorkerRef, call, call_async};
+use crate::virtual_worker::Worker;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use syft_fixed::FixedEncoder;
+use syft_ring::{Prg, Tensor, broadcast_shapes};
+use syft_share::{AdditiveShares, Comm, InMemoryNetwork};
+
+/// A group of computing workers and a crypto provider with channels among them.
+pub struct MpcSession {
+    id: u64,
+    hub: Arc<Hub>,
+    parties: Vec<WorkerRef>,
+    dealer: WorkerRef,
+}
+
+impl std::fmt::Debug for MpcSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parties: Vec<&str> = self.parties.iter().map(|p| p.worker_id()).collect();
+        f.debug_struct("MpcSession")
+            .field("id", &self.id)
+            .field("parties", &parties)
+            .field("crypto_provider", &self.dealer.worker_id())
+            .finish()
+    }
+}
+
+fn wait_all(replies: Vec<Result<Reply>>) -> Vec<Result<Response>> {
+    replies.into_iter().map(|r| r.and_then(Reply::wait)).collect()
+}
+
+fn first_error(results: Vec<Result<Response>>) -> Result<Vec<Response>> {
+    let mut out = Vec::with_capacity(results.len());
+    let mut failure = None;
+    for r in results {
+        match r {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                if failure.is_none() {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+impl MpcSession {
+    /// Creates a session among in-process workers: channel endpoints are handed to every
+    /// member through the hub, then every member joins (the crypto provider sends each
+    /// party its seed).
+    pub fn new(parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<Arc<Self>> {
+        if parties.len() < 2 {
+            return Err(WorkerError::InvalidArgument { op: "share", reason: "at least two parties are needed".into() });
+        }
+        let mut names: Vec<&str> = parties.iter().map(|p| p.id()).collect();
+        names.push(crypto_provider.id());
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != names.len() {
+            return Err(WorkerError::InvalidArgument {
+                op: "share",
+                reason: format!("parties and crypto provider must be distinct workers, got {names:?}"),
+            });
+        }
+        let hub = crypto_provider.hub().clone();
+        let id = new_id();
+        let n = parties.len();
+        for (endpoint, name) in InMemoryNetwork::new(n + 1).into_iter().zip(&names) {
+            let boxed: Box<dyn Comm> = Box::new(endpoint);
+            hub.deposit_endpoint(id, name, boxed)?;
+        }
+        let session = Arc::new(Self {
+            id,
+            hub,
+            parties: parties.iter().map(|p| p.transport()).collect(),
+            dealer: crypto_provider.transport(),
+        });
+        let mut replies = Vec::with_capacity(n + 1);
+        for (i, p) in session.parties.iter().enumerate() {
+            let req = Request::Mpc(MpcRequest::Join { session: id, role: Role::Party(i), parties: n });
+            replies.push(call_async(p.as_ref(), &req));
+        }
+        let req = Request::Mpc(MpcRequest::Join { session: id, role: Role::Dealer, parties: n });
+        replies.push(call_async(session.dealer.as_ref(), &req));
+        first_error(wait_all(replies))?;
+        Ok(session)
+    }
+
+    /// The session id.
+    #[must_use]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Number of computing parties.
+    #[must_use]
+    pub fn parties(&self) -> usize {
+        self.parties.len()
+    }
+
+    /// The computing parties' ids.
+    #[must_use]
+    pub fn party_ids(&self) -> Vec<String> {
+        self.parties.iter().map(|p| p.worker_id().to_string()).collect()
+    }
+
+    /// The crypto provider's id.
+    #[must_use]
+    pub fn crypto_provider(&self) -> &str {
+        self.dealer.worker_id()
+    }
+
+    /// Payload bytes sent and rounds, per member (parties first, then the crypto provider).
+    pub fn comm_stats(&self) -> Result<Vec<(u64, u64)>> {
+        let mut out = Vec::new();
+        for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
+            match call(w.as_ref(), &Request::Mpc(MpcRequest::Stats { session: self.id }))? {
+                Response::Value(Value::Ring(t)) if t.len() >= 2 => out.push((t.data()[0], t.data()[1])),
+                other => {
+                    return Err(WorkerError::UnexpectedResponse {
+                        worker: w.worker_id().to_string(),
+                        request: "mpc stats",
+                        response: format!("{other:?}"),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs `op` at every party on the given share ids (one list per party) and, when the
+    /// protocol needs it, at the crypto provider; returns the result share ids.
+    fn run(&self, op: &MpcOp, args: &[Vec<ObjectId>]) -> Result<Vec<PointerTensor>> {
+        let results: Vec<ObjectId> = (0..self.parties.len()).map(|_| new_id()).collect();
+        let mut replies = Vec::with_capacity(self.parties.len() + 1);
+        for (i, p) in self.parties.iter().enumerate() {
+            let req = Request::Mpc(MpcRequest::Run {
+                session: self.id,
+                op: op.clone(),
+                args: args[i].clone(),
+                result: results[i],
+            });
+            replies.push(call_async(p.as_ref(), &req));
+        }
+        if op.needs_dealer() {
+            let req = Request::Mpc(MpcRequest::Run { session: self.id, op: op.clone(), args: Vec::new(), result: 0 });
+            replies.push(call_async(self.dealer.as_ref(), &req));
+        }
+        let outcomes = wait_all(replies);
+        // Pointers to the results that were stored, so a failure deletes them again.
+        let mut pointers = Vec::with_capacity(results.len());
+        for (i, id) in results.iter().enumerate() {
+            if matches!(outcomes.get(i), Some(Ok(_))) {
+                pointers.push(PointerTensor::attach(&self.hub, self.parties[i].worker_id(), *id)?);
+            }
+        }
+        first_error(outcomes)?;
+        Ok(pointers)
+    }
+
+    fn forget(&self, key: u64) {
+        for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
+            let _ = call(w.as_ref(), &Request::Mpc(MpcRequest::Forget { session: self.id, key }));
+        }
+    }
+}
+
+impl Drop for MpcSession {
+    fn drop(&mut self) {
+        for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
+            let _ = call(w.as_ref(), &Request::Mpc(MpcRequest::Leave { session: self.id }));
+        }
+    }
+}
+
+/// A tensor secret-shared among the parties of a session.
+pub struct SharedTensor {
+    session: Arc<MpcSession>,
+    shares: Vec<PointerTensor>,
+    shape: Vec<usize>,
+    encoder: Option<FixedEncoder>,
+    /// Key of this tensor's cached openings, if it was opened for reuse.
+    key: u64,
+    opened: AtomicBool,
+}
+
+impl std::fmt::Debug for SharedTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[AdditiveSharingTensor {:?}", self.shape)?;
+        for s in &self.shares {
+            write!(f, " -> {s}")?;
+        }
+        write!(f, " | crypto provider: {}", self.session.crypto_provider())?;
+        if let Some(e) = &self.encoder {
+            write!(f, " | fixed precision {}", e.precision_fractional())?;
+        }
+        write!(f, "]")
+    }
+}
+
+impl Drop for SharedTensor {
+    fn drop(&mut self) {
+        if self.opened.load(Ordering::SeqCst) {
+            self.session.forget(self.key);
+        }
+    }
+}
+
+impl SharedTensor {
+    /// Secret-shares a ring tensor among the session's parties. `encoder` says how to read
+    /// it (fixed point) or `None` for raw ring values.
+    pub fn share(secret: &Tensor<u64>, encoder: Option<FixedEncoder>, session: &Arc<MpcSession>) -> Result<Self> {
+        let mut prg = Prg::from_entropy()?;
+        let shares = AdditiveShares::split(secret, session.parties(), &mut prg)?;
+        let mut replies = Vec::with_capacity(session.parties());
+        let mut ids = Vec::with_capacity(session.parties());
+        for (p, share) in session.parties.iter().zip(shares.into_shares()) {
+            let id = new_id();
+            ids.push(id);
+            replies.push(call_async(p.as_ref(), &Request::Store { id, value: Value::Ring(share) }));
+        }
+        let outcomes = wait_all(replies);
+        let mut pointers = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            if matches!(outcomes.get(i), Some(Ok(_))) {
+                pointers.push(PointerTensor::attach(&session.hub, session.parties[i].worker_id(), *id)?);
+            }
+        }
+        first_error(outcomes)?;
+        Ok(Self::from_parts(session.clone(), pointers, secret.shape().to_vec(), encoder))
+    }
+
+    fn from_parts(
+        session: Arc<MpcSession>,
+        shares: Vec<PointerTensor>,
+        shape: Vec<usize>,
+        encoder: Option<FixedEncoder>,
+    ) -> Self {
+        Self { session, shares, shape, encoder, key: new_id(), opened: AtomicBool::new(false) }
+    }
+
+    /// The logical shape.
+    #[must_use]
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The fixed-point encoder, or `None` for raw ring values.
+    #[must_use]
+    pub fn encoder(&self) -> Option<FixedEncoder> {
+        self.encoder
+    }
+
+    /// The session.
+    #[must_use]
+    pub fn session(&self) -> &Arc<MpcSession> {
+        &self.session
+    }
+
+    /// Pointers to the shares (one per party).
+    #[must_use]
+    pub fn share_pointers(&self) -> &[PointerTensor] {
+        &self.shares
+    }
+
+    /// Brings every share back and reconstructs the ring tensor at the caller (the shares
+    /// are removed from the workers).
+    pub fn get(self) -> Result<Tensor<u64>> {
+        let mut replies = Vec::with_capacity(self.shares.len());
+        for p in &self.shares {
+            let location = self.session.hub.get(p.location())?;
+            replies.push(call_async(location.as_ref(), &Request::Get { id: p.id_at_location() }));
+        }
+        let responses = first_error(wait_all(replies))?;
+        for p in &self.shares {
+            p.set_garbage_collect_data(false);
+        }
+        let mut parts = Vec::with_capacity(responses.len());
+        for r in responses {
+            match r {
+                Response::Value(Value::Ring(t)) => parts.push(t),
+                other => {
+                    return Err(WorkerError::UnexpectedResponse {
+                        worker: "party".into(),
+                        request: "get share",
+                        response: format!("{other:?}"),
+                    });
+                }
+            }
+        }
+        Ok(AdditiveShares::from_shares(parts)?.reconstruct())
+    }
+
+    /// Brings the shares back and decodes the fixed-point value as `f64`.
+    pub fn get_f64(self) -> Result<Tensor<f64>> {
+        let enc = self.encoder;
+        let t = self.get()?;
+        Ok(match enc {
+            Some(e) => e.decode(&t),
+            None => t.map(|v| syft_ring::signed(v) as f64),
+        })
+    }
+
+    fn same_session(&self, op: &'static str, other: &Self) -> Result<()> {
+        if !Arc::ptr_eq(&self.session, &other.session) {
+            return Err(WorkerError::InvalidArgument {
+                op,
+                reason: format!(
+                    "operands are shared in different sessions ({:?} and {:?})",
+                    self.session.party_ids(),
+                    other.session.party_ids()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn ids(&self) -> Vec<Vec<ObjectId>> {
+        self.shares.iter().map(|p| vec![p.id_at_location()]).collect()
+    }
+
+    fn ids2(&self, other: &Self) -> Vec<Vec<ObjectId>> {
+        self.shares.iter().zip(&other.shares).map(|(a, b)| vec![a.id_at_location(), b.id_at_location()]).collect()
+    }
+
+    fn derive(&self, shares: Vec<PointerTensor>, shape: Vec<usize>, encoder: Option<FixedEncoder>) -> Self {
+        Self::from_parts(self.session.clone(), shares, shape, encoder)
+    }
+
+    /// The encoder of a linear combination: both operands must agree.
+    fn linear_encoder(&self, op: &'static str, other: &Self) -> Result<Option<FixedEncoder>> {
+        if self.encoder != other.encoder {
+            return Err(WorkerError::PrecisionMismatch {
+                op,
+                lhs: format!("{:?}", self.encoder),
+                rhs: format!("{:?}", other.encoder),
+            });
+        }
+        Ok(self.encoder)
+    }
+
+    /// The encoder and divisor of a product: fixed × fixed is rescaled once; a product with
+    /// a raw operand (bits, integers) keeps the other's scale.
+    fn product_encoder(&self, op: &'static str, other: &Self) -> Result<(Option<FixedEncoder>, u64)> {
+        match (self.encoder, other.encoder) {
+            (Some(a), Some(b)) if a != b => {
+                Err(WorkerError::PrecisionMismatch { op, lhs: format!("{a:?}"), rhs: format!("{b:?}") })
+            }
+            (Some(a), Some(_)) => Ok((Some(a), a.scale())),
+            (Some(a), None) | (None, Some(a)) => Ok((Some(a), 1)),
+            (None, None) => Ok((None, 1)),
+        }
+    }
+
+    /// `self + other` (broadcasting; local).
+    pub fn add(&self, other: &Self) -> Result<Self> {
+        self.linear("add", other, MpcOp::Add)
+    }
+
+    /// `self − other` (broadcasting; local).
+    pub fn sub(&self, other: &Self) -> Result<Self> {
+        self.linear("sub", other, MpcOp::Sub)
+    }
+
+    fn linear(&self, name: &'static str, other: &Self, op: MpcOp) -> Result<Self> {
+        self.same_session(name, other)?;
+        let enc = self.linear_encoder(name, other)?;
+        let shape = broadcast_shapes(name, &self.shape, &other.shape)?;
+        let shares = self.session.run(&op, &self.ids2(other))?;
+        Ok(self.derive(shares, shape, enc))
+    }
+
+    /// `−self` (local).
+    pub fn neg(&self) -> Result<Self> {
+        let shares = self.session.run(&MpcOp::Neg, &self.ids())?;
+        Ok(self.derive(shares, self.shape.clone(), self.encoder))
+    }
+
+    /// `self + c` for a public real tensor `c` (encoded with this tensor's encoder; party 0
+    /// adds it).
+    pub fn add_public(&self, c: &Tensor<f64>) -> Result<Self> {
+        let shape = broadcast_shapes("add_public", &self.shape, c.shape())?;
+        let enc = self.encoder.ok_or_else(|| WorkerError::InvalidArgument {
+            op: "add_public",
+            reason: "adding a real constant to a raw ring tensor".into(),
+        })?;
+        let shares = self.session.run(&MpcOp::AddPublic(enc.encode(c)?), &self.ids())?;
+        Ok(self.derive(shares, shape, self.encoder))
+    }
+
+    /// `self · c` for a public real scalar (encoded, then rescaled).
+    pub fn mul_scalar(&self, c: f64) -> Result<Self> {
+        match self.encoder {
+            Some(enc) => {
+                let raw = enc.encode(&Tensor::full(&self.shape, c))?;
+                let shares = self.session.run(&MpcOp::MulPublic { c: raw, scale: enc.scale() }, &self.ids())?;
+                Ok(self.derive(shares, self.shape.clone(), self.encoder))
+            }
+            None => {
+                Err(WorkerError::InvalidArgument { op: "mul_scalar", reason: "raw ring tensor times a real".into() })
+            }
+        }
+    }
+
+    /// `self · k` for a public integer (no rescaling).
+    pub fn mul_int(&self, k: i64) -> Result<Self> {
+        let c = Tensor::full(&self.shape, syft_ring::from_signed(k));
+        let shares = self.session.run(&MpcOp::MulPublic { c, scale: 1 }, &self.ids())?;
+        Ok(self.derive(shares, self.shape.clone(), self.encoder))
+    }
+
+    /// `self ⊙ other` (broadcasting; one Beaver round, rescaled for fixed × fixed).
+    pub fn mul(&self, other: &Self) -> Result<Self> {
+        self.same_session("mul", other)?;
+        let (enc, scale) = self.product_encoder("mul", other)?;
+        let shape = broadcast_shapes("mul", &self.shape, &other.shape)?;
+        let a = if self.shape == shape {
+            None
+        } else {
+            Some(self.local(MpcOp::BroadcastTo(shape.clone()), shape.clone())?)
+        };
+        let b = if other.shape == shape {
+            None
+        } else {
+            Some(other.local(MpcOp::BroadcastTo(shape.clone()), shape.clone())?)
+        };
+        let (a, b) = (a.as_ref().unwrap_or(self), b.as_ref().unwrap_or(other));
+        let shares = self.session.run(&MpcOp::Mul { shape: shape.clone(), scale }, &a.ids2(b))?;
+        Ok(self.derive(shares, shape, enc))
+    }
+
+    /// `self · other` (one Beaver round, rescaled for fixed × fixed).
+    pub fn matmul(&self, other: &Self) -> Result<Self> {
+        self.matmul_ex(false, other, false, false)
+    }
+
+    /// `op(self) · op(other)`. With `reuse_rhs`, `other` is opened once and the opening
+    /// is reused for every later product with it while it exists (model weights): later
+    /// products only open `self`.
+    pub fn matmul_ex(&self, lhs_t: bool, other: &Self, rhs_t: bool, reuse_rhs: bool) -> Result<Self> {
+        self.same_session("matmul", other)?;
+        let (enc, scale) = self.product_encoder("matmul", other)?;
+        let product = syft_spdz::Product::MatMul { lhs: self.shape.clone(), rhs: other.shape.clone(), lhs_t, rhs_t };
+        let shape = product.output_shape()?;
+        let op = MpcOp::MatMul {
+            lhs: self.shape.clone(),
+            rhs: other.shape.clone(),
+            lhs_t,
+            rhs_t,
+            scale,
+            reuse_rhs: reuse_rhs.then_some(other.key),
+        };
+        let shares = self.session.run(&op, &self.ids2(other))?;
+        if reuse_rhs {
+            other.opened.store(true, Ordering::SeqCst);
+        }
+        Ok(self.derive(shares, shape, enc))
+    }
+
+    fn local(&self, op: MpcOp, shape: Vec<usize>) -> Result<Self> {
+        let shares = self.session.run(&op, &self.ids())?;
+        Ok(self.derive(shares, shape, self.encoder))
+    }
+
+    /// Sum of all elements (local).
+    pub fn sum(&self) -> Result<Self> {
+        self.local(MpcOp::Sum, Vec::new())
+    }
+
+    /// Sum along `axis` (local).
+    pub fn sum_axis(&self, axis: usize, keepdim: bool) -> Result<Self> {
+        if axis >= self.shape.len() {
+            return Err(syft_ring::RingError::AxisOutOfRange { op: "sum_axis", axis, rank: self.shape.len() }.into());
+        }
+        let mut shape = self.shape.clone();
+        if keepdim {
+            shape[axis] = 1;
+        } else {
+            shape.remove(axis);
+        }
+        self.local(MpcOp::SumAxis { axis, keepdim }, shape)
+    }
+
+    /// Same data under a new shape (local).
+    pub fn reshape(&self, shape: &[usize]) -> Result<Self> {
+        if syft_ring::numel(shape) != syft_ring::numel(&self.shape) {
+            return Err(syft_ring::RingError::ElementCount {
+                op: "reshape",
+                shape: shape.to_vec(),
+                expected: syft_ring::numel(shape),
+                got: syft_ring::numel(&self.shape),
+            }
+            .into());
+        }
+        self.local(MpcOp::Reshape(shape.to_vec()), shape.to_vec())
+    }
+
+    /// Swaps the last two axes (local).
+    pub fn transpose(&self) -> Result<Self> {
+        let r = self.shape.len();
+        if r < 2 {
+            return Err(syft_ring::RingError::RankMismatch {
+                op: "transpose",
+                expected: ">= 2",
+                shape: self.shape.clone(),
+            }
+            .into());
+        }
+        let mut shape = self.shape.clone();
+        shape.swap(r - 2, r - 1);
+        self.local(MpcOp::Transpose, shape)
+    }
+
+    /// Broadcast to `shape` (local).
+    pub fn broadcast_to(&self, shape: &[usize]) -> Result<Self> {
+        let b = broadcast_shapes("broadcast_to", &self.shape, shape)?;
+        if b != shape {
+            return Err(syft_ring::RingError::ShapeMismatch {
+                op: "broadcast_to",
+                lhs: self.shape.clone(),
+                rhs: shape.to_vec(),
+            }
+            .into());
+        }
+        self.local(MpcOp::BroadcastTo(shape.to_vec()), shape.to_vec())
+    }
+
+    /// Sums a broadcast result back to `shape` (local).
+    pub fn sum_to_shape(&self, shape: &[usize]) -> Result<Self> {
+        let b = broadcast_shapes("sum_to_shape", shape, &self.shape)?;
+        if b != self.shape {
+            return Err(syft_ring::RingError::ShapeMismatch {
+                op: "sum_to_shape",
+                lhs: self.shape.clone(),
+                rhs: shape.to_vec(),
+            }
+            .into());
+        }
+        self.local(MpcOp::SumToShape(shape.to_vec()), shape.to_vec())
+    }
+}
