@@ -8,7 +8,7 @@
 //! The ops are grouped into traits, one file each under [`ops`](crate::ops), in the
 //! manner of burn: `Backend` requires them all, so `B: Backend` is the one bound that
 //! generic code (autograd, modules, SGD) needs. Float-only extras live in
-//! [`FloatOps`](crate::ops::FloatOps), required only by [`FloatBackend`].
+//! [`FloatOps`], required only by [`FloatBackend`].
 
 use crate::error::Error;
 use crate::ops::{ActivationOps, ConvOps, FloatOps, MatmulOps, ReduceOps, TensorOps};

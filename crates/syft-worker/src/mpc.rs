@@ -100,6 +100,53 @@ pub enum MpcOp {
     BroadcastTo(Vec<usize>),
     /// Sum a broadcast result back to a shape (local).
     SumToShape(Vec<usize>),
+    /// SecureNN ReLU: outputs `max(a, 0)` and the raw bit `[a ≥ 0]` (two parties).
+    Relu {
+        /// Input shape.
+        shape: Vec<usize>,
+    },
+    /// Index of the maximum along `axis` as a raw one-hot tensor of the input's shape
+    /// (two parties; the first maximum wins ties).
+    ArgmaxOneHot {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// The axis.
+        axis: usize,
+    },
+    /// Index of the maximum along `axis`, raw integer shares, axis removed.
+    Argmax {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// The axis.
+        axis: usize,
+    },
+    /// Maximum along `axis` (axis removed).
+    Max {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// The axis.
+        axis: usize,
+    },
+    /// Raw bit `[a > b]` for shared `a`, `b` of one shape.
+    Gt {
+        /// The shape.
+        shape: Vec<usize>,
+    },
+    /// Raw bit `[a == b]`.
+    Eq {
+        /// The shape.
+        shape: Vec<usize>,
+    },
+    /// 2-d max pooling of `[N, C, H, W]`: outputs the maxima and the raw one-hot window
+    /// mask `[N, C, OH, OW, KH·KW]`.
+    MaxPool2d {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// Window.
+        window: (usize, usize),
+        /// Stride.
+        stride: (usize, usize),
+    },
 }
 
 impl MpcOp {
@@ -107,7 +154,32 @@ impl MpcOp {
     #[must_use]
     pub fn needs_dealer(&self) -> bool {
         matches!(self, Self::MatMul { .. } | Self::Mul { .. } | Self::Conv2d { .. })
+            || self.is_securenn()
             || matches!(self, Self::MulPublic { scale, .. } if *scale > 1)
+    }
+
+    /// Whether this is a SecureNN protocol (the crypto provider is the helper).
+    #[must_use]
+    pub fn is_securenn(&self) -> bool {
+        matches!(
+            self,
+            Self::Relu { .. }
+                | Self::ArgmaxOneHot { .. }
+                | Self::Argmax { .. }
+                | Self::Max { .. }
+                | Self::Gt { .. }
+                | Self::Eq { .. }
+                | Self::MaxPool2d { .. }
+        )
+    }
+
+    /// Number of result tensors.
+    #[must_use]
+    pub fn outputs(&self) -> usize {
+        match self {
+            Self::Relu { .. } | Self::MaxPool2d { .. } => 2,
+            _ => 1,
+        }
     }
 
     /// A short name.
@@ -128,6 +200,13 @@ impl MpcOp {
             Self::Transpose => "transpose",
             Self::BroadcastTo(_) => "broadcast_to",
             Self::SumToShape(_) => "sum_to_shape",
+            Self::Relu { .. } => "relu",
+            Self::ArgmaxOneHot { .. } => "argmax_one_hot",
+            Self::Argmax { .. } => "argmax",
+            Self::Max { .. } => "max",
+            Self::Gt { .. } => "gt",
+            Self::Eq { .. } => "eq",
+            Self::MaxPool2d { .. } => "max_pool2d",
         }
     }
 }
@@ -151,8 +230,9 @@ pub enum MpcRequest {
         /// The session.
         session: u64,
     },
-    /// Run `op` on this party's shares `args` and store the result share under `result`
-    /// (the dealer ignores `args` and `result` and serves the material).
+    /// Run `op` on this party's shares `args` and store the result shares under
+    /// `results` (one id per output; the dealer ignores `args` and `results` and serves
+    /// the material, or takes the helper's part in SecureNN protocols).
     Run {
         /// The session.
         session: u64,
@@ -160,8 +240,8 @@ pub enum MpcRequest {
         op: MpcOp,
         /// Operand share ids on this worker.
         args: Vec<ObjectId>,
-        /// Where to store the result share.
-        result: ObjectId,
+        /// Where to store the result shares.
+        results: Vec<ObjectId>,
     },
     /// Forget cached openings under `key` (the tensor they belong to is gone).
     Forget {
@@ -235,7 +315,7 @@ pub(crate) fn handle(core: &mut WorkerCore, req: MpcRequest) -> Result<Response,
             let stats = Tensor::from_vec(vec![t.bytes_sent, m.comm.stats().rounds(), t.messages_sent]);
             Ok(Response::Value(crate::message::Value::Ring(stats)))
         }
-        MpcRequest::Run { session, op, args, result } => run(core, session, &op, &args, result),
+        MpcRequest::Run { session, op, args, results } => run(core, session, &op, &args, &results),
     }
 }
 
@@ -278,16 +358,31 @@ fn run(
     session: u64,
     op: &MpcOp,
     args: &[ObjectId],
-    result: ObjectId,
+    results: &[ObjectId],
 ) -> Result<Response, RemoteError> {
     let role = core.sessions.members.get(&session).ok_or_else(|| unknown_session(session))?.role;
     match role {
         Role::Dealer => {
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
-            serve(member, op)?;
+            if op.is_securenn() {
+                help(member, op)?
+            } else {
+                serve(member, op)?
+            }
             Ok(Response::Ok)
         }
         Role::Party(_) => {
+            if results.len() != op.outputs() {
+                return Err(err(
+                    K::BadRequest,
+                    format!("{} has {} outputs, got {} ids", op.name(), op.outputs(), results.len()),
+                ));
+            }
+            for &r in results {
+                if core.object(r).is_ok() {
+                    return Err(err(K::BadRequest, format!("object {r} already exists")));
+                }
+            }
             let shares: Vec<Tensor<u64>> = args
                 .iter()
                 .map(|&id| match core.object(id)? {
@@ -296,12 +391,80 @@ fn run(
                 })
                 .collect::<Result<_, _>>()?;
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
-            let out = compute(member, op, &shares)?;
-            let info = ObjectInfo { kind: ObjectKind::Ring, shape: out.shape().to_vec(), requires_grad: false };
-            core.insert(result, Stored::Ring(out))?;
+            let outs = if op.is_securenn() {
+                compute_securenn(member, op, &shares)?
+            } else {
+                vec![compute(member, op, &shares)?]
+            };
+            let mut shapes = Vec::with_capacity(outs.len());
+            for (&id, out) in results.iter().zip(outs) {
+                shapes.push(out.shape().to_vec());
+                core.insert(id, Stored::Ring(out))?;
+            }
+            let info = ObjectInfo { kind: ObjectKind::Ring, shape: shapes.swap_remove(0), requires_grad: false };
             Ok(Response::Info(info))
         }
     }
+}
+
+/// The SecureNN configuration of every session.
+fn snn_config() -> syft_securenn::Config {
+    syft_securenn::Config::default()
+}
+
+fn compute_securenn(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Vec<Tensor<u64>>, RemoteError> {
+    if member.parties != 2 {
+        return Err(err(K::BadRequest, format!("{} needs exactly two parties", op.name())));
+    }
+    let a = arg(shares, 0, op)?;
+    let helper = member.parties;
+    let link = member.link.as_mut().ok_or_else(|| err(K::BadRequest, "party without a dealer link"))?;
+    let source: &mut dyn TripleSource = link;
+    let spdz = Party::new(member.comm.as_mut(), source, vec![0, 1]).map_err(protocol)?;
+    let mut snn = syft_securenn::SnnParty::start(spdz, helper, snn_config()).map_err(protocol)?;
+    Ok(match op {
+        MpcOp::Relu { .. } => {
+            let r = snn.relu(a).map_err(protocol)?;
+            vec![r.value, r.derivative]
+        }
+        MpcOp::ArgmaxOneHot { axis, .. } => {
+            let r = snn.argmax_one_hot(a, *axis).map_err(protocol)?;
+            vec![r.one_hot.ok_or_else(|| err(K::Protocol, "argmax returned no one-hot"))?]
+        }
+        MpcOp::Argmax { axis, .. } => vec![snn.argmax(a, *axis).map_err(protocol)?.index],
+        MpcOp::Max { axis, .. } => vec![snn.max(a, *axis).map_err(protocol)?],
+        MpcOp::Gt { .. } => vec![snn.gt(a, arg(shares, 1, op)?).map_err(protocol)?],
+        MpcOp::Eq { .. } => vec![snn.eq(a, arg(shares, 1, op)?).map_err(protocol)?],
+        MpcOp::MaxPool2d { window, stride, .. } => {
+            let p = syft_securenn::Pool2d { kernel: *window, stride: *stride };
+            let r = snn.maxpool2d(a, p).map_err(protocol)?;
+            vec![r.value, r.mask]
+        }
+        other => return Err(err(K::BadRequest, format!("{} is not a SecureNN protocol", other.name()))),
+    })
+}
+
+/// The crypto provider's part in a SecureNN protocol (it is the helper).
+fn help(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
+    if member.parties != 2 {
+        return Err(err(K::BadRequest, format!("{} needs exactly two parties", op.name())));
+    }
+    let dealer = member.dealer.as_mut().ok_or_else(|| err(K::BadRequest, "not the dealer of this session"))?;
+    let mut helper =
+        syft_securenn::Helper::new(member.comm.as_mut(), dealer, [0, 1], snn_config()).map_err(protocol)?;
+    match op {
+        MpcOp::Relu { shape } => helper.relu(shape),
+        MpcOp::ArgmaxOneHot { shape, axis } => helper.argmax_one_hot(shape, *axis),
+        MpcOp::Argmax { shape, axis } => helper.argmax(shape, *axis),
+        MpcOp::Max { shape, axis } => helper.max(shape, *axis),
+        MpcOp::Gt { shape } => helper.gt(shape),
+        MpcOp::Eq { shape } => helper.eq(shape),
+        MpcOp::MaxPool2d { shape, window, stride } => {
+            helper.maxpool2d(shape, syft_securenn::Pool2d { kernel: *window, stride: *stride })
+        }
+        other => return Err(err(K::BadRequest, format!("{} is not a SecureNN protocol", other.name()))),
+    }
+    .map_err(protocol)
 }
 
 fn arg<'a>(shares: &'a [Tensor<u64>], i: usize, op: &MpcOp) -> Result<&'a Tensor<u64>, RemoteError> {

@@ -105,6 +105,23 @@ impl MpcSession {
         Ok(session)
     }
 
+    /// The live session of these parties and crypto provider, or a new one.
+    pub fn get_or_create(parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<Arc<Self>> {
+        let mut key: Vec<String> = parties.iter().map(|p| p.id().to_string()).collect();
+        key.push(crypto_provider.id().to_string());
+        let hub = crypto_provider.hub().clone();
+        let mut map = hub.sessions.lock().map_err(|_| WorkerError::InvalidArgument {
+            op: "share",
+            reason: "a thread panicked while holding the session registry".into(),
+        })?;
+        if let Some(s) = map.get(&key).and_then(std::sync::Weak::upgrade) {
+            return Ok(s);
+        }
+        let s = Self::new(parties, crypto_provider)?;
+        map.insert(key, Arc::downgrade(&s));
+        Ok(s)
+    }
+
     /// The session id.
     #[must_use]
     pub fn id(&self) -> u64 {
@@ -150,31 +167,46 @@ impl MpcSession {
     /// Runs `op` at every party on the given share ids (one list per party) and, when the
     /// protocol needs it, at the crypto provider; returns the result share ids.
     fn run(&self, op: &MpcOp, args: &[Vec<ObjectId>]) -> Result<Vec<PointerTensor>> {
-        let results: Vec<ObjectId> = (0..self.parties.len()).map(|_| new_id()).collect();
+        let mut outs = self.run_multi(op, args)?;
+        Ok(outs.swap_remove(0))
+    }
+
+    /// Like `run` for operations with several outputs: one list of share pointers per
+    /// output.
+    fn run_multi(&self, op: &MpcOp, args: &[Vec<ObjectId>]) -> Result<Vec<Vec<PointerTensor>>> {
+        let k = op.outputs();
+        let results: Vec<Vec<ObjectId>> = (0..self.parties.len()).map(|_| (0..k).map(|_| new_id()).collect()).collect();
         let mut replies = Vec::with_capacity(self.parties.len() + 1);
         for (i, p) in self.parties.iter().enumerate() {
             let req = Request::Mpc(MpcRequest::Run {
                 session: self.id,
                 op: op.clone(),
                 args: args[i].clone(),
-                result: results[i],
+                results: results[i].clone(),
             });
             replies.push(call_async(p.as_ref(), &req));
         }
         if op.needs_dealer() {
-            let req = Request::Mpc(MpcRequest::Run { session: self.id, op: op.clone(), args: Vec::new(), result: 0 });
+            let req = Request::Mpc(MpcRequest::Run {
+                session: self.id,
+                op: op.clone(),
+                args: Vec::new(),
+                results: Vec::new(),
+            });
             replies.push(call_async(self.dealer.as_ref(), &req));
         }
         let outcomes = wait_all(replies);
         // Pointers to the results that were stored, so a failure deletes them again.
-        let mut pointers = Vec::with_capacity(results.len());
-        for (i, id) in results.iter().enumerate() {
+        let mut per_output: Vec<Vec<PointerTensor>> = (0..k).map(|_| Vec::with_capacity(self.parties.len())).collect();
+        for (i, ids) in results.iter().enumerate() {
             if matches!(outcomes.get(i), Some(Ok(_))) {
-                pointers.push(PointerTensor::attach(&self.hub, self.parties[i].worker_id(), *id)?);
+                for (j, id) in ids.iter().enumerate() {
+                    per_output[j].push(PointerTensor::attach(&self.hub, self.parties[i].worker_id(), *id)?);
+                }
             }
         }
         first_error(outcomes)?;
-        Ok(pointers)
+        Ok(per_output)
     }
 
     fn forget(&self, key: u64) {
@@ -192,15 +224,36 @@ impl Drop for MpcSession {
     }
 }
 
+/// The key under which the parties cache the opening of a tensor reused as the right
+/// operand of products; the caches are dropped with the last clone of the tensor.
+struct Opening {
+    session: Arc<MpcSession>,
+    key: u64,
+    /// The parties hold an opening under `key`.
+    opened: AtomicBool,
+    /// Reuse the opening for every product (set for model parameters).
+    reusable: AtomicBool,
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        if self.opened.load(Ordering::SeqCst) {
+            self.session.forget(self.key);
+        }
+    }
+}
+
 /// A tensor secret-shared among the parties of a session.
+///
+/// Shared tensors are immutable: every operation returns a new one. That is what makes
+/// reusing an opened mask safe (PROTOCOLS.md §3.3): an opening belongs to one value.
+#[derive(Clone)]
 pub struct SharedTensor {
     session: Arc<MpcSession>,
     shares: Vec<PointerTensor>,
     shape: Vec<usize>,
     encoder: Option<FixedEncoder>,
-    /// Key of this tensor's cached openings, if it was opened for reuse.
-    key: u64,
-    opened: AtomicBool,
+    opening: Arc<Opening>,
 }
 
 impl std::fmt::Debug for SharedTensor {
@@ -217,23 +270,48 @@ impl std::fmt::Debug for SharedTensor {
     }
 }
 
-impl Drop for SharedTensor {
-    fn drop(&mut self) {
-        if self.opened.load(Ordering::SeqCst) {
-            self.session.forget(self.key);
-        }
-    }
-}
-
 impl SharedTensor {
     /// Secret-shares a ring tensor among the session's parties. `encoder` says how to read
     /// it (fixed point) or `None` for raw ring values.
     pub fn share(secret: &Tensor<u64>, encoder: Option<FixedEncoder>, session: &Arc<MpcSession>) -> Result<Self> {
         let mut prg = Prg::from_entropy()?;
         let shares = AdditiveShares::split(secret, session.parties(), &mut prg)?;
-        let mut replies = Vec::with_capacity(session.parties());
-        let mut ids = Vec::with_capacity(session.parties());
-        for (p, share) in session.parties.iter().zip(shares.into_shares()) {
+        Self::store_parts(shares.into_shares(), secret.shape().to_vec(), encoder, session)
+    }
+
+    fn from_parts(
+        session: Arc<MpcSession>,
+        shares: Vec<PointerTensor>,
+        shape: Vec<usize>,
+        encoder: Option<FixedEncoder>,
+    ) -> Self {
+        let opening = Arc::new(Opening {
+            session: session.clone(),
+            key: new_id(),
+            opened: AtomicBool::new(false),
+            reusable: AtomicBool::new(false),
+        });
+        Self { session, shares, shape, encoder, opening }
+    }
+
+    /// A public value as a sharing: party 0 holds it, the others hold zeros (no
+    /// randomness is needed for what everyone may know).
+    pub fn public(value: &Tensor<u64>, encoder: Option<FixedEncoder>, session: &Arc<MpcSession>) -> Result<Self> {
+        let zeros = Tensor::<u64>::zeros(value.shape());
+        let parts: Vec<Tensor<u64>> =
+            (0..session.parties()).map(|i| if i == 0 { value.clone() } else { zeros.clone() }).collect();
+        Self::store_parts(parts, value.shape().to_vec(), encoder, session)
+    }
+
+    fn store_parts(
+        parts: Vec<Tensor<u64>>,
+        shape: Vec<usize>,
+        encoder: Option<FixedEncoder>,
+        session: &Arc<MpcSession>,
+    ) -> Result<Self> {
+        let mut replies = Vec::with_capacity(parts.len());
+        let mut ids = Vec::with_capacity(parts.len());
+        for (p, share) in session.parties.iter().zip(parts) {
             let id = new_id();
             ids.push(id);
             replies.push(call_async(p.as_ref(), &Request::Store { id, value: Value::Ring(share) }));
@@ -246,16 +324,20 @@ impl SharedTensor {
             }
         }
         first_error(outcomes)?;
-        Ok(Self::from_parts(session.clone(), pointers, secret.shape().to_vec(), encoder))
+        Ok(Self::from_parts(session.clone(), pointers, shape, encoder))
     }
 
-    fn from_parts(
-        session: Arc<MpcSession>,
-        shares: Vec<PointerTensor>,
-        shape: Vec<usize>,
-        encoder: Option<FixedEncoder>,
-    ) -> Self {
-        Self { session, shares, shape, encoder, key: new_id(), opened: AtomicBool::new(false) }
+    /// Marks this tensor as a parameter: products with it on the right open it once and
+    /// reuse the opening while it exists (one opening per value; safe because shared
+    /// tensors never change).
+    pub fn mark_reusable(&self) {
+        self.opening.reusable.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether products with this tensor on the right reuse an opening.
+    #[must_use]
+    pub fn is_reusable(&self) -> bool {
+        self.opening.reusable.load(Ordering::SeqCst) || self.opening.opened.load(Ordering::SeqCst)
     }
 
     /// The logical shape.
@@ -467,13 +549,113 @@ impl SharedTensor {
             lhs_t,
             rhs_t,
             scale,
-            reuse_rhs: reuse_rhs.then_some(other.key),
+            reuse_rhs: reuse_rhs.then_some(other.opening.key),
         };
         let shares = self.session.run(&op, &self.ids2(other))?;
         if reuse_rhs {
-            other.opened.store(true, Ordering::SeqCst);
+            other.opening.opened.store(true, Ordering::SeqCst);
         }
         Ok(self.derive(shares, shape, enc))
+    }
+
+    /// 2-d convolution of this input with the kernel `kernel` (one Beaver round).
+    pub fn conv2d(&self, kernel: &Self, params: syft_ring::Conv2dParams) -> Result<Self> {
+        self.same_session("conv2d", kernel)?;
+        let (enc, scale) = self.product_encoder("conv2d", kernel)?;
+        let product = syft_spdz::Product::Conv2d { input: self.shape.clone(), kernel: kernel.shape.clone(), params };
+        let shape = product.output_shape()?;
+        let op = MpcOp::Conv2d { input: self.shape.clone(), kernel: kernel.shape.clone(), params, scale };
+        let shares = self.session.run(&op, &self.ids2(kernel))?;
+        Ok(self.derive(shares, shape, enc))
+    }
+
+    fn two_parties(&self, op: &'static str) -> Result<()> {
+        if self.session.parties() != 2 {
+            return Err(WorkerError::InvalidArgument {
+                op,
+                reason: format!(
+                    "SecureNN protocols run between two parties, this session has {}",
+                    self.session.parties()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// `max(self, 0)` and the raw bit `[self ≥ 0]` (its derivative, for the backward pass).
+    pub fn relu_with_mask(&self) -> Result<(Self, Self)> {
+        self.two_parties("relu")?;
+        let mut outs = self.session.run_multi(&MpcOp::Relu { shape: self.shape.clone() }, &self.ids())?;
+        let mask = outs.pop().unwrap_or_default();
+        let value = outs.pop().unwrap_or_default();
+        Ok((self.derive(value, self.shape.clone(), self.encoder), self.derive(mask, self.shape.clone(), None)))
+    }
+
+    /// `max(self, 0)`.
+    pub fn relu(&self) -> Result<Self> {
+        Ok(self.relu_with_mask()?.0)
+    }
+
+    fn check_axis(&self, op: &'static str, axis: usize) -> Result<()> {
+        if axis >= self.shape.len() || self.shape[axis] == 0 {
+            return Err(syft_ring::RingError::AxisOutOfRange { op, axis, rank: self.shape.len() }.into());
+        }
+        Ok(())
+    }
+
+    /// The raw one-hot tensor of the maximum along `axis` (input's shape; the first
+    /// maximum wins ties).
+    pub fn argmax_one_hot(&self, axis: usize) -> Result<Self> {
+        self.two_parties("argmax")?;
+        self.check_axis("argmax", axis)?;
+        let shares = self.session.run(&MpcOp::ArgmaxOneHot { shape: self.shape.clone(), axis }, &self.ids())?;
+        Ok(self.derive(shares, self.shape.clone(), None))
+    }
+
+    /// The raw index of the maximum along `axis` (axis removed).
+    pub fn argmax(&self, axis: usize) -> Result<Self> {
+        self.two_parties("argmax")?;
+        self.check_axis("argmax", axis)?;
+        let mut shape = self.shape.clone();
+        shape.remove(axis);
+        let shares = self.session.run(&MpcOp::Argmax { shape: self.shape.clone(), axis }, &self.ids())?;
+        Ok(self.derive(shares, shape, None))
+    }
+
+    /// The maximum along `axis` (axis removed).
+    pub fn max(&self, axis: usize) -> Result<Self> {
+        self.two_parties("max")?;
+        self.check_axis("max", axis)?;
+        let mut shape = self.shape.clone();
+        shape.remove(axis);
+        let shares = self.session.run(&MpcOp::Max { shape: self.shape.clone(), axis }, &self.ids())?;
+        Ok(self.derive(shares, shape, self.encoder))
+    }
+
+    fn compare(&self, name: &'static str, other: &Self, op: MpcOp) -> Result<Self> {
+        self.two_parties(name)?;
+        self.same_session(name, other)?;
+        self.linear_encoder(name, other)?;
+        if self.shape != other.shape {
+            return Err(syft_ring::RingError::ShapeMismatch {
+                op: name,
+                lhs: self.shape.clone(),
+                rhs: other.shape.clone(),
+            }
+            .into());
+        }
+        let shares = self.session.run(&op, &self.ids2(other))?;
+        Ok(self.derive(shares, self.shape.clone(), None))
+    }
+
+    /// The raw bit `[self > other]`.
+    pub fn gt(&self, other: &Self) -> Result<Self> {
+        self.compare("gt", other, MpcOp::Gt { shape: self.shape.clone() })
+    }
+
+    /// The raw bit `[self == other]`.
+    pub fn eq(&self, other: &Self) -> Result<Self> {
+        self.compare("eq", other, MpcOp::Eq { shape: self.shape.clone() })
     }
 
     fn local(&self, op: MpcOp, shape: Vec<usize>) -> Result<Self> {

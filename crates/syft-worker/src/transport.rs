@@ -80,6 +80,9 @@ pub fn call(worker: &dyn Transport, request: &Request) -> Result<Response> {
 pub struct Hub {
     workers: RwLock<HashMap<String, WorkerRef>>,
     endpoints: Mutex<HashMap<(u64, String), Box<dyn Comm>>>,
+    /// Live sessions by (parties, crypto provider), so sharing with the same workers
+    /// again joins the existing session.
+    pub(crate) sessions: Mutex<HashMap<Vec<String>, std::sync::Weak<crate::shared::MpcSession>>>,
 }
 
 impl std::fmt::Debug for Hub {

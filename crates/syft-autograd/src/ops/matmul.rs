@@ -1,6 +1,7 @@
 //! [`MatmulOps`]: matrix products with transposed operands, and a fused `linear`.
 
 use crate::backend::{Backend, OpResult};
+use crate::ops::TensorOps;
 use syft_ring::Transpose;
 
 /// Matrix products. For a shared backend, one Beaver matmul (one round) each.
@@ -11,10 +12,13 @@ pub trait MatmulOps<B: Backend> {
 
     /// `x · wᵀ (+ bias)` for `x: [n, in]`, `w: [out, in]`, `bias: [out]` (PyTorch's
     /// `F.linear`). Backends may fuse the bias into the product.
-    fn linear(&self, x: &B::Tensor, w: &B::Tensor, bias: Option<&B::Tensor>) -> OpResult<B, B::Tensor> {
+    fn linear(&self, x: &B::Tensor, w: &B::Tensor, bias: Option<&B::Tensor>) -> OpResult<B, B::Tensor>
+    where
+        Self: TensorOps<B>,
+    {
         let y = self.matmul(x, Transpose::No, w, Transpose::Yes)?;
         match bias {
-            Some(b) => B::add(self_backend(self), &y, b),
+            Some(b) => self.add(&y, b),
             None => Ok(y),
         }
     }

@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod arith;
+pub mod compare;
+pub mod config;
+pub mod division;
+pub mod error;
+pub mod helper;
+pub mod labels;
+pub mod party;
+mod pc;
+mod stream;
+pub mod tournament;
+
+pub use config::{Accounting, Config, Profile};
+pub use division::DivParams;
+pub use error::{Result, SecurennError};
+pub use helper::{Helper, OfflineHook};
+pub use party::{Relu, SnnParty};
+pub use tournament::{Argmax, MaxPool, Pool2d};

@@ -1,0 +1,425 @@
+//! The computing parties' side: [`SnnParty`], a two-party [`syft_spdz::Party`] plus the
+//! common seed `k_01` and the helper's endpoint; the session start, and the core
+//! protocols ShareConvert, ComputeMSB, DReLU, ReLU, SelectShare and DMP
+//! (PROTOCOLS.md §5.1–5.9).
+//!
+//! Comparisons, argmax/max pool and division are in their own modules, as further
+//! methods of [`SnnParty`].
+
+use crate::arith::{odd_add, odd_from_ring, odd_neg, odd_sub, odd_xor_public, wrap, xor_public};
+use crate::config::{Accounting, Config, Profile};
+use crate::error::{Result, SecurennError, invalid, shape_mismatch};
+use crate::labels;
+use crate::pc::{self, BitShares, PcPublic};
+use crate::stream::{WordReader, bit_words, odd_words, words};
+use syft_ring::{OddRing, Prg, Seed, Tensor, Z67, numel};
+use syft_share::{CommExt, PartyId};
+use syft_spdz::Party;
+
+/// One computing party of a SecureNN session (party 0 or 1).
+///
+/// Built from a two-party [`Party`] whose material source is an online
+/// [`DealerLink`](syft_spdz::DealerLink) to the helper, by [`SnnParty::start`] (the
+/// session start of PROTOCOLS.md §2.1: party 0 draws `k_01` and sends it to party 1).
+/// The helper endpoint runs the matching [`Helper`](crate::Helper) methods in the same
+/// order with the same shapes.
+///
+/// Values are `u64` shares over `Z_2^64`, of integers or of fixed-point numbers at any
+/// scale: comparisons do not depend on the scale. Bits, indices and one-hot vectors
+/// returned by the protocols are *unscaled* 0/1 (or integer) shares; multiplying a
+/// fixed-point value by one of them needs no truncation.
+pub struct SnnParty<'a> {
+    spdz: Party<'a>,
+    helper: PartyId,
+    peer: PartyId,
+    index: usize,
+    k01: Seed,
+    k0d: Seed,
+    config: Config,
+}
+
+impl std::fmt::Debug for SnnParty<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnnParty")
+            .field("index", &self.index)
+            .field("peer", &self.peer)
+            .field("helper", &self.helper)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of [`SnnParty::relu`]: the activation and its derivative.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relu {
+    /// Shares of `max(x, 0)`, at the input's scale.
+    pub value: Tensor<u64>,
+    /// Shares of the unscaled bit `[x ≥ 0]` (`DReLU(x)`), kept for the backward pass.
+    pub derivative: Tensor<u64>,
+}
+
+impl<'a> SnnParty<'a> {
+    /// Session start at a computing party: party 0 draws the common seed `k_01` from the
+    /// operating system's entropy and sends it to party 1 (16 bytes, one message).
+    ///
+    /// `spdz` must be a two-party context whose source is an online dealer link to the
+    /// endpoint `helper`.
+    pub fn start(spdz: Party<'a>, helper: PartyId, config: Config) -> Result<Self> {
+        let mut rng = Prg::from_entropy()?;
+        Self::start_with_rng(spdz, helper, config, &mut rng)
+    }
+
+    /// Session start with party 0 drawing `k_01` from `rng` (party 1 ignores it).
+    /// For reproducible tests; `rng` must be a CSPRNG seeded with fresh entropy otherwise.
+    pub fn start_with_rng(spdz: Party<'a>, helper: PartyId, config: Config, rng: &mut Prg) -> Result<Self> {
+        if spdz.parties() != 2 {
+            return Err(SecurennError::NotTwoParties { parties: spdz.parties() });
+        }
+        let endpoints = spdz.comm.parties();
+        if helper >= endpoints || spdz.party_ids().contains(&helper) {
+            return Err(SecurennError::BadHelper { helper, endpoints, parties: spdz.party_ids().to_vec() });
+        }
+        let seed = spdz.source.party_seed().ok_or(SecurennError::NoOnlineHelper)?;
+        let index = spdz.index();
+        let peer = spdz.party_ids()[1 - index];
+        let k01 = if index == 0 {
+            let mut s = [0u8; 16];
+            rng.fill_bytes(&mut s);
+            spdz.comm.send_payload(peer, &s)?;
+            Seed(s)
+        } else {
+            let bytes = spdz.comm.recv_payload(peer)?;
+            let s: [u8; 16] =
+                bytes.as_slice().try_into().map_err(|_| SecurennError::BadSeed { from: peer, len: bytes.len() })?;
+            Seed(s)
+        };
+        Ok(Self { spdz, helper, peer, index, k01, k0d: seed.seed, config })
+    }
+
+    /// This party's index (0 adds public constants).
+    #[must_use]
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The session configuration.
+    #[must_use]
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
+    /// The helper's endpoint.
+    #[must_use]
+    pub fn helper(&self) -> PartyId {
+        self.helper
+    }
+
+    /// The underlying SPDZ context, for products, truncation and openings between
+    /// SecureNN calls (the helper serves the matching requests with
+    /// [`Helper::serve`](crate::Helper::serve)).
+    pub fn spdz(&mut self) -> &mut Party<'a> {
+        &mut self.spdz
+    }
+
+    /// Ends the session and returns the SPDZ context.
+    #[must_use]
+    pub fn into_spdz(self) -> Party<'a> {
+        self.spdz
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Plumbing.
+
+    /// `ι`: 1 at party 0, 0 at party 1.
+    pub(crate) fn iota(&self) -> u64 {
+        u64::from(self.index == 0)
+    }
+
+    /// The next request number (§2.2).
+    pub(crate) fn reserve(&mut self) -> Result<u64> {
+        Ok(self.spdz.source.reserve_req()?)
+    }
+
+    /// Whether this party expands helper-dealt shares from its seed instead of receiving them.
+    fn derives_dealt(&self) -> bool {
+        self.index == 0 && self.config.accounting == Accounting::Compressed
+    }
+
+    /// This party's share of a helper-dealt value over `Z_L` (§2.5).
+    pub(crate) fn dealt_ring(&mut self, req: u64, label: u16, shape: &[usize]) -> Result<Vec<u64>> {
+        if self.derives_dealt() {
+            Ok(words(&self.k0d, req, label, numel(shape)))
+        } else {
+            Ok(self.spdz.comm.recv_tensor_shaped::<u64>(self.helper, shape)?.into_vec())
+        }
+    }
+
+    /// This party's share of a helper-dealt value over `Z_(L-1)`.
+    fn dealt_odd(&mut self, req: u64, label: u16, n: usize) -> Result<Vec<u64>> {
+        if self.derives_dealt() {
+            Ok(odd_words(&self.k0d, req, label, n))
+        } else {
+            let t = self.spdz.comm.recv_tensor_shaped::<OddRing>(self.helper, &[n])?;
+            Ok(t.data().iter().map(|v| v.get()).collect())
+        }
+    }
+
+    /// This party's shares over `Z_p` of the 64 bits of helper-known values.
+    fn dealt_bits(&mut self, req: u64, label: u16, n: usize) -> Result<BitShares> {
+        if self.derives_dealt() {
+            Ok(BitShares::Stream(WordReader::new(&self.k0d, req, label)))
+        } else {
+            Ok(BitShares::Received(self.spdz.comm.recv_tensor_shaped(self.helper, &[n, 64])?))
+        }
+    }
+
+    /// PrivateCompare (§5.2): sends this party's 64 values per element to the helper.
+    fn private_compare(&mut self, bits: &mut BitShares, public: &PcPublic<'_>) -> Result<()> {
+        let req = self.reserve()?;
+        let n = public.r.len();
+        let msg = pc::party_message(self.index, &self.k01, req, bits, public);
+        self.spdz.comm.send_tensor(self.helper, &Tensor::<Z67>::from_le_bytes(&[n, 64], &msg)?)?;
+        Ok(())
+    }
+
+    /// Elementwise Beaver product of two flat share vectors (one round; nothing for
+    /// empty inputs).
+    pub(crate) fn mul_flat(&mut self, x: Vec<u64>, y: Vec<u64>) -> Result<Vec<u64>> {
+        if x.len() != y.len() {
+            return Err(shape_mismatch("mul", &[x.len()], &[y.len()]));
+        }
+        if x.is_empty() {
+            return Ok(x);
+        }
+        Ok(self.spdz.mul(&Tensor::from_vec(x), &Tensor::from_vec(y))?.into_vec())
+    }
+
+    // -----------------------------------------------------------------------------------
+    // ShareConvert, ComputeMSB, DReLU.
+
+    /// ShareConvert (§5.3, paper profile): shares of `a` over `Z_L` to shares of the same
+    /// integer over `Z_(2^64-1)`. Requires `a ≠ 2^64 − 1` (i.e. `a ≠ −1` signed); for
+    /// that one value the result is wrong. 4 rounds.
+    ///
+    /// Helper side: [`Helper::share_convert`](crate::Helper::share_convert).
+    pub fn share_convert(&mut self, a: &Tensor<u64>) -> Result<Tensor<OddRing>> {
+        let y = self.share_convert_flat(a.data())?;
+        Ok(Tensor::new(a.shape(), y.into_iter().map(OddRing::new).collect())?)
+    }
+
+    pub(crate) fn share_convert_flat(&mut self, a: &[u64]) -> Result<Vec<u64>> {
+        let n = a.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let req = self.reserve()?;
+        let eta2 = bit_words(&self.k01, req, labels::SC_ETA2, n);
+        let r = words(&self.k01, req, labels::SC_R, n);
+        let r0 = words(&self.k01, req, labels::SC_R0, n);
+        let mut masked = Vec::with_capacity(n);
+        let mut beta = Vec::with_capacity(n);
+        let mut alpha = Vec::with_capacity(n);
+        for e in 0..n {
+            let r1 = r[e].wrapping_sub(r0[e]);
+            alpha.push(wrap(r0[e], r1));
+            let rj = if self.index == 0 { r0[e] } else { r1 };
+            masked.push(a[e].wrapping_add(rj));
+            beta.push(wrap(a[e], rj));
+        }
+        self.spdz.comm.send_tensor(self.helper, &Tensor::from_vec(masked))?;
+        let mut xbits = self.dealt_bits(req, labels::H_SC_XBITS, n)?;
+        let delta = self.dealt_odd(req, labels::H_SC_DELTA, n)?;
+        let big_r: Vec<u64> = r.iter().map(|v| v.wrapping_sub(1)).collect();
+        let minus_one: Vec<bool> = r.iter().map(|&v| v == 0).collect();
+        self.private_compare(&mut xbits, &PcPublic { r: &big_r, minus_one: Some(&minus_one), beta: &eta2 })?;
+        let eta_p = self.dealt_odd(req, labels::H_SC_ETAP, n)?;
+        let iota = self.iota();
+        Ok((0..n)
+            .map(|e| {
+                let eta = odd_xor_public(eta_p[e], eta2[e], self.index);
+                // θ_j = β_j + ι(−1 − α) + δ_j + η_j over Z_(L-1)
+                let mut theta = odd_add(beta[e], odd_add(delta[e], eta));
+                if iota == 1 {
+                    theta = odd_add(theta, odd_neg(1 + alpha[e]));
+                }
+                odd_sub(odd_from_ring(a[e]), theta)
+            })
+            .collect())
+    }
+
+    /// ComputeMSB (§5.4; §5.9 F2 in the fast profile): shares over `Z_(2^64-1)` of
+    /// `a ∈ [0, 2^64 − 2]` to shares over `Z_L` of the unscaled bit `MSB(a)`.
+    /// Paper profile: 4 rounds; fast profile: 3 rounds.
+    ///
+    /// Helper side: [`Helper::compute_msb`](crate::Helper::compute_msb).
+    pub fn compute_msb(&mut self, a: &Tensor<OddRing>) -> Result<Tensor<u64>> {
+        let y: Vec<u64> = a.data().iter().map(|v| v.get()).collect();
+        let profile = self.config.profile;
+        Ok(Tensor::new(a.shape(), self.msb_flat(&y, profile)?)?)
+    }
+
+    fn msb_flat(&mut self, y: &[u64], profile: Profile) -> Result<Vec<u64>> {
+        let n = y.len();
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let req = self.reserve()?;
+        let beta = bit_words(&self.k01, req, labels::MSB_BETA, n);
+        // Offline material from the helper: x over Z_(L-1), its bits over Z_p, and x[0]
+        // over Z_L (paper profile).
+        let x = self.dealt_odd(req, labels::H_MSB_X, n)?;
+        let mut xbits = self.dealt_bits(req, labels::H_MSB_XBITS, n)?;
+        let x0 = match profile {
+            Profile::Paper => self.dealt_ring(req, labels::H_MSB_X0, &[n])?,
+            Profile::Fast => Vec::new(),
+        };
+        // c_j = 2 y_j + x_j over Z_(L-1); exchange to open c.
+        let mine: Vec<u64> = y.iter().zip(&x).map(|(&y, &x)| odd_add(odd_add(y, y), x)).collect();
+        let peer = self.peer;
+        self.spdz.comm.send_tensor(peer, &Tensor::from_vec(mine.iter().map(|&v| OddRing::new(v)).collect()))?;
+        let theirs = self.spdz.comm.recv_tensor_shaped::<OddRing>(peer, &[n])?;
+        let c: Vec<u64> = mine.iter().zip(theirs.data()).map(|(&a, b)| odd_add(a, b.get())).collect();
+        self.private_compare(&mut xbits, &PcPublic { r: &c, minus_one: None, beta: &beta })?;
+        let out = self.dealt_ring(req, labels::H_MSB_OUT, &[n])?;
+        let index = self.index;
+        match profile {
+            Profile::Fast => {
+                // MSB = (c[0] ⊕ β) ⊕ g with g = β' ⊕ x[0] dealt by the helper.
+                Ok((0..n).map(|e| xor_public(out[e], (c[e] & 1) ^ beta[e], index)).collect())
+            }
+            Profile::Paper => {
+                let gamma: Vec<u64> = (0..n).map(|e| xor_public(out[e], beta[e], index)).collect();
+                let delta: Vec<u64> = (0..n).map(|e| xor_public(x0[e], c[e] & 1, index)).collect();
+                let theta = self.mul_flat(gamma.clone(), delta.clone())?;
+                Ok((0..n).map(|e| gamma[e].wrapping_add(delta[e]).wrapping_sub(theta[e].wrapping_mul(2))).collect())
+            }
+        }
+    }
+
+    /// DReLU (§5.5, §5.9): shares of the unscaled bit `[sgn(a) ≥ 0]` (so `DReLU(0) = 1`).
+    ///
+    /// Valid for `sgn(a) ∈ [−2^62, 2^62)`; outside that range the bit is wrong. At scale
+    /// `s`, that is `|v| < 2^62/s` for a fixed-point value `v` (4.6·10^15 at `s = 10^3`).
+    /// Fast profile: 3 rounds; paper profile: 8 rounds.
+    ///
+    /// Helper side: [`Helper::drelu`](crate::Helper::drelu).
+    pub fn drelu(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>> {
+        Ok(Tensor::new(a.shape(), self.drelu_flat(a.data())?)?)
+    }
+
+    pub(crate) fn drelu_flat(&mut self, a: &[u64]) -> Result<Vec<u64>> {
+        let doubled: Vec<u64> = a.iter().map(|v| v.wrapping_mul(2)).collect();
+        let alpha = match self.config.profile {
+            // F1: an even share ≤ 2^64 − 2 is already a canonical share over Z_(L-1).
+            Profile::Fast => self.msb_flat(&doubled, Profile::Fast)?,
+            Profile::Paper => {
+                let y = self.share_convert_flat(&doubled)?;
+                self.msb_flat(&y, Profile::Paper)?
+            }
+        };
+        let iota = self.iota();
+        Ok(alpha.into_iter().map(|v| iota.wrapping_sub(v)).collect())
+    }
+
+    // -----------------------------------------------------------------------------------
+    // ReLU and SelectShare.
+
+    /// ReLU (§5.6): `max(x, 0)` with its derivative `[x ≥ 0]`, which the backward pass
+    /// uses without a second comparison. One DReLU and one Beaver product (not
+    /// truncated: the bit is unscaled). Valid range: that of [`drelu`](Self::drelu).
+    ///
+    /// Helper side: [`Helper::relu`](crate::Helper::relu).
+    pub fn relu(&mut self, x: &Tensor<u64>) -> Result<Relu> {
+        let d = self.drelu_flat(x.data())?;
+        let v = self.mul_flat(x.data().to_vec(), d.clone())?;
+        Ok(Relu { value: Tensor::new(x.shape(), v)?, derivative: Tensor::new(x.shape(), d)? })
+    }
+
+    /// The ReLU backward pass: `grad ⊙ derivative` (one Beaver product, no truncation).
+    ///
+    /// Helper side: [`Helper::relu_backward`](crate::Helper::relu_backward).
+    pub fn relu_backward(&mut self, grad: &Tensor<u64>, derivative: &Tensor<u64>) -> Result<Tensor<u64>> {
+        if grad.shape() != derivative.shape() {
+            return Err(shape_mismatch("relu_backward", grad.shape(), derivative.shape()));
+        }
+        let g = self.mul_flat(grad.data().to_vec(), derivative.data().to_vec())?;
+        Ok(Tensor::new(grad.shape(), g)?)
+    }
+
+    /// SelectShare (§5.1): `if_zero + bit·(if_one − if_zero)`, i.e. `if_one` where the
+    /// unscaled shared bit is 1 and `if_zero` where it is 0. One Beaver product, no
+    /// truncation; the values may be fixed point at any scale.
+    ///
+    /// Helper side: [`Helper::select`](crate::Helper::select).
+    pub fn select(&mut self, bit: &Tensor<u64>, if_zero: &Tensor<u64>, if_one: &Tensor<u64>) -> Result<Tensor<u64>> {
+        if bit.shape() != if_zero.shape() {
+            return Err(shape_mismatch("select", bit.shape(), if_zero.shape()));
+        }
+        if if_zero.shape() != if_one.shape() {
+            return Err(shape_mismatch("select", if_zero.shape(), if_one.shape()));
+        }
+        let diff: Vec<u64> = if_one.data().iter().zip(if_zero.data()).map(|(a, b)| a.wrapping_sub(*b)).collect();
+        let c = self.mul_flat(bit.data().to_vec(), diff)?;
+        let out = if_zero.data().iter().zip(&c).map(|(a, b)| a.wrapping_add(*b)).collect();
+        Ok(Tensor::new(bit.shape(), out)?)
+    }
+
+    /// `where(cond, if_true, if_false)`, torch's argument order: [`select`](Self::select)
+    /// with the branches swapped.
+    ///
+    /// Helper side: [`Helper::select`](crate::Helper::select).
+    pub fn where_(&mut self, cond: &Tensor<u64>, if_true: &Tensor<u64>, if_false: &Tensor<u64>) -> Result<Tensor<u64>> {
+        self.select(cond, if_false, if_true)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // DMP.
+
+    /// DMP (§5.8): from shares of an unscaled index `idx ∈ [0, n)` (`n` a power of two),
+    /// shares of the one-hot vector `e_idx`, appended as a last axis of length `n`.
+    /// 2 rounds. `idx` must be a fresh sharing (e.g. a Beaver output, as argmax returns).
+    ///
+    /// Helper side: [`Helper::dmp`](crate::Helper::dmp).
+    pub fn dmp(&mut self, idx: &Tensor<u64>, n: usize) -> Result<Tensor<u64>> {
+        check_dmp_n(n)?;
+        let m = idx.len();
+        let mut shape = idx.shape().to_vec();
+        shape.push(n);
+        if m == 0 {
+            return Ok(Tensor::zeros(&shape));
+        }
+        let req = self.reserve()?;
+        let r = words(&self.k01, req, labels::DMP_R, m);
+        let msg: Vec<u64> = if self.index == 0 {
+            idx.data().iter().zip(&r).map(|(a, b)| a.wrapping_add(*b)).collect()
+        } else {
+            idx.data().to_vec()
+        };
+        self.spdz.comm.send_tensor(self.helper, &Tensor::from_vec(msg))?;
+        let e = self.dealt_ring(req, labels::H_DMP_E, &[m, n])?;
+        let mask = (n - 1) as u64;
+        let mut out = Vec::with_capacity(m * n);
+        for (row, &re) in e.chunks_exact(n).zip(&r) {
+            let g = re & mask;
+            for i in 0..n as u64 {
+                out.push(row[usize_of((i + g) & mask)]);
+            }
+        }
+        Ok(Tensor::new(&shape, out)?)
+    }
+}
+
+/// DMP's `n` must be a power of two.
+pub(crate) fn check_dmp_n(n: usize) -> Result<()> {
+    if n == 0 || !n.is_power_of_two() {
+        return Err(invalid("dmp", format!("the one-hot length {n} must be a power of two")));
+    }
+    Ok(())
+}
+
+/// A value known to be a valid index as `usize`.
+#[inline]
+#[allow(clippy::cast_possible_truncation, reason = "callers pass values below a usize length")]
+pub(crate) fn usize_of(v: u64) -> usize {
+    v as usize
+}

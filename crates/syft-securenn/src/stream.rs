@@ -1,0 +1,172 @@
+//! Sampling of the protocols' fields from the normative PRG streams (PROTOCOLS.md §2.2):
+//! `Z_L` from a word, `Z_(L-1)` as `w mod (2^64-1)`, `Z_p` as `w mod 67`, `Z_p*` as
+//! `1 + w mod 66`, a bit as `w & 1`, and a permutation of 64 positions by Fisher–Yates
+//! from 63 words.
+//!
+//! Per-element work runs over flat buffers filled a chunk at a time, so that the 191
+//! words PrivateCompare needs per element stay in cache.
+
+use syft_ring::{Prg, Seed};
+
+/// The prime of PrivateCompare's field.
+pub(crate) const P: u32 = 67;
+
+/// Elements processed per chunk in the per-digit loops.
+pub(crate) const CHUNK: usize = 512;
+
+/// `n` words of `Stream(seed, req, label)`.
+pub(crate) fn words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
+    let mut out = vec![0u64; n];
+    Prg::stream(seed, req, label).fill_u64(&mut out);
+    out
+}
+
+/// `n` uniform elements of `Z_(2^64-1)` (canonical representatives).
+pub(crate) fn odd_words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
+    let mut out = words(seed, req, label, n);
+    for w in &mut out {
+        *w = odd_from_word(*w);
+    }
+    out
+}
+
+/// `n` uniform bits (as `u64` 0/1).
+pub(crate) fn bit_words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
+    let mut out = words(seed, req, label, n);
+    for w in &mut out {
+        *w &= 1;
+    }
+    out
+}
+
+/// `w mod (2^64 - 1)`.
+#[inline]
+pub(crate) fn odd_from_word(w: u64) -> u64 {
+    if w == u64::MAX { 0 } else { w }
+}
+
+/// `w mod 67`.
+#[inline]
+#[allow(clippy::cast_possible_truncation, reason = "w % 67 < 67")]
+pub(crate) fn zp(w: u64) -> u8 {
+    (w % 67) as u8
+}
+
+/// `1 + w mod 66`.
+#[inline]
+#[allow(clippy::cast_possible_truncation, reason = "1 + w % 66 <= 66")]
+pub(crate) fn zp_star(w: u64) -> u8 {
+    (1 + w % 66) as u8
+}
+
+/// A buffered reader of one stream, handing out `n` words at a time.
+pub(crate) struct WordReader {
+    prg: Prg,
+    buf: Vec<u64>,
+}
+
+impl WordReader {
+    /// A reader of `Stream(seed, req, label)`.
+    pub(crate) fn new(seed: &Seed, req: u64, label: u16) -> Self {
+        Self { prg: Prg::stream(seed, req, label), buf: Vec::new() }
+    }
+
+    /// The next `n` words of the stream.
+    pub(crate) fn take(&mut self, n: usize) -> &[u64] {
+        if self.buf.len() < n {
+            self.buf.resize(n, 0);
+        }
+        let out = &mut self.buf[..n];
+        self.prg.fill_u64(out);
+        out
+    }
+}
+
+/// One Fisher–Yates step with a compile-time divisor.
+macro_rules! fisher_yates {
+    ($p:ident, $w:ident; $($t:literal => $i:literal),* $(,)?) => {
+        $(
+            {
+                #[allow(clippy::cast_possible_truncation, reason = "the index is below 64")]
+                let j = ($w[$t] % ($i + 1)) as usize;
+                $p.swap($i, j);
+            }
+        )*
+    };
+}
+
+/// The permutation of 64 positions drawn from 63 words: start from the identity; for
+/// `i = 63` down to `1`, swap `π[i]` and `π[w_t mod (i+1)]` with `t = 63 − i`.
+#[inline]
+pub(crate) fn perm64(w: &[u64]) -> [u8; 64] {
+    let mut p = [0u8; 64];
+    for (i, v) in (0u8..).zip(p.iter_mut()) {
+        *v = i;
+    }
+    let w: &[u64; 63] = match w.get(..63).and_then(|s| s.try_into().ok()) {
+        Some(w) => w,
+        None => return p,
+    };
+    fisher_yates!(p, w;
+        0 => 63, 1 => 62, 2 => 61, 3 => 60, 4 => 59, 5 => 58, 6 => 57, 7 => 56, 8 => 55, 9 => 54,
+        10 => 53, 11 => 52, 12 => 51, 13 => 50, 14 => 49, 15 => 48, 16 => 47, 17 => 46, 18 => 45,
+        19 => 44, 20 => 43, 21 => 42, 22 => 41, 23 => 40, 24 => 39, 25 => 38, 26 => 37, 27 => 36,
+        28 => 35, 29 => 34, 30 => 33, 31 => 32, 32 => 31, 33 => 30, 34 => 29, 35 => 28, 36 => 27,
+        37 => 26, 38 => 25, 39 => 24, 40 => 23, 41 => 22, 42 => 21, 43 => 20, 44 => 19, 45 => 18,
+        46 => 17, 47 => 16, 48 => 15, 49 => 14, 50 => 13, 51 => 12, 52 => 11, 53 => 10, 54 => 9,
+        55 => 8, 56 => 7, 57 => 6, 58 => 5, 59 => 4, 60 => 3, 61 => 2, 62 => 1,
+    );
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+    use super::*;
+
+    fn kat_seed() -> Seed {
+        let mut k = [0u8; 16];
+        for (i, b) in (0u8..).zip(k.iter_mut()) {
+            *b = i;
+        }
+        Seed(k)
+    }
+
+    /// PROTOCOLS.md §2.6.
+    #[test]
+    fn known_answer_vectors() {
+        let s = kat_seed();
+        let zs: Vec<u8> = words(&s, 1, crate::labels::PC_S, 8).into_iter().map(zp_star).collect();
+        assert_eq!(zs, vec![49, 1, 44, 56, 41, 62, 21, 34]);
+        let z: Vec<u8> = words(&s, 1, crate::labels::PC_U, 8).into_iter().map(zp).collect();
+        assert_eq!(z, vec![6, 46, 34, 10, 46, 59, 13, 28]);
+        let p = perm64(&words(&s, 1, crate::labels::PC_PERM, 63));
+        assert_eq!(&p[..16], &[48, 9, 41, 19, 50, 42, 6, 57, 63, 33, 2, 4, 30, 51, 45, 23]);
+        let mut sorted = p.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0u8..64).collect::<Vec<_>>());
+        assert_eq!(odd_words(&s, 1, crate::labels::H_MSB_X, 2), vec![0x214021ecd8c3964c, 0xf616fe21057ea534]);
+    }
+
+    #[test]
+    fn reader_is_one_stream() {
+        let s = Seed::from_u64(3);
+        let whole = words(&s, 7, 9, 300);
+        let mut r = WordReader::new(&s, 7, 9);
+        let mut got = r.take(100).to_vec();
+        got.extend_from_slice(r.take(37));
+        got.extend_from_slice(r.take(163));
+        assert_eq!(got, whole);
+    }
+
+    #[test]
+    fn generic_fisher_yates_matches() {
+        let w = words(&Seed::from_u64(5), 1, 2, 63);
+        let mut p: Vec<u8> = (0..64).collect();
+        for (t, i) in (1..64usize).rev().enumerate() {
+            let j = usize::try_from(w[t] % (i as u64 + 1)).unwrap();
+            p.swap(i, j);
+        }
+        assert_eq!(perm64(&w).to_vec(), p);
+    }
+}

@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub use syft_autograd as autograd;
+pub use syft_fixed as fixed;
+pub use syft_nn as nn;
+pub use syft_ring as ring;
+pub use syft_share as share;
+pub use syft_spdz as spdz;
+pub use syft_worker as worker;
+
+mod api;
+mod error;
+
+pub use api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, decrypt_model, share_model};
+pub use error::{Error, Result};
+
+/// Everything a tutorial needs, in one import.
+pub mod prelude {
+    pub use crate::api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, decrypt_model, share_model};
+    pub use crate::error::{Error, Result};
+    pub use syft_autograd::{Backend, Cpu, Var, no_grad};
+    pub use syft_fixed::FixedEncoder;
+    pub use syft_nn::{Linear, Module, ReLU, Sequential, Sgd, SgdConfig};
+    pub use syft_ring::{Conv2dParams, Prg, Seed, Tensor};
+    pub use syft_worker::{
+        Fetched, Hub, LOCAL_WORKER, MpcSession, PointerTensor, Sendable, SharedBackend, SharedTensor, VirtualWorker,
+        Worker,
+    };
+}

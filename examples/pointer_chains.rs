@@ -1,0 +1,145 @@
+//! Part 3 of the PySyft tutorials, "Advanced remote execution tools", cell by cell:
+//! pointers to pointers (sending a pointer moves the pointer, not the data), arithmetic
+//! through a chain pointer → pointer → data, and `move`, which sends data from one worker
+//! straight to another. Each cell prints its code and what it shows.
+//!
+//! `cargo run --release --example pointer_chains`
+
+use std::fmt::Display;
+use syft_ring::Tensor;
+use syft_worker::{Fetched, Hub, ObjectKind, Sendable, VirtualWorker, Worker, WorkerError};
+
+/// Numbers the cells and prints them notebook-style.
+struct Notebook {
+    n: usize,
+}
+
+impl Notebook {
+    fn section(&self, title: &str) {
+        println!("\n## {title}\n");
+    }
+
+    fn cell(&mut self, code: &str, out: impl Display) {
+        self.n += 1;
+        let prompt = format!("In [{}]: ", self.n);
+        for (i, line) in code.lines().enumerate() {
+            let lead = if i == 0 { prompt.clone() } else { " ".repeat(prompt.len()) };
+            println!("{lead}{line}");
+        }
+        let out = out.to_string();
+        if !out.is_empty() {
+            println!("{out}");
+        }
+        println!();
+    }
+}
+
+/// `tensor([1., 2., 3.])`, as PyTorch prints float tensors.
+fn show(t: &Tensor<f32>) -> String {
+    let items: Vec<String> =
+        t.data().iter().map(|v| if v.fract() == 0.0 { format!("{v:.0}.") } else { format!("{v}") }).collect();
+    format!("tensor([{}])", items.join(", "))
+}
+
+/// What `get` returned: a tensor, or (in a chain) the next pointer.
+fn fetched(f: Fetched) -> Result<String, WorkerError> {
+    Ok(match f {
+        Fetched::Pointer(p) => format!("{p:?}"),
+        other => show(&other.into_tensor()?),
+    })
+}
+
+/// A worker's store as PySyft prints `worker._objects` (shapes instead of data: the
+/// listing carries no values).
+fn objects(w: &VirtualWorker) -> Result<String, WorkerError> {
+    let items: Vec<String> = w
+        .objects()?
+        .into_iter()
+        .map(|(id, info)| match info.kind {
+            ObjectKind::Float => format!("{id}: tensor(shape={:?}, dtype=f32)", info.shape),
+            ObjectKind::Ring => format!("{id}: tensor(shape={:?}, dtype=u64)", info.shape),
+            ObjectKind::Pointer { location, id: at } => {
+                format!("{id}: (Wrapper)>[PointerTensor | {}:{id} -> {at}@{location}]", w.id())
+            }
+            other => format!("{id}: {other:?}"),
+        })
+        .collect();
+    Ok(format!("{{{}}}", items.join(", ")))
+}
+
+/// Both stores, as the tutorial prints them.
+fn stores(bob: &VirtualWorker, alice: &VirtualWorker) -> Result<String, WorkerError> {
+    Ok(format!("  bob: {}\nalice: {}", objects(bob)?, objects(alice)?))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut nb = Notebook { n: 0 };
+    println!("# Part 3: Advanced remote execution tools");
+
+    nb.section("3.1 Pointers to pointers");
+    let hub = Hub::new();
+    let bob = VirtualWorker::new(&hub, "bob")?;
+    let alice = VirtualWorker::new(&hub, "alice")?;
+    nb.cell(
+        "let bob = VirtualWorker::new(&hub, \"bob\")?;\nlet alice = VirtualWorker::new(&hub, \"alice\")?;",
+        format!("{bob:?} {alice:?}"),
+    );
+
+    let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4.]);
+    nb.cell("// a local tensor\nlet x = Tensor::from_vec(vec![1.0f32, 2., 3., 4.]);\nx", show(&x));
+    let x_ptr = x.send(&bob)?;
+    nb.cell(
+        "// send the local tensor to bob: we now hold a pointer\nlet x_ptr = x.send(&bob)?;\nx_ptr",
+        format!("{x_ptr:?}"),
+    );
+    let pointer_to_x_ptr = x_ptr.send(&alice)?;
+    nb.cell(
+        "// now we can SEND THE POINTER to alice!\nlet pointer_to_x_ptr = x_ptr.send(&alice)?;\npointer_to_x_ptr",
+        format!("{pointer_to_x_ptr:?}"),
+    );
+    nb.cell("// bob still holds the data\nbob._objects", objects(&bob)?);
+    nb.cell("// alice holds x_ptr: a pointer to bob\nalice._objects", objects(&alice)?);
+    let x_ptr = pointer_to_x_ptr.get()?.into_pointer()?;
+    nb.cell(
+        "// get x_ptr back from alice\nlet x_ptr = pointer_to_x_ptr.get()?.into_pointer()?;\nx_ptr",
+        format!("{x_ptr:?}"),
+    );
+    nb.cell("// and then x from bob\nlet x = x_ptr.get()?;\nx", fetched(x_ptr.get()?)?);
+
+    nb.section("Arithmetic on pointer -> pointer -> data");
+    nb.cell("bob._objects", objects(&bob)?);
+    nb.cell("alice._objects", objects(&alice)?);
+    let p2p2x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?.send(&alice)?;
+    let y = p2p2x.add(&p2p2x)?;
+    nb.cell(
+        "let p2p2x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?.send(&alice)?;\n\
+         let y = p2p2x.add(&p2p2x)?;  // forwarded by alice to bob\ny",
+        format!("{y:?}"),
+    );
+    nb.cell("bob._objects", objects(&bob)?);
+    nb.cell("alice._objects", objects(&alice)?);
+    nb.cell("y.get()?.into_pointer()?.get()?", fetched(y.get()?.into_pointer()?.get()?)?);
+    nb.cell("bob._objects", objects(&bob)?);
+    nb.cell("alice._objects", objects(&alice)?);
+    nb.cell("p2p2x.get()?.into_pointer()?.get()?", fetched(p2p2x.get()?.into_pointer()?.get()?)?);
+    nb.cell("bob._objects", objects(&bob)?);
+    nb.cell("alice._objects", objects(&alice)?);
+
+    nb.section("3.2 Chain operations: move");
+    let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;
+    nb.cell(
+        "// x is a pointer to data on bob\nlet x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;",
+        "",
+    );
+    nb.cell("print('  bob:', bob._objects); print('alice:', alice._objects)", stores(&bob, &alice)?);
+    let x = x.move_to(&alice)?;
+    nb.cell("// the data goes from bob straight to alice\nlet x = x.move_to(&alice)?;", "");
+    nb.cell("print('  bob:', bob._objects); print('alice:', alice._objects)", stores(&bob, &alice)?);
+    nb.cell("x", format!("{x:?}"));
+    nb.cell("x.get()?", fetched(x.get()?)?);
+    nb.cell("print('  bob:', bob._objects); print('alice:', alice._objects)", stores(&bob, &alice)?);
+    if bob.object_count()? + alice.object_count()? != 0 {
+        return Err("a worker still holds objects".into());
+    }
+    Ok(())
+}
