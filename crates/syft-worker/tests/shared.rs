@@ -126,3 +126,25 @@ fn no_worker_ever_holds_a_reconstructed_value() {
     assert_eq!(crypto.object_count().unwrap(), 0, "the crypto provider holds no shares");
     close(&z.get_f64().unwrap(), &x.matmul(&x).unwrap().add(&x).unwrap(), 0.01);
 }
+
+#[test]
+fn securenn_relu_and_argmax_through_workers() {
+    let hub = Hub::new();
+    let ws = workers(&hub, &["bob", "alice"]);
+    let crypto = VirtualWorker::new(&hub, "crypto_provider").unwrap();
+    let session = MpcSession::new(&[&ws[0], &ws[1]], &crypto).unwrap();
+    let enc = FixedEncoder::default();
+    let x = f(&[2, 4], &[1.5, -2.25, 0.0, 3.125, -0.001, 7.0, 7.0, -3.0]);
+    let xs = SharedTensor::share(&enc.encode(&x).unwrap(), Some(enc), &session).unwrap();
+    let (r, d) = xs.relu_with_mask().unwrap();
+    close(&r.get_f64().unwrap(), &x.map(|v| v.max(0.0)), 0.0);
+    assert_eq!(d.get().unwrap().data(), &[1, 0, 1, 1, 0, 1, 1, 0]);
+    let one_hot = xs.argmax_one_hot(1).unwrap();
+    assert_eq!(one_hot.get().unwrap().data(), &[0, 0, 0, 1, 0, 1, 0, 0], "first maximum wins ties");
+    let idx = xs.argmax(1).unwrap();
+    assert_eq!(idx.get().unwrap().data(), &[3, 1]);
+    drop(xs);
+    for w in ws.iter().chain(std::iter::once(&crypto)) {
+        assert_eq!(w.object_count().unwrap(), 0);
+    }
+}
