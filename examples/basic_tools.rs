@@ -16,7 +16,7 @@ struct Notebook {
 
 impl Notebook {
     fn section(&self, title: &str) {
-        println!("\n## {title}\n");
+        println!("## {title}\n");
     }
 
     fn cell(&mut self, code: &str, out: impl Display) {
@@ -64,7 +64,7 @@ fn objects(w: &VirtualWorker) -> Result<String, WorkerError> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut nb = Notebook { n: 0 };
-    println!("# Part 1: Basic tools of private deep learning");
+    println!("# Part 1: Basic tools of private deep learning\n");
 
     nb.section("Tensors, locally");
     let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]);

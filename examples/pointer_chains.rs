@@ -16,7 +16,7 @@ struct Notebook {
 
 impl Notebook {
     fn section(&self, title: &str) {
-        println!("\n## {title}\n");
+        println!("## {title}\n");
     }
 
     fn cell(&mut self, code: &str, out: impl Display) {
@@ -74,7 +74,7 @@ fn stores(bob: &VirtualWorker, alice: &VirtualWorker) -> Result<String, WorkerEr
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut nb = Notebook { n: 0 };
-    println!("# Part 3: Advanced remote execution tools");
+    println!("# Part 3: Advanced remote execution tools\n");
 
     nb.section("3.1 Pointers to pointers");
     let hub = Hub::new();
@@ -131,13 +131,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "// x is a pointer to data on bob\nlet x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;",
         "",
     );
-    nb.cell("print('  bob:', bob._objects); print('alice:', alice._objects)", stores(&bob, &alice)?);
+    nb.cell("bob._objects; alice._objects", stores(&bob, &alice)?);
     let x = x.move_to(&alice)?;
     nb.cell("// the data goes from bob straight to alice\nlet x = x.move_to(&alice)?;", "");
-    nb.cell("print('  bob:', bob._objects); print('alice:', alice._objects)", stores(&bob, &alice)?);
+    nb.cell("bob._objects; alice._objects", stores(&bob, &alice)?);
     nb.cell("x", format!("{x:?}"));
     nb.cell("x.get()?", fetched(x.get()?)?);
-    nb.cell("print('  bob:', bob._objects); print('alice:', alice._objects)", stores(&bob, &alice)?);
+    nb.cell("bob._objects; alice._objects", stores(&bob, &alice)?);
     if bob.object_count()? + alice.object_count()? != 0 {
         return Err("a worker still holds objects".into());
     }
