@@ -3,6 +3,8 @@
 //! openings, the local products, truncation) timed separately, beside a plaintext `u64`
 //! matmul of the same shape.
 
+#![allow(clippy::expect_used, reason = "benchmark setup fails loudly")]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;

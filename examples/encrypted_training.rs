@@ -73,7 +73,7 @@ fn train_plain(args: &Args) -> Result<Vec<f64>> {
     let (x, y) = (Var::constant(&cpu, data), Var::constant(&cpu, target));
     let mut losses = Vec::with_capacity(args.iterations);
     for _ in 0..args.iterations {
-        syft::nn::Optimizer::zero_grad(&mut opt);
+        syft::nn::Optimizer::zero_grad(&opt);
         let loss = mse_loss(&model.forward(&x)?, &y, Reduction::Sum)?;
         loss.backward()?;
         syft::nn::Optimizer::step(&mut opt)?;
@@ -102,7 +102,7 @@ fn run(args: &Args) -> Result<()> {
     let mut opt = Sgd::new(model.module.parameters(), SgdConfig::new(args.lr));
     let mut losses = Vec::with_capacity(args.iterations);
     for iter in 0..args.iterations {
-        syft::nn::Optimizer::zero_grad(&mut opt);
+        syft::nn::Optimizer::zero_grad(&opt);
         let pred = model.module.forward(&data)?;
         let loss = pred.sub(&target)?.square()?.sum()?;
         loss.backward()?;

@@ -78,7 +78,7 @@ fn train_model(args: &Args, mnist: &Mnist, say: &dyn Fn(String)) -> Result<Mlp> 
         .with(ReLU::new())
         .with(Linear::new(&cpu, 500, 10, true, &mut init)?);
     if let Some(path) = &args.weights {
-        load_safetensors(&mut model, path)?;
+        load_safetensors(&model, path)?;
         say(format!("loaded weights from {}", path.display()));
         return Ok(model);
     }

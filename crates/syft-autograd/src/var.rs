@@ -294,10 +294,10 @@ impl<B: Backend> Drop for Node<B> {
             .map(|gf| gf.parents)
             .unwrap_or_default();
         while let Some(var) = stack.pop() {
-            if let Ok(mut node) = Arc::try_unwrap(var.node) {
-                if let Some(gf) = node.grad_fn.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
-                    stack.extend(gf.parents);
-                }
+            if let Ok(mut node) = Arc::try_unwrap(var.node)
+                && let Some(gf) = node.grad_fn.get_mut().unwrap_or_else(PoisonError::into_inner).take()
+            {
+                stack.extend(gf.parents);
             }
         }
     }

@@ -49,7 +49,7 @@ impl MnistSet {
     pub fn new(pixels: Vec<u8>, labels: Vec<u8>, rows: usize, cols: usize) -> Result<Self> {
         let per = rows * cols;
         let images = pixels.len().checked_div(per).unwrap_or(0);
-        if per == 0 || pixels.len() % per != 0 || images != labels.len() {
+        if per == 0 || !pixels.len().is_multiple_of(per) || images != labels.len() {
             return Err(Error::CountMismatch { images, labels: labels.len() });
         }
         Ok(Self { pixels, labels, rows, cols })

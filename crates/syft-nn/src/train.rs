@@ -60,7 +60,7 @@ pub fn train_epoch<T: CpuFloat, M: Module<Cpu<T>>, O: Optimizer<Cpu<T>>>(
         total += value;
         steps += 1;
         progress.inc(1);
-        if steps % 20 == 0 {
+        if steps.is_multiple_of(20) {
             progress.set_message(format!("loss {value:.4}"));
         }
     }
