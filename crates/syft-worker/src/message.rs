@@ -206,5 +206,9 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
 
 /// Decodes a message with postcard; malformed bytes are an error, never a panic.
 pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T> {
-    postcard::from_bytes(bytes).map_err(|e| WorkerError::Codec(e.to_string()))
+    let (value, rest) = postcard::take_from_bytes(bytes).map_err(|e| WorkerError::Codec(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(WorkerError::Codec(format!("{} unexpected bytes after the message", rest.len())));
+    }
+    Ok(value)
 }

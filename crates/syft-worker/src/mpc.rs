@@ -26,6 +26,21 @@ pub enum Role {
     Dealer,
 }
 
+/// How a member of a session obtains its channels to the other members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Channels {
+    /// In-process endpoints left in the [`Hub`](crate::Hub) by whoever created the session.
+    InProcess,
+    /// Direct network connections: `peers[i]` is where endpoint `i` (parties first, then
+    /// the crypto provider) accepts connections from its peers. The worker's hub opens
+    /// them with its [`SessionConnector`](crate::transport::SessionConnector).
+    Network {
+        /// Peer addresses, by endpoint index.
+        peers: Vec<String>,
+    },
+}
+
 /// An operation on shared tensors, as every member of a session sees it.
 ///
 /// Shapes are part of the operation so that the dealer, who holds no shares, can prepare
@@ -215,8 +230,8 @@ impl MpcOp {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum MpcRequest {
-    /// Join `session` in `role`, picking up the channel endpoint left for this worker.
-    /// Parties receive their seeds from the dealer; the dealer sends them.
+    /// Join `session` in `role` with channels to the other members. Parties receive
+    /// their seeds from the dealer; the dealer sends them.
     Join {
         /// The session.
         session: u64,
@@ -224,6 +239,8 @@ pub enum MpcRequest {
         role: Role,
         /// Number of computing parties (the dealer is endpoint `parties`).
         parties: usize,
+        /// How to reach the other members.
+        channels: Channels,
     },
     /// Leave `session`, dropping its channels and caches.
     Leave {
@@ -296,7 +313,7 @@ fn protocol(e: impl std::fmt::Display) -> RemoteError {
 /// Handles a multi-party request at one worker.
 pub(crate) fn handle(core: &mut WorkerCore, req: MpcRequest) -> Result<Response, RemoteError> {
     match req {
-        MpcRequest::Join { session, role, parties } => join(core, session, role, parties),
+        MpcRequest::Join { session, role, parties, channels } => join(core, session, role, parties, &channels),
         MpcRequest::Leave { session } => {
             core.sessions.members.remove(&session);
             Ok(Response::Ok)
@@ -323,17 +340,39 @@ fn unknown_session(session: u64) -> RemoteError {
     err(K::BadRequest, format!("not a member of session {session}"))
 }
 
-fn join(core: &mut WorkerCore, session: u64, role: Role, parties: usize) -> Result<Response, RemoteError> {
+fn join(
+    core: &mut WorkerCore,
+    session: u64,
+    role: Role,
+    parties: usize,
+    channels: &Channels,
+) -> Result<Response, RemoteError> {
     if core.sessions.members.contains_key(&session) {
         return Err(err(K::BadRequest, format!("already a member of session {session}")));
     }
     if parties < 2 {
         return Err(err(K::BadRequest, format!("a session needs at least 2 parties, got {parties}")));
     }
-    let mut comm = core
-        .hub()
-        .take_endpoint(session, core.id())
-        .ok_or_else(|| err(K::BadRequest, format!("no channel endpoint for {} in session {session}", core.id())))?;
+    let me = match role {
+        Role::Party(i) => i,
+        Role::Dealer => parties,
+    };
+    let mut comm = match channels {
+        Channels::InProcess => core
+            .hub()
+            .take_endpoint(session, core.id())
+            .ok_or_else(|| err(K::BadRequest, format!("no channel endpoint for {} in session {session}", core.id())))?,
+        Channels::Network { peers } => {
+            if peers.len() != parties + 1 {
+                return Err(err(K::BadRequest, format!("{} peer addresses for {} members", peers.len(), parties + 1)));
+            }
+            let connector = core
+                .hub()
+                .connector()
+                .ok_or_else(|| err(K::BadRequest, format!("{} cannot open network channels", core.id())))?;
+            connector.connect(session, me, peers).map_err(|e| err(K::Unreachable, e))?
+        }
+    };
     let (link, dealer) = match role {
         Role::Party(i) if i < parties => {
             (Some(DealerLink::connect(comm.as_mut(), parties, i, parties).map_err(protocol)?), None)

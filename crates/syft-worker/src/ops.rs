@@ -136,6 +136,21 @@ impl TensorOp {
         r.map_err(|e| e.to_string())
     }
 
+    /// Whether the operation is defined on ring tensors (integers modulo 2^64).
+    #[must_use]
+    pub fn defined_on_ring(&self) -> bool {
+        !matches!(
+            self,
+            Self::Mean
+                | Self::MulScalar(_)
+                | Self::Relu
+                | Self::MaxPool2d { .. }
+                | Self::AvgPool2d { .. }
+                | Self::LogSoftmax(_)
+                | Self::CrossEntropy
+        )
+    }
+
     /// Runs the operation on ring tensors (exact arithmetic modulo 2^64).
     pub fn apply_ring(&self, args: &[&Tensor<u64>]) -> Result<Tensor<u64>, String> {
         let a = args.first().ok_or("missing operand")?;

@@ -10,7 +10,7 @@
 
 use crate::error::{Result, WorkerError};
 use crate::message::{ObjectId, Request, Response, Value, new_id};
-use crate::mpc::{MpcOp, MpcRequest, Role};
+use crate::mpc::{Channels, MpcOp, MpcRequest, Role};
 use crate::pointer::PointerTensor;
 use crate::transport::{Hub, Reply, WorkerRef, call, call_async};
 use crate::virtual_worker::Worker;
@@ -84,10 +84,23 @@ impl MpcSession {
         let hub = crypto_provider.hub().clone();
         let id = new_id();
         let n = parties.len();
-        for (endpoint, name) in InMemoryNetwork::new(n + 1).into_iter().zip(&names) {
-            let boxed: Box<dyn Comm> = Box::new(endpoint);
-            hub.deposit_endpoint(id, name, boxed)?;
-        }
+        let members: Vec<WorkerRef> =
+            parties.iter().map(|p| p.transport()).chain([crypto_provider.transport()]).collect();
+        let addresses: Vec<Option<String>> = members.iter().map(|m| m.peer_address()).collect();
+        let channels = if addresses.iter().all(Option::is_none) {
+            for (endpoint, name) in InMemoryNetwork::new(n + 1).into_iter().zip(&names) {
+                let boxed: Box<dyn Comm> = Box::new(endpoint);
+                hub.deposit_endpoint(id, name, boxed)?;
+            }
+            Channels::InProcess
+        } else if addresses.iter().all(Option::is_some) {
+            Channels::Network { peers: addresses.into_iter().flatten().collect() }
+        } else {
+            return Err(WorkerError::InvalidArgument {
+                op: "share",
+                reason: "a session cannot mix in-process and network workers".into(),
+            });
+        };
         let session = Arc::new(Self {
             id,
             hub,
@@ -96,10 +109,15 @@ impl MpcSession {
         });
         let mut replies = Vec::with_capacity(n + 1);
         for (i, p) in session.parties.iter().enumerate() {
-            let req = Request::Mpc(MpcRequest::Join { session: id, role: Role::Party(i), parties: n });
+            let req = Request::Mpc(MpcRequest::Join {
+                session: id,
+                role: Role::Party(i),
+                parties: n,
+                channels: channels.clone(),
+            });
             replies.push(call_async(p.as_ref(), &req));
         }
-        let req = Request::Mpc(MpcRequest::Join { session: id, role: Role::Dealer, parties: n });
+        let req = Request::Mpc(MpcRequest::Join { session: id, role: Role::Dealer, parties: n, channels });
         replies.push(call_async(session.dealer.as_ref(), &req));
         first_error(wait_all(replies))?;
         Ok(session)

@@ -5,9 +5,10 @@
 
 use crate::error::{RemoteError, RemoteErrorKind as K, WorkerError};
 use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, new_id};
+use crate::message::{decode, encode};
 use crate::mpc::Sessions;
 use crate::ops::{FloatBackend, FloatVar, TensorOp};
-use crate::transport::{Hub, call};
+use crate::transport::{Hub, call, call_async};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use syft_autograd::Var;
@@ -94,7 +95,16 @@ pub struct WorkerCore {
     hub: Arc<Hub>,
     /// Multi-party sessions this worker takes part in.
     pub(crate) sessions: Sessions,
+    /// The worker's own request queue, served re-entrantly while forwarding.
+    inbox: Option<Inbox>,
 }
+
+/// One request as it arrives at a worker's queue: the encoded request and where to send
+/// the encoded answer.
+pub type Envelope = (Vec<u8>, std::sync::mpsc::Sender<std::result::Result<Vec<u8>, String>>);
+
+/// A worker's request queue.
+pub type Inbox = std::sync::mpsc::Receiver<Envelope>;
 
 impl std::fmt::Debug for WorkerCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -106,7 +116,7 @@ impl WorkerCore {
     /// An empty worker named `id` that reaches others through `hub`.
     #[must_use]
     pub fn new(id: impl Into<String>, hub: Arc<Hub>) -> Self {
-        Self { id: id.into(), store: BTreeMap::new(), hub, sessions: Sessions::default() }
+        Self { id: id.into(), store: BTreeMap::new(), hub, sessions: Sessions::default(), inbox: None }
     }
 
     /// The worker's id.
@@ -148,9 +158,57 @@ impl WorkerCore {
         self.store.remove(&id).ok_or_else(|| err(K::UnknownObject, format!("no object {id} on {}", self.id)))
     }
 
-    fn forward(&self, location: &str, request: &Request) -> Result<Response, RemoteError> {
+    /// Sends `request` to the worker at `location` and waits for its answer. While
+    /// waiting, this worker keeps serving its own inbox, so a chain of pointers that
+    /// comes back through this worker (or a pointer to itself) does not deadlock.
+    fn forward(&mut self, location: &str, request: &Request) -> Result<Response, RemoteError> {
         let worker = self.hub.get(location).map_err(remote)?;
-        call(worker.as_ref(), request).map_err(remote)
+        let Some(inbox) = self.inbox.take() else {
+            return call(worker.as_ref(), request).map_err(remote);
+        };
+        let outcome = (|| {
+            let reply = call_async(worker.as_ref(), request).map_err(remote)?;
+            loop {
+                if let Some(bytes) = reply.try_bytes() {
+                    return match decode::<Response>(&bytes.map_err(remote)?).map_err(remote)? {
+                        Response::Err(e) => Err(e),
+                        other => Ok(other),
+                    };
+                }
+                match inbox.recv_timeout(std::time::Duration::from_micros(50)) {
+                    Ok((bytes, answer)) => {
+                        let _ = answer.send(self.handle_bytes(&bytes));
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        // Nobody can reach this worker any more; just wait for the answer.
+                        return reply.wait().map_err(remote);
+                    }
+                }
+            }
+        })();
+        self.inbox = Some(inbox);
+        outcome
+    }
+
+    /// Decodes, handles and encodes one request (the body of a worker's serving loop).
+    pub fn handle_bytes(&mut self, bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+        let response = match decode::<Request>(bytes) {
+            Ok(req) => self.handle(req),
+            Err(e) => Response::Err(err(K::BadRequest, format!("undecodable request: {e}"))),
+        };
+        encode(&response).map_err(|e| e.to_string())
+    }
+
+    /// Gives the worker its own inbox, so it can serve nested requests while it waits on
+    /// another worker (see `forward`).
+    pub fn set_inbox(&mut self, inbox: Inbox) {
+        self.inbox = Some(inbox);
+    }
+
+    /// Takes the inbox back.
+    pub fn take_inbox(&mut self) -> Option<Inbox> {
+        self.inbox.take()
     }
 
     fn dispatch(&mut self, request: Request) -> Result<Response, RemoteError> {
@@ -239,6 +297,9 @@ impl WorkerCore {
                     })
                     .collect::<Result<_, _>>()?;
                 Stored::Float(op.apply_float(&vars).map_err(|e| err(K::Compute, e))?)
+            }
+            [Stored::Ring(_), ..] if !op.defined_on_ring() => {
+                return Err(err(K::WrongKind, format!("{} is not defined on ring tensors", op.name())));
             }
             [Stored::Ring(_), ..] => {
                 let ts: Vec<&Tensor<u64>> = objs

@@ -41,6 +41,25 @@ impl Reply {
         }
     }
 
+    /// The encoded response if it has arrived (`None` while it has not).
+    pub fn try_bytes(&self) -> Option<Result<Vec<u8>>> {
+        match self.rx.try_recv() {
+            Ok(Ok(bytes)) => Some(Ok(bytes)),
+            Ok(Err(reason)) => Some(Err(WorkerError::Transport { worker: self.worker.clone(), reason })),
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => Some(Err(WorkerError::Transport {
+                worker: self.worker.clone(),
+                reason: "the worker has stopped".into(),
+            })),
+        }
+    }
+
+    /// The worker this reply comes from.
+    #[must_use]
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
     /// Waits for the response and decodes it; a remote error becomes [`WorkerError::Remote`].
     pub fn wait(self) -> Result<Response> {
         let worker = self.worker.clone();
@@ -59,6 +78,18 @@ pub trait Transport: Send + Sync {
     fn worker_id(&self) -> &str;
     /// Sends one encoded [`Request`]; the [`Reply`] yields the encoded [`Response`].
     fn send(&self, request: Vec<u8>) -> Result<Reply>;
+    /// Where this worker accepts party-to-party connections for multi-party sessions,
+    /// if it is reached over a network (`None` for in-process workers).
+    fn peer_address(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Opens a worker's channels to the other members of a session over a network.
+pub trait SessionConnector: Send + Sync {
+    /// Connects endpoint `me` of `session` to every other endpoint (`peers[i]` is where
+    /// endpoint `i` listens) and returns the channel set.
+    fn connect(&self, session: u64, me: usize, peers: &[String]) -> std::result::Result<Box<dyn Comm>, String>;
 }
 
 /// A shared handle to a worker's transport.
@@ -83,6 +114,8 @@ pub struct Hub {
     /// Live sessions by (parties, crypto provider), so sharing with the same workers
     /// again joins the existing session.
     pub(crate) sessions: Mutex<HashMap<Vec<String>, std::sync::Weak<crate::shared::MpcSession>>>,
+    /// Opens network channels for sessions (set by a network worker's server).
+    connector: RwLock<Option<Arc<dyn SessionConnector>>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -121,6 +154,19 @@ impl Hub {
     pub fn get(&self, id: &str) -> Result<WorkerRef> {
         let map = self.workers.read().map_err(|_| poisoned())?;
         map.get(id).cloned().ok_or_else(|| WorkerError::UnknownWorker(id.to_string()))
+    }
+
+    /// Installs the connector that opens network channels for sessions.
+    pub fn set_connector(&self, connector: Arc<dyn SessionConnector>) {
+        if let Ok(mut c) = self.connector.write() {
+            *c = Some(connector);
+        }
+    }
+
+    /// The connector for network sessions, if any.
+    #[must_use]
+    pub fn connector(&self) -> Option<Arc<dyn SessionConnector>> {
+        self.connector.read().ok().and_then(|c| c.clone())
     }
 
     /// Leaves a channel endpoint for `worker` to pick up when it joins `session`.

@@ -2,13 +2,13 @@
 //! as encoded bytes, exactly as a network worker would.
 
 use crate::error::{Result, WorkerError};
-use crate::message::{ObjectId, ObjectInfo, Request, Response, decode, encode};
+use crate::message::{ObjectId, ObjectInfo, Request, Response};
 use crate::store::WorkerCore;
 use crate::transport::{Hub, Reply, Transport, WorkerRef, call};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-type Envelope = (Vec<u8>, mpsc::Sender<std::result::Result<Vec<u8>, String>>);
+use crate::store::Envelope;
 
 /// The channel to a virtual worker's thread.
 struct Channel {
@@ -82,20 +82,16 @@ impl VirtualWorker {
         let transport: WorkerRef = Arc::new(Channel { id: id.to_string(), tx: Mutex::new(tx) });
         hub.register(transport.clone())?;
         let mut core = WorkerCore::new(id, hub.clone());
+        core.set_inbox(rx);
         std::thread::Builder::new()
             .name(format!("worker-{id}"))
             .spawn(move || {
-                while let Ok((bytes, reply)) = rx.recv() {
-                    let response = match decode::<Request>(&bytes) {
-                        Ok(req) => core.handle(req),
-                        Err(e) => Response::Err(crate::error::RemoteError::new(
-                            crate::error::RemoteErrorKind::BadRequest,
-                            format!("undecodable request: {e}"),
-                        )),
-                    };
-                    let out = encode(&response).map_err(|e| e.to_string());
+                loop {
+                    let Some(inbox) = core.take_inbox() else { break };
+                    let Ok((bytes, reply)) = inbox.recv() else { break };
+                    core.set_inbox(inbox);
                     // The caller may have gone away; nothing to do then.
-                    let _ = reply.send(out);
+                    let _ = reply.send(core.handle_bytes(&bytes));
                 }
             })
             .map_err(|e| {
