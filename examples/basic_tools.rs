@@ -110,7 +110,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     nb.section("1.2 Using tensor pointers");
     let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;
     let y = Tensor::from_vec(vec![1.0f32; 5]).send(&bob)?;
-    nb.cell("let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;\nlet y = Tensor::from_vec(vec![1.0f32; 5]).send(&bob)?;", "");
+    nb.cell(
+        "let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;\n\
+         let y = Tensor::from_vec(vec![1.0f32; 5]).send(&bob)?;",
+        "",
+    );
     let z = x.add(&y)?;
     nb.cell("let z = x.add(&y)?;  // serialized, sent to bob, computed there\nz", format!("{z:?}"));
     nb.cell("z.get()?", show(&z.get()?.into_tensor()?));

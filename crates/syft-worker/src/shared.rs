@@ -507,18 +507,24 @@ impl SharedTensor {
         Ok(self.derive(shares, shape, self.encoder))
     }
 
-    /// `self · c` for a public real scalar (encoded, then rescaled).
+    /// `self · c` for a public real scalar.
+    ///
+    /// The constant is not encoded at the tensor's precision (a learning rate of 10⁻⁴
+    /// would then be a single unit): it is written as `m / 2^k` with a 16-bit integer
+    /// `m`, so it keeps 16 significant bits at any magnitude. The product with `m` is
+    /// local and the division by `2^k` is one truncation, correct to one unit except with
+    /// probability `|x·m| / 2^64`.
     pub fn mul_scalar(&self, c: f64) -> Result<Self> {
-        match self.encoder {
-            Some(enc) => {
-                let raw = enc.encode(&Tensor::full(&self.shape, c))?;
-                let shares = self.session.run(&MpcOp::MulPublic { c: raw, scale: enc.scale() }, &self.ids())?;
-                Ok(self.derive(shares, self.shape.clone(), self.encoder))
-            }
-            None => {
-                Err(WorkerError::InvalidArgument { op: "mul_scalar", reason: "raw ring tensor times a real".into() })
-            }
+        if self.encoder.is_none() {
+            return Err(WorkerError::InvalidArgument {
+                op: "mul_scalar",
+                reason: "raw ring tensor times a real".into(),
+            });
         }
+        let (m, k) = scalar_fraction(c)?;
+        let raw = Tensor::full(&self.shape, syft_ring::from_signed(m));
+        let shares = self.session.run(&MpcOp::MulPublic { c: raw, scale: 1u64 << k }, &self.ids())?;
+        Ok(self.derive(shares, self.shape.clone(), self.encoder))
     }
 
     /// `self · k` for a public integer (no rescaling).
@@ -757,4 +763,25 @@ impl SharedTensor {
         }
         self.local(MpcOp::SumToShape(shape.to_vec()), shape.to_vec())
     }
+}
+
+/// Writes a real constant as `m / 2^k` with `|m| < 2^16` and `1 ≤ k ≤ 62` (16 significant
+/// bits), for multiplying shares by it with one truncation.
+fn scalar_fraction(c: f64) -> Result<(i64, u32)> {
+    if !c.is_finite() {
+        return Err(WorkerError::InvalidArgument { op: "mul_scalar", reason: format!("{c} is not a finite constant") });
+    }
+    if c == 0.0 {
+        return Ok((0, 1));
+    }
+    // Largest k with |c|·2^k < 2^16.
+    let e = c.abs().log2().floor();
+    #[allow(clippy::cast_possible_truncation, reason = "clamped to a small range")]
+    let k = (15.0 - e).clamp(1.0, 62.0) as u32;
+    let scaled = (c * f64::from(2u32).powi(k as i32)).round();
+    if scaled.abs() >= 2f64.powi(62) {
+        return Err(WorkerError::InvalidArgument { op: "mul_scalar", reason: format!("constant {c} is too large") });
+    }
+    #[allow(clippy::cast_possible_truncation, reason = "checked to fit above")]
+    Ok((scaled as i64, k))
 }

@@ -1,0 +1,224 @@
+//! Encrypted training at MNIST scale: SecureNN's "Network A" (an MLP 784-128-128-10
+//! with ReLU) trained on secret-shared images and labels, with a secret-shared model.
+//!
+//! Model, training images and one-hot labels are fixed-point encoded and shared between
+//! `bob` and `alice`, with `crypto_provider` dealing Beaver material and helping with
+//! ReLU. Forward pass, squared-error loss, backward pass and SGD all run under
+//! encryption; only the loss of each batch is decrypted (for the progress bar). After
+//! training the model owner decrypts the model and evaluates it in plaintext on the test
+//! set. The same training runs in plaintext from the same initial weights and batch
+//! order, beside it.
+//!
+//! ```text
+//! cargo run --release --example secure_training_mnist -- --data-dir ../shared/data/mnist --epochs 5 --json
+//! ```
+
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
+use syft::nn::progress::Progress;
+use syft::nn::{Optimizer, Reduction, mse_loss};
+use syft::prelude::*;
+
+/// Encrypted training of an MLP on encrypted MNIST digits.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Directory with the IDX files (`train-*`, and `t10k-*` for the official test set).
+    #[arg(long, default_value = "data/mnist")]
+    data_dir: PathBuf,
+    /// Training epochs.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    /// Learning rate per example (SGD on the summed squared error, step `lr / batch`).
+    #[arg(long, default_value_t = 0.05)]
+    lr: f64,
+    /// Use only the first N training digits.
+    #[arg(long)]
+    train_images: Option<usize>,
+    /// Fractional decimal digits of the fixed-point encoding.
+    #[arg(long, default_value_t = 4)]
+    precision: u32,
+    /// Seed of the initialisation and the batch order.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Print one JSON object as the last line (and no progress bars).
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("secure_training_mnist: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn network_a(seed: u64) -> Result<Sequential<Cpu<f32>>> {
+    let cpu = Cpu::<f32>::new();
+    let mut init = Prg::stream(&Seed::from_u64(seed), 0, 0);
+    Ok(Sequential::new()
+        .with(Linear::new(&cpu, 784, 128, true, &mut init)?)
+        .with(ReLU::new())
+        .with(Linear::new(&cpu, 128, 128, true, &mut init)?)
+        .with(ReLU::new())
+        .with(Linear::new(&cpu, 128, 10, true, &mut init)?))
+}
+
+/// The batch order: a seeded permutation per epoch, the same for both runs.
+fn batch_order(n: usize, batch: usize, epochs: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut prg = Prg::stream(&Seed::from_u64(seed), 0, 1);
+    let mut out = Vec::new();
+    for _ in 0..epochs {
+        let mut idx: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            #[allow(clippy::cast_possible_truncation, reason = "index below n")]
+            let j = (prg.next_u64() % (i as u64 + 1)) as usize;
+            idx.swap(i, j);
+        }
+        out.extend(idx.chunks(batch).map(<[usize]>::to_vec));
+    }
+    out
+}
+
+fn accuracy(model: &Sequential<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]) -> Result<f64> {
+    let cpu = Cpu::<f32>::new();
+    let out = no_grad(|| model.forward(&Var::constant(&cpu, inputs.clone())))?;
+    let pred = out.value().argmax_axis(1)?;
+    let hits = pred.data().iter().zip(labels).filter(|(p, l)| p == l).count();
+    #[allow(clippy::cast_precision_loss, reason = "counts of images")]
+    Ok(hits as f64 / labels.len().max(1) as f64)
+}
+
+fn run(args: &Args) -> Result<()> {
+    let say = |line: String| {
+        if args.json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    let mnist = Mnist::load_or_hold_out(&args.data_dir, DEFAULT_HELD_OUT)?;
+    if let TestSplit::HeldOut { count } = mnist.test_split {
+        say(format!(
+            "note: no t10k test files in {}; testing on the last {count} training digits instead",
+            args.data_dir.display()
+        ));
+    }
+    let train = mnist.train.to_dataset::<f32>(true)?;
+    let test = mnist.test.to_dataset::<f32>(true)?;
+    let n = args.train_images.unwrap_or(train.len()).min(train.len());
+    let inputs = train.inputs().slice_axis(0, 0, n)?;
+    let labels = &train.labels()[..n];
+    let one_hot = Tensor::<f32>::one_hot(labels, 10)?;
+    let order = batch_order(n, args.batch, args.epochs, args.seed);
+    let step = args.lr / args.batch as f64;
+    say(format!(
+        "Network A (784-128-128-10), {n} training digits, batch {}, {} epochs, SGD step {step:.2e} on the summed \
+         squared error, fixed precision {}",
+        args.batch, args.epochs, args.precision
+    ));
+
+    // Plaintext reference: same weights, same batch order.
+    let cpu = Cpu::<f32>::new();
+    let plain_model = network_a(args.seed)?;
+    let mut plain_opt = Sgd::new(plain_model.parameters(), SgdConfig::new(step));
+    let start = Instant::now();
+    for batch in &order {
+        plain_opt.zero_grad();
+        let x = Var::constant(&cpu, inputs.index_select(0, batch)?);
+        let y = Var::constant(&cpu, one_hot.index_select(0, batch)?);
+        let loss = mse_loss(&plain_model.forward(&x)?, &y, Reduction::Sum)?;
+        loss.backward()?;
+        plain_opt.step()?;
+    }
+    #[allow(clippy::cast_precision_loss, reason = "counts of batches")]
+    let plain_seconds_per_batch = start.elapsed().as_secs_f64() / order.len().max(1) as f64;
+    let plain_test_accuracy = accuracy(&plain_model, test.inputs(), test.labels())?;
+    say(format!(
+        "plaintext: test accuracy {:.2}%, {:.4} s per batch",
+        100.0 * plain_test_accuracy,
+        plain_seconds_per_batch
+    ));
+
+    // Encrypted: the workers.
+    let hub = Hub::new();
+    let bob = VirtualWorker::new(&hub, "bob")?;
+    let alice = VirtualWorker::new(&hub, "alice")?;
+    let crypto_provider = VirtualWorker::new(&hub, "crypto_provider")?;
+    let encoder = FixedEncoder::new(10, args.precision)?;
+    let owner_model = network_a(args.seed)?;
+    let shared = share_model(&owner_model, encoder, &[&bob, &alice], &crypto_provider)?;
+    let session = shared.backend.session().clone();
+    let mut opt = Sgd::new(shared.module.parameters(), SgdConfig::new(step));
+    let stats_before = session.comm_stats()?;
+    let bar = Progress::new(order.len(), "encrypted training", args.json);
+    let start = Instant::now();
+    let mut last_loss = f64::NAN;
+    for (i, batch) in order.iter().enumerate() {
+        // The data owner shares a batch of images and one-hot labels.
+        let x = inputs.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[&bob, &alice], &crypto_provider)?;
+        let y =
+            one_hot.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[&bob, &alice], &crypto_provider)?;
+        let (x, y) = (Var::constant(&shared.backend, x), Var::constant(&shared.backend, y));
+        opt.zero_grad();
+        let loss = mse_loss(&shared.module.forward(&x)?, &y, Reduction::Sum)?;
+        loss.backward()?;
+        opt.step()?;
+        last_loss = (*loss.value()).clone().get_f64()?.item()? / batch.len() as f64;
+        bar.inc(1);
+        if i % 5 == 0 {
+            bar.set_message(format!("loss {last_loss:.4}"));
+        }
+    }
+    bar.finish();
+    #[allow(clippy::cast_precision_loss, reason = "counts of batches")]
+    let batches = order.len().max(1) as f64;
+    let seconds_per_batch = start.elapsed().as_secs_f64() / batches;
+    let stats_after = session.comm_stats()?;
+    let bytes: u64 = stats_after.iter().zip(&stats_before).map(|(a, b)| a.0 - b.0).sum();
+    let rounds = stats_after[0].1 - stats_before[0].1;
+
+    // The model owner decrypts the model and evaluates it in plaintext.
+    let trained = syft::decrypt_model(&shared.module)?;
+    let test_accuracy = accuracy(&trained, test.inputs(), test.labels())?;
+    say(format!(
+        "encrypted: test accuracy {:.2}% (plaintext {:.2}%), last batch loss {last_loss:.4}, {seconds_per_batch:.4} s \
+         per batch, {:.1} MB and {:.0} rounds per batch",
+        100.0 * test_accuracy,
+        100.0 * plain_test_accuracy,
+        bytes as f64 / batches / 1e6,
+        rounds as f64 / batches
+    ));
+    if args.json {
+        let report = serde_json::json!({
+            "example": "secure_training_mnist",
+            "model": "mlp-784-128-128-10",
+            "train_images": n,
+            "epochs": args.epochs,
+            "batch": args.batch,
+            "lr": args.lr,
+            "precision_fractional": args.precision,
+            "test_examples": test.len(),
+            "test_split": mnist.test_split.to_string(),
+            "test_accuracy": test_accuracy,
+            "plain_test_accuracy": plain_test_accuracy,
+            "seconds_per_batch": seconds_per_batch,
+            "plain_seconds_per_batch": plain_seconds_per_batch,
+            "bytes_per_batch": bytes as f64 / batches,
+            "rounds_per_batch": rounds as f64 / batches,
+            "last_loss": last_loss,
+        });
+        println!("{report}");
+    }
+    Ok(())
+}
