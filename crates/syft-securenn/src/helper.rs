@@ -163,17 +163,17 @@ impl<'h> Helper<'h> {
                     let s0 = zp(wi);
                     let bit = u8::from((x >> i) & 1 == 1);
                     let v = bit + 67 - s0;
-                    p1.push(if v >= 67 { v - 67 } else { v });
+                    p1.push(pc::digit(if v >= 67 { v - 67 } else { v }));
                 }
                 if paper {
-                    p0.extend(ws.iter().map(|&w| zp(w)));
+                    p0.extend(ws.iter().map(|&w| pc::digit(zp(w))));
                 }
             }
         }
         if paper {
-            self.comm.send_tensor(self.parties[0], &Tensor::<Z67>::from_le_bytes(&[n, 64], &p0)?)?;
+            self.comm.send_tensor(self.parties[0], &Tensor::new(&[n, 64], p0)?)?;
         }
-        self.comm.send_tensor(self.parties[1], &Tensor::<Z67>::from_le_bytes(&[n, 64], &p1)?)?;
+        self.comm.send_tensor(self.parties[1], &Tensor::new(&[n, 64], p1)?)?;
         Ok(())
     }
 

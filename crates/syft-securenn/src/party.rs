@@ -12,7 +12,7 @@ use crate::error::{Result, SecurennError, invalid, shape_mismatch};
 use crate::labels;
 use crate::pc::{self, BitShares, PcPublic};
 use crate::stream::{WordReader, bit_words, odd_words, words};
-use syft_ring::{OddRing, Prg, Seed, Tensor, Z67, numel};
+use syft_ring::{OddRing, Prg, Seed, Tensor, numel};
 use syft_share::{CommExt, PartyId};
 use syft_spdz::Party;
 
@@ -167,7 +167,7 @@ impl<'a> SnnParty<'a> {
     /// This party's shares over `Z_p` of the 64 bits of helper-known values.
     fn dealt_bits(&mut self, req: u64, label: u16, n: usize) -> Result<BitShares> {
         if self.derives_dealt() {
-            Ok(BitShares::Stream(WordReader::new(&self.k0d, req, label)))
+            Ok(BitShares::Stream(Box::new(WordReader::new(&self.k0d, req, label))))
         } else {
             Ok(BitShares::Received(self.spdz.comm.recv_tensor_shaped(self.helper, &[n, 64])?))
         }
@@ -178,7 +178,7 @@ impl<'a> SnnParty<'a> {
         let req = self.reserve()?;
         let n = public.r.len();
         let msg = pc::party_message(self.index, &self.k01, req, bits, public);
-        self.spdz.comm.send_tensor(self.helper, &Tensor::<Z67>::from_le_bytes(&[n, 64], &msg)?)?;
+        self.spdz.comm.send_tensor(self.helper, &Tensor::new(&[n, 64], msg)?)?;
         Ok(())
     }
 

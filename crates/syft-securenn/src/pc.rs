@@ -18,7 +18,7 @@ use syft_ring::{Seed, Tensor, Z67};
 pub(crate) enum BitShares {
     /// Expanded from the seed shared with the helper (party 0, compressed accounting):
     /// 64 words per element, `w mod 67`, bit 0 first.
-    Stream(WordReader),
+    Stream(Box<WordReader>),
     /// Received from the helper: shape `[N, 64]`, bit 0 first.
     Received(Tensor<Z67>),
 }
@@ -54,8 +54,8 @@ fn case_of(beta: u64, r: u64, minus_one: bool) -> Case {
     }
 }
 
-/// Party `index`'s message to the helper: `64·N` digits of `Z_67` (one byte each),
-/// element-major, slot `k` of element `e` carrying `s_{π(k)}·c_{π(k)} ± m_k`.
+/// Party `index`'s message to the helper: `64·N` digits of `Z_67`, element-major, slot
+/// `k` of element `e` carrying `s_{π(k)}·c_{π(k)} ± m_k`.
 ///
 /// `bits` must hold (or stream) `64·N` shares; the caller checks the lengths.
 pub(crate) fn party_message(
@@ -64,7 +64,7 @@ pub(crate) fn party_message(
     req: u64,
     bits: &mut BitShares,
     public: &PcPublic<'_>,
-) -> Vec<u8> {
+) -> Vec<Z67> {
     let n = public.r.len();
     let iota = u16::from(index == 0);
     let mut out = Vec::with_capacity(64 * n);
@@ -104,21 +104,36 @@ pub(crate) fn party_message(
                 c => special_digits(iota, c == Case::None, &ud[digits.clone()], s, &mut d),
             }
             let perm = perm64(&pw[63 * off..63 * off + 63]);
-            let m = &md[digits];
-            out.extend(perm.iter().zip(m).map(|(&p, &mk)| {
-                let v = d[usize::from(p)];
-                if iota == 1 { reduce(v + mk) } else { reduce(v + (67 - mk)) }
-            }));
+            let mut slots = [0u8; 64];
+            for (v, &p) in slots.iter_mut().zip(&perm) {
+                *v = d[usize::from(p)];
+            }
+            out.extend_from_slice(&mask_digits(&slots, &md[digits], iota == 1));
         }
         start += len;
     }
     out
 }
 
-/// `v mod 67` for `v < 134`.
+/// The element of `Z_67` for a digit `v < 67` (the clamp lets the compiler drop the
+/// reduction in `Z67::new`).
 #[inline]
-fn reduce(v: u8) -> u8 {
-    if v >= 67 { v - 67 } else { v }
+pub(crate) fn digit(v: u8) -> Z67 {
+    Z67::new(u64::from(v.min(66)))
+}
+
+/// Step 4: `v_k + m_k` (party 0) or `v_k − m_k` (party 1), mod 67.
+#[inline]
+fn mask_digits(v: &[u8; 64], m: &[u8], add: bool) -> [Z67; 64] {
+    let mut out = [Z67::default(); 64];
+    let Ok(m) = <&[u8; 64]>::try_from(m) else { return out };
+    for k in 0..64 {
+        let mk = if add { m[k] } else { 67 - m[k] };
+        // v + mk < 134: subtract 67 unless that wraps.
+        let s = v[k] + mk;
+        out[k] = digit(s.min(s.wrapping_sub(67)));
+    }
+    out
 }
 
 /// `d_i = s_i·c_i mod 67` for `c` below 2^16 / 67.
@@ -130,7 +145,7 @@ fn scale_digits(s: &[u8], c: &[u16; 64], d: &mut [u8; 64]) {
         Err(_) => return,
     };
     for i in 0..64 {
-        d[i] = ((u16::from(s[i]) * (c[i] % 67)) % 67) as u8;
+        d[i] = (u16::from(s[i]).wrapping_mul(c[i] % 67) % 67) as u8;
     }
 }
 
@@ -163,43 +178,70 @@ const BIT_MASKS: [[u16; 8]; 256] = {
     t
 };
 
+/// Lanes moved down by `k` (lane `j` takes lane `j + k`; zeros enter at the top).
+#[inline(always)]
+fn lanes_down<const K: usize>(v: [u16; 8]) -> [u16; 8] {
+    let mut out = [0u16; 8];
+    let mut j = 0;
+    while j + K < 8 {
+        out[j] = v[j + K];
+        j += 1;
+    }
+    out
+}
+
+/// Lane-wise wrapping sum.
+#[inline(always)]
+fn lanes_add(a: [u16; 8], b: [u16; 8]) -> [u16; 8] {
+    let mut out = [0u16; 8];
+    for j in 0..8 {
+        out[j] = a[j].wrapping_add(b[j]);
+    }
+    out
+}
+
 /// Cases A and B of §5.2 for one element: `d_i = s_i·c_i` with
 /// - `β = 0`: `c_i = ι(r_i + 1) − x_i + Σ_{k>i} w_k`, `w_k = x_k + ι r_k − 2 r_k x_k`;
 /// - `β = 1`: the same with `t = R + 1`, `c_i = ι(1 − t_i) + x_i + Σ_{k>i} w_k`.
 ///
-/// Computed over the integers in `u16` lanes (at most `2 + 67 + 63·68 < 2^13`) and
-/// reduced once, so that only the suffix sum is sequential.
+/// Computed over the integers in eight `u16` lanes at a time (values stay below
+/// `2 + 67 + 63·68 < 2^13`) and reduced once. The digits are taken from the top in groups
+/// of eight; within a group the suffix sums take three shift-and-add steps, and a running
+/// total carries the groups above.
 #[inline]
+#[allow(clippy::cast_possible_truncation, reason = "digits are below 67")]
 fn compare_digits(iota: u16, beta: u64, r: u64, x: &[u8], s: &[u8], d: &mut [u8; 64]) {
-    let x: &[u8; 64] = match x.try_into() {
-        Ok(x) => x,
-        Err(_) => return,
-    };
+    let (Ok(x), Ok(s)) = (<&[u8; 64]>::try_from(x), <&[u8; 64]>::try_from(s)) else { return };
     // R = 2^64 − 1 with β = 1 is Case ONE, so R + 1 does not wrap here.
     let reference = if beta == 0 { r } else { r.wrapping_add(1) };
-    let mut mask = [0u16; 64];
-    for (chunk, byte) in mask.chunks_exact_mut(8).zip(reference.to_le_bytes()) {
-        chunk.copy_from_slice(&BIT_MASKS[usize::from(byte)]);
-    }
-    let mut w = [0u16; 64];
-    let mut c = [0u16; 64];
+    let bytes = reference.to_le_bytes();
     // With the bit as a mask m ∈ {0, 0xFFFF}: w = m ? ι + 67 − x : x, and
     // β = 0: c = ι(r + 1) + 67 − x;  β = 1: c = ι(1 − r) + x.
     let (c_one, c_zero, sign) = if beta == 0 { (2 * iota + 67, iota + 67, 0xFFFFu16) } else { (0, iota, 1) };
-    for i in 0..64 {
-        let xi = u16::from(x[i]);
-        let flip = iota + 67 - xi;
-        w[i] = xi ^ ((xi ^ flip) & mask[i]);
-        let base = c_zero ^ ((c_zero ^ c_one) & mask[i]);
-        // sign = 0xFFFF subtracts x (two's complement), sign = 1 adds it.
-        c[i] = base.wrapping_add(xi.wrapping_mul(sign));
+    let mut carry = 0u16;
+    for g in (0..8).rev() {
+        let mask = &BIT_MASKS[usize::from(bytes[g])];
+        let mut w = [0u16; 8];
+        let mut c = [0u16; 8];
+        for j in 0..8 {
+            let xi = u16::from(x[8 * g + j]);
+            let flip = (iota + 67).wrapping_sub(xi);
+            w[j] = xi ^ ((xi ^ flip) & mask[j]);
+            let base = c_zero ^ ((c_zero ^ c_one) & mask[j]);
+            // sign = 0xFFFF subtracts x (two's complement), sign = 1 adds it.
+            c[j] = base.wrapping_add(xi.wrapping_mul(sign)).wrapping_add(carry);
+        }
+        // Exclusive suffix sums within the group.
+        let mut suffix = lanes_down::<1>(w);
+        suffix = lanes_add(suffix, lanes_down::<1>(suffix));
+        suffix = lanes_add(suffix, lanes_down::<2>(suffix));
+        suffix = lanes_add(suffix, lanes_down::<4>(suffix));
+        carry = carry.wrapping_add(suffix[0]).wrapping_add(w[0]);
+        for j in 0..8 {
+            let cj = c[j].wrapping_add(suffix[j]);
+            d[8 * g + j] = (u16::from(s[8 * g + j]).wrapping_mul(cj % 67) % 67) as u8;
+        }
     }
-    let mut suffix = 0u16;
-    for i in (0..64).rev() {
-        c[i] = c[i].wrapping_add(suffix);
-        suffix = suffix.wrapping_add(w[i]);
-    }
-    scale_digits(s, &c, d);
 }
 
 /// The helper's step 6–7: `β'_e = 1` iff some slot of element `e` sums to 0 mod 67.
@@ -242,8 +284,8 @@ mod tests {
         (Tensor::new(&[n, 64], s0).unwrap(), Tensor::new(&[n, 64], s1).unwrap())
     }
 
-    fn to_z67(v: &[u8]) -> Vec<Z67> {
-        v.iter().map(|&d| Z67::new(u64::from(d))).collect()
+    fn digits(v: &[Z67]) -> Vec<u8> {
+        v.iter().map(|d| d.get()).collect()
     }
 
     /// Runs PC and returns (β', messages of both parties).
@@ -253,7 +295,7 @@ mod tests {
         let public = PcPublic { r: rs, minus_one: Some(minus_one), beta };
         let m0 = party_message(0, &k01, req, &mut BitShares::Received(b0), &public);
         let m1 = party_message(1, &k01, req, &mut BitShares::Received(b1), &public);
-        (helper_decide(&to_z67(&m0), &to_z67(&m1)), m0, m1)
+        (helper_decide(&m0, &m1), digits(&m0), digits(&m1))
     }
 
     fn expected(x: u64, r: u64, minus_one: bool, beta: u64) -> u64 {
@@ -335,8 +377,13 @@ mod tests {
         let beta: Vec<u64> = (0..n as u64).map(|i| i & 1).collect();
         let public = PcPublic { r: &rs, minus_one: None, beta: &beta };
         let k01 = Seed::from_u64(1);
-        let a =
-            party_message(0, &k01, 6, &mut BitShares::Stream(WordReader::new(&seed, 5, labels::H_MSB_XBITS)), &public);
+        let a = party_message(
+            0,
+            &k01,
+            6,
+            &mut BitShares::Stream(Box::new(WordReader::new(&seed, 5, labels::H_MSB_XBITS))),
+            &public,
+        );
         let b = party_message(0, &k01, 6, &mut BitShares::Received(received), &public);
         assert_eq!(a, b);
     }
@@ -401,11 +448,11 @@ mod tests {
             let public = PcPublic { r: &[r_true], minus_one: None, beta: &[0] };
             let masks: Vec<u32> =
                 crate::stream::words(&k01, 1, labels::PC_MASK, 64).into_iter().map(|w| u32::from(zp(w))).collect();
-            let bytes = |index: usize, msg: Vec<u8>| -> Vec<u8> {
+            let bytes = |index: usize, msg: Vec<Z67>| -> Vec<u8> {
                 msg.iter()
                     .zip(&masks)
-                    .map(|(&v, &mk)| {
-                        let v = u32::from(v);
+                    .map(|(v, &mk)| {
+                        let v = u32::from(v.get());
                         let raw = match (strip_masks, index) {
                             (false, _) => v,
                             (true, 0) => (v + 67 - mk) % 67,
@@ -436,63 +483,5 @@ mod tests {
     fn the_attack_works_without_rerandomisation() {
         let rate = attack_rate(300, true, 77);
         assert!(rate > 0.95, "negative control: rate {rate}");
-    }
-}
-
-#[cfg(test)]
-mod timing {
-    #![allow(clippy::unwrap_used, reason = "test code")]
-    use super::*;
-    use std::time::Instant;
-
-    #[test]
-    #[ignore]
-    fn pc_timing() {
-        let n = 25_000;
-        let seed = Seed::from_u64(8);
-        let rs: Vec<u64> = (0..n as u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
-        let beta: Vec<u64> = (0..n as u64).map(|i| i & 1).collect();
-        let public = PcPublic { r: &rs, minus_one: None, beta: &beta };
-        let k01 = Seed::from_u64(1);
-        for _ in 0..3 {
-            let t = Instant::now();
-            let m = party_message(0, &k01, 6, &mut BitShares::Stream(WordReader::new(&seed, 5, 7)), &public);
-            let dt = t.elapsed();
-            println!("party_message: {:?} ({} ns/elem) {}", dt, dt.as_nanos() / n as u128, m.len());
-        }
-        let mut w = vec![0u64; 64 * n];
-        let t = Instant::now();
-        syft_ring::Prg::new(&seed).fill_u64(&mut w);
-        println!("aes 64 words/elem: {:?}", t.elapsed());
-        let t = Instant::now();
-        let z: Vec<u8> = w.iter().map(|&w| zp(w)).collect();
-        println!("zp 64/elem: {:?} {}", t.elapsed(), z.len());
-        let t = Instant::now();
-        let mut acc = 0u64;
-        for c in w.chunks_exact(63).take(n) {
-            let p = perm64(c);
-            acc += u64::from(p[5]);
-        }
-        println!("perm64: {:?} {acc}", t.elapsed());
-        let t = Instant::now();
-        let mut d = [0u8; 64];
-        let mut acc = 0u64;
-        for e in 0..n {
-            compare_digits(1, beta[e], rs[e], &z[64 * e..64 * e + 64], &z[64 * e..64 * e + 64], &mut d);
-            acc += u64::from(d[3]);
-        }
-        println!("compare_digits: {:?} {acc}", t.elapsed());
-        let t = Instant::now();
-        let a = Tensor::<Z67>::from_le_bytes(&[n, 64], &z).unwrap();
-        println!("from_le_bytes: {:?} {}", t.elapsed(), a.len());
-        let t = Instant::now();
-        let b: Vec<Z67> = z.iter().map(|&v| Z67::new(u64::from(v))).collect();
-        println!("Z67::new: {:?} {}", t.elapsed(), b.len());
-        let t = Instant::now();
-        let c: Vec<Z67> = z.iter().map(|&v| Z67::new(u64::from(v & 63))).collect();
-        println!("Z67::new small: {:?} {}", t.elapsed(), c.len());
-        let t = Instant::now();
-        let bytes = a.to_le_bytes();
-        println!("to_le_bytes: {:?} {}", t.elapsed(), bytes.len());
     }
 }

@@ -8,9 +8,6 @@
 
 use syft_ring::{Prg, Seed};
 
-/// The prime of PrivateCompare's field.
-pub(crate) const P: u32 = 67;
-
 /// Elements processed per chunk in the per-digit loops.
 pub(crate) const CHUNK: usize = 512;
 

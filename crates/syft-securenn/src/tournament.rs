@@ -164,6 +164,13 @@ pub struct MaxPool {
     pub params: Pool2d,
 }
 
+/// A reduction's results at a party, laid out (the axis removed, or kept for one-hot).
+struct Reduced {
+    value: Tensor<u64>,
+    index: Option<Tensor<u64>>,
+    one_hot: Option<Tensor<u64>>,
+}
+
 /// `(outer, k, inner)` of `shape` around `axis`, checking the axis and `k > 0`.
 fn axis_split(op: &'static str, shape: &[usize], axis: usize) -> Result<(usize, usize, usize)> {
     if axis >= shape.len() {
@@ -277,13 +284,7 @@ impl SnnParty<'_> {
     }
 
     /// Runs a tournament along `axis` and lays the results out.
-    fn reduce_axis(
-        &mut self,
-        op: &'static str,
-        x: &Tensor<u64>,
-        axis: usize,
-        track: Track,
-    ) -> Result<(Tensor<u64>, Option<Tensor<u64>>, Option<Tensor<u64>>)> {
+    fn reduce_axis(&mut self, op: &'static str, x: &Tensor<u64>, axis: usize, track: Track) -> Result<Reduced> {
         let (outer, k, inner) = axis_split(op, x.shape(), axis)?;
         let m = outer * inner;
         let data = x.data();
@@ -325,30 +326,30 @@ impl SnnParty<'_> {
         };
         let value = Tensor::new(&reduced, winner.val)?;
         let index = index.map(|i| Tensor::new(&reduced, i)).transpose()?;
-        Ok((value, index, one_hot))
+        Ok(Reduced { value, index, one_hot })
     }
 
     /// The maximum along `axis` (the axis removed). `k − 1` DReLUs and products per
     /// output in `⌈log2 k⌉` levels. Valid when pairwise differences are in DReLU's range
     /// (e.g. `|x| < 2^61`). Helper: [`Helper::max`].
     pub fn max(&mut self, x: &Tensor<u64>, axis: usize) -> Result<Tensor<u64>> {
-        Ok(self.reduce_axis("max", x, axis, Track::Value)?.0)
+        Ok(self.reduce_axis("max", x, axis, Track::Value)?.value)
     }
 
     /// The maximum along `axis` and the unscaled index of its first occurrence.
     /// Helper: [`Helper::argmax`].
     pub fn argmax(&mut self, x: &Tensor<u64>, axis: usize) -> Result<Argmax> {
-        let (value, index, _) = self.reduce_axis("argmax", x, axis, Track::Index)?;
-        let index = index.ok_or_else(|| invalid("argmax", "no index tracked"))?;
-        Ok(Argmax { value, index, one_hot: None })
+        let r = self.reduce_axis("argmax", x, axis, Track::Index)?;
+        let index = r.index.ok_or_else(|| invalid("argmax", "no index tracked"))?;
+        Ok(Argmax { value: r.value, index, one_hot: None })
     }
 
     /// Like [`argmax`](Self::argmax), with the one-hot vector of the index along `axis`
     /// (the index follows from it locally). Helper: [`Helper::argmax_one_hot`].
     pub fn argmax_one_hot(&mut self, x: &Tensor<u64>, axis: usize) -> Result<Argmax> {
-        let (value, index, one_hot) = self.reduce_axis("argmax_one_hot", x, axis, Track::OneHot)?;
-        let index = index.ok_or_else(|| invalid("argmax_one_hot", "no index tracked"))?;
-        Ok(Argmax { value, index, one_hot })
+        let r = self.reduce_axis("argmax_one_hot", x, axis, Track::OneHot)?;
+        let index = r.index.ok_or_else(|| invalid("argmax_one_hot", "no index tracked"))?;
+        Ok(Argmax { value: r.value, index, one_hot: r.one_hot })
     }
 
     /// 2-d max pooling of `x` (`[N, C, H, W]`) with the one-hot mask of each window's
@@ -495,7 +496,7 @@ mod tests {
             }
             assert_eq!(drelus, k - 1);
             assert_eq!(units, 2 * (k - 1) - k / 2);
-            assert_eq!(levels, (k as f64).log2().ceil() as usize);
+            assert_eq!(levels, k.next_power_of_two().trailing_zeros() as usize);
             assert_eq!((metas[0].lo, metas[0].hi), (0, k));
         }
     }

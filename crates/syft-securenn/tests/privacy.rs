@@ -12,7 +12,8 @@
 //! - at the helper, the slotwise sum of the two parties' matching messages (for
 //!   PrivateCompare, the digits `D_k` it inspects; for ShareConvert, `x = a + r`).
 //!
-//! Every seed is fixed, so the outcome never changes between runs.
+//! Every seed is fixed, so the outcome never changes between runs. Set
+//! `SYFT_SECURENN_PRINT_VIEWS=1` (with `--nocapture`) to print every view's p-value.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation, reason = "test code")]
 
@@ -34,7 +35,7 @@ fn payload(msg: &[u8]) -> (&[u8], usize) {
         (0..rank).map(|i| u64::from_le_bytes(msg[6 + 8 * i..14 + 8 * i].try_into().unwrap()) as usize).collect();
     let body = &msg[6 + 8 * rank..];
     let numel: usize = dims.iter().product();
-    let width = if numel == 0 { 1 } else { body.len() / numel };
+    let width = body.len().checked_div(numel).unwrap_or(1);
     // PrivateCompare's digits: group by slot.
     let width = if width == 1 && dims.last() == Some(&64) { 64 } else { width };
     (body, width)
@@ -97,8 +98,8 @@ fn assert_indistinguishable(what: &str, a: &Run, b: &Run) -> usize {
                 chi_square_homogeneity(&positional_byte_histogram(x, *w), &positional_byte_histogram(y, *w)).unwrap();
             assert!(c.accepts(ALPHA), "{what}: endpoint {me}, {name} depends on the secret: {c:?}");
             tests += 1;
-            if std::env::var("SNN_DEBUG").is_ok() {
-                println!("{what} ep{me} {name} w={w} len={} p={:.4}", x.len(), c.p_value);
+            if std::env::var_os("SYFT_SECURENN_PRINT_VIEWS").is_some() {
+                println!("{what}: endpoint {me}, {name} (width {w}, {} bytes): p = {:.4}", x.len(), c.p_value);
             }
         }
     }

@@ -49,12 +49,23 @@ fn cmp_value() -> impl Strategy<Value = i64> {
     ]
 }
 
+/// A value of the comparison range: an edge (0, ±1, ±(2^61 − 1)) one time in four,
+/// otherwise a random magnitude below 2^60.
+fn wide(prg: &mut Prg) -> i64 {
+    match prg.next_u64() % 8 {
+        0 => CMP_LIMIT - 1,
+        1 => -CMP_LIMIT + 1,
+        2 => [0, 1, -1][(prg.next_u64() % 3) as usize],
+        _ => (prg.next_u64() as i64) >> 4,
+    }
+}
+
 fn bits(v: impl IntoIterator<Item = bool>) -> Tensor<u64> {
     Tensor::from_vec(v.into_iter().map(u64::from).collect())
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
     fn relu_and_its_derivative_match_plaintext(config in config_strategy(), vals in prop::collection::vec(drelu_value(), 1..48), seed: u64) {
@@ -113,9 +124,7 @@ proptest! {
     ) {
         let mut prg = Prg::new(&Seed::from_u64(seed));
         // Tiny values give many ties; otherwise values span the comparison range.
-        let vals: Vec<i64> = (0..rows * k)
-            .map(|_| if tiny { (prg.next_u64() % 3) as i64 - 1 } else { (prg.next_u64() as i64) >> 3 })
-            .collect();
+        let vals: Vec<i64> = (0..rows * k).map(|_| if tiny { (prg.next_u64() % 3) as i64 - 1 } else { wide(&mut prg) }).collect();
         let x = Tensor::new(&[rows, k], vals.iter().map(|&v| v as u64).collect()).unwrap();
         let shape = [rows, k];
         let r = run(config, seed, &[x], |p, s| {
@@ -164,7 +173,7 @@ proptest! {
         let mut prg = Prg::new(&Seed::from_u64(seed));
         let shape = [n, c, h, w];
         let len = n * c * h * w;
-        let vals: Vec<i64> = (0..len).map(|_| if tiny { (prg.next_u64() % 3) as i64 } else { (prg.next_u64() as i64) >> 4 }).collect();
+        let vals: Vec<i64> = (0..len).map(|_| if tiny { (prg.next_u64() % 3) as i64 } else { wide(&mut prg) }).collect();
         let x = Tensor::new(&shape, vals.iter().map(|&v| v as u64).collect()).unwrap();
         let out_shape = params.output_shape(&shape).unwrap();
         let (oh, ow) = (out_shape[2], out_shape[3]);
@@ -355,9 +364,9 @@ fn share_convert_and_compute_msb() {
         // Reconstruct over Z_(2^64-1).
         let y0 = &r.endpoints[0].outputs[0];
         let y1 = &r.endpoints[1].outputs[0];
-        for e in 0..n {
+        for (e, &want) in a.iter().enumerate() {
             let sum = syft_ring::Scalar::add(OddRing::new(y0.data()[e]), OddRing::new(y1.data()[e]));
-            assert_eq!(sum.get(), a[e], "{config:?}");
+            assert_eq!(sum.get(), want, "{config:?}");
         }
     }
     // ComputeMSB of a ∈ [0, 2^64 − 2] from shares over the odd ring.
@@ -443,7 +452,7 @@ fn argmax_along_a_middle_axis() {
         let r = run(
             config,
             2,
-            &[x.clone()],
+            std::slice::from_ref(&x),
             |p, s| {
                 let a = p.argmax_one_hot(&s[0], 1)?;
                 Ok(vec![a.value, a.index, a.one_hot.unwrap()])
@@ -462,5 +471,28 @@ fn argmax_along_a_middle_axis() {
                 }
             }
         }
+    }
+}
+
+/// DIV at the edges of its range: `Y·2^(K−1) ≤ 2^62` and `X·s < 2^63`, with `x = y`,
+/// `x = 0` and `x = y − 1 unit`.
+#[test]
+fn division_at_the_range_limits() {
+    let (scale, bits) = (1000u64, 10u32);
+    let y_max = 1u64 << 53; // Y·2^9 = 2^62
+    let ys = vec![y_max, y_max, y_max, 1, 1, 3, y_max - 1];
+    let xs = vec![y_max, 0, y_max - 1, 1, 0, 2, 12345];
+    let params = DivParams { scale, quotient_bits: bits };
+    for config in all_configs() {
+        let r = run(
+            config,
+            17,
+            &[Tensor::from_vec(xs.clone()), Tensor::from_vec(ys.clone())],
+            move |p, s| Ok(vec![p.div(&s[0], &s[1], params)?]),
+            move |h| h.div(&[7], params),
+        );
+        let want: Vec<u64> =
+            xs.iter().zip(&ys).map(|(&x, &y)| ((u128::from(x) * u128::from(scale)) / u128::from(y)) as u64).collect();
+        assert_eq!(r.outputs[0].data(), &want[..], "{config:?}");
     }
 }

@@ -199,6 +199,35 @@ pub enum Response {
     Err(RemoteError),
 }
 
+/// A borrowed mirror of [`Value`] (same variants in the same order, so the same bytes),
+/// to encode a value without copying it first.
+#[derive(Serialize)]
+pub(crate) enum ValueRef<'a> {
+    /// [`Value::Float`].
+    Float {
+        /// The data.
+        data: &'a Tensor<f32>,
+        /// Whether gradients are tracked.
+        requires_grad: bool,
+        /// The gradient.
+        grad: Option<&'a Tensor<f32>>,
+    },
+    /// [`Value::Ring`].
+    Ring(&'a Tensor<u64>),
+}
+
+/// A borrowed mirror of the first variant of [`Request`], [`Request::Store`].
+#[derive(Serialize)]
+enum StoreRef<'a> {
+    Store { id: ObjectId, value: ValueRef<'a> },
+}
+
+/// Encodes `Request::Store { id, value }` from borrowed data (bytes identical to
+/// encoding the owned request).
+pub(crate) fn encode_store(id: ObjectId, value: ValueRef<'_>) -> Result<Vec<u8>> {
+    encode(&StoreRef::Store { id, value })
+}
+
 /// Encodes a message with postcard.
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
     postcard::to_allocvec(msg).map_err(|e| WorkerError::Codec(e.to_string()))

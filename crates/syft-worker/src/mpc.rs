@@ -359,7 +359,7 @@ fn join(
     };
     let mut comm = match channels {
         Channels::InProcess => core
-            .hub()
+            .hub()?
             .take_endpoint(session, core.id())
             .ok_or_else(|| err(K::BadRequest, format!("no channel endpoint for {} in session {session}", core.id())))?,
         Channels::Network { peers } => {
@@ -367,7 +367,7 @@ fn join(
                 return Err(err(K::BadRequest, format!("{} peer addresses for {} members", peers.len(), parties + 1)));
             }
             let connector = core
-                .hub()
+                .hub()?
                 .connector()
                 .ok_or_else(|| err(K::BadRequest, format!("{} cannot open network channels", core.id())))?;
             connector.connect(session, me, peers).map_err(|e| err(K::Unreachable, e))?

@@ -6,7 +6,7 @@
 //! switched off for that pointer, PySyft's `garbage_collect_data`).
 
 use crate::error::{Result, WorkerError};
-use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, new_id};
+use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, ValueRef, encode_store, new_id};
 use crate::ops::{FloatBackend, FloatVar, TensorOp};
 use crate::transport::{Hub, WorkerRef, call};
 use crate::virtual_worker::Worker;
@@ -128,6 +128,15 @@ impl PointerTensor {
         let id = new_id();
         let location = worker.transport();
         call(location.as_ref(), &Request::Store { id, value })?;
+        Ok(Self::new(location, worker.hub().clone(), id))
+    }
+
+    /// Stores borrowed tensor data on `worker` without copying it first.
+    pub(crate) fn store_ref(worker: &(impl Worker + ?Sized), value: ValueRef<'_>) -> Result<Self> {
+        let id = new_id();
+        let location = worker.transport();
+        let bytes = encode_store(id, value)?;
+        location.send(bytes)?.wait()?;
         Ok(Self::new(location, worker.hub().clone(), id))
     }
 
@@ -289,23 +298,20 @@ pub trait Sendable {
 
 impl Sendable for Tensor<f32> {
     fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
-        PointerTensor::store(worker, Value::float(self.clone()))
+        PointerTensor::store_ref(worker, ValueRef::Float { data: self, requires_grad: false, grad: None })
     }
 }
 
 impl Sendable for Tensor<u64> {
     fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
-        PointerTensor::store(worker, Value::Ring(self.clone()))
+        PointerTensor::store_ref(worker, ValueRef::Ring(self))
     }
 }
 
 impl Sendable for FloatVar {
     fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
-        let value = Value::Float {
-            data: (*self.value()).clone(),
-            requires_grad: self.requires_grad(),
-            grad: self.grad().map(|g| (*g).clone()),
-        };
-        PointerTensor::store(worker, value)
+        let (data, grad) = (self.value(), self.grad());
+        let value = ValueRef::Float { data: &data, requires_grad: self.requires_grad(), grad: grad.as_deref() };
+        PointerTensor::store_ref(worker, value)
     }
 }

@@ -45,6 +45,23 @@ impl Stored {
         }
     }
 
+    /// The value as it travels, consuming the object (no copy when nothing else holds the
+    /// data).
+    #[must_use]
+    pub fn into_value(self) -> Value {
+        match self {
+            Self::Float(v) => {
+                let (data, grad, requires_grad) = (v.value(), v.grad(), v.requires_grad());
+                drop(v);
+                let data = Arc::try_unwrap(data).unwrap_or_else(|shared| (*shared).clone());
+                let grad = grad.map(|g| Arc::try_unwrap(g).unwrap_or_else(|shared| (*shared).clone()));
+                Value::Float { data, requires_grad, grad }
+            }
+            Self::Ring(t) => Value::Ring(t),
+            Self::Pointer { location, id } => Value::Pointer { location, id },
+        }
+    }
+
     /// Rebuilds a stored object from a value.
     #[must_use]
     pub fn from_value(value: Value) -> Self {
@@ -92,7 +109,9 @@ fn remote(e: WorkerError) -> RemoteError {
 pub struct WorkerCore {
     id: String,
     store: BTreeMap<ObjectId, Stored>,
-    hub: Arc<Hub>,
+    /// Weak, so that a worker's thread (which owns this core) does not keep the hub, and
+    /// through it its own channel, alive forever.
+    hub: std::sync::Weak<Hub>,
     /// Multi-party sessions this worker takes part in.
     pub(crate) sessions: Sessions,
     /// The worker's own request queue, served re-entrantly while forwarding.
@@ -116,7 +135,13 @@ impl WorkerCore {
     /// An empty worker named `id` that reaches others through `hub`.
     #[must_use]
     pub fn new(id: impl Into<String>, hub: Arc<Hub>) -> Self {
-        Self { id: id.into(), store: BTreeMap::new(), hub, sessions: Sessions::default(), inbox: None }
+        Self {
+            id: id.into(),
+            store: BTreeMap::new(),
+            hub: Arc::downgrade(&hub),
+            sessions: Sessions::default(),
+            inbox: None,
+        }
     }
 
     /// The worker's id.
@@ -125,10 +150,9 @@ impl WorkerCore {
         &self.id
     }
 
-    /// The hub.
-    #[must_use]
-    pub fn hub(&self) -> &Arc<Hub> {
-        &self.hub
+    /// The hub, while the process still holds it.
+    pub fn hub(&self) -> Result<Arc<Hub>, RemoteError> {
+        self.hub.upgrade().ok_or_else(|| err(K::Unreachable, "the worker registry is gone"))
     }
 
     /// Handles one request.
@@ -162,7 +186,7 @@ impl WorkerCore {
     /// waiting, this worker keeps serving its own inbox, so a chain of pointers that
     /// comes back through this worker (or a pointer to itself) does not deadlock.
     fn forward(&mut self, location: &str, request: &Request) -> Result<Response, RemoteError> {
-        let worker = self.hub.get(location).map_err(remote)?;
+        let worker = self.hub()?.get(location).map_err(remote)?;
         let Some(inbox) = self.inbox.take() else {
             return call(worker.as_ref(), request).map_err(remote);
         };
@@ -217,7 +241,7 @@ impl WorkerCore {
                 self.insert(id, Stored::from_value(value))?;
                 Ok(Response::Ok)
             }
-            Request::Get { id } => Ok(Response::Value(self.remove(id)?.to_value())),
+            Request::Get { id } => Ok(Response::Value(self.remove(id)?.into_value())),
             Request::Delete { id } => {
                 if let Stored::Pointer { location, id: target } = self.remove(id)? {
                     // A stored pointer owns what it points to: cascade the deletion.
