@@ -148,3 +148,48 @@ fn securenn_relu_and_argmax_through_workers() {
         assert_eq!(w.object_count().unwrap(), 0);
     }
 }
+
+#[test]
+fn exp_reciprocal_softmax_and_cross_entropy_approximate_plaintext() {
+    let hub = Hub::new();
+    let ws = workers(&hub, &["bob", "alice"]);
+    let crypto = VirtualWorker::new(&hub, "crypto_provider").unwrap();
+    let session = MpcSession::new(&[&ws[0], &ws[1]], &crypto).unwrap();
+    let enc = FixedEncoder::new(10, 4).unwrap();
+    let share = |t: &Tensor<f64>| SharedTensor::share(&enc.encode(t).unwrap(), Some(enc), &session).unwrap();
+
+    let x = f(&[2, 4], &[-3.0, -1.0, 0.0, 0.5, 1.0, 2.0, -0.25, -6.0]);
+    let e = share(&x).exp().unwrap().get_f64().unwrap();
+    for (g, v) in e.data().iter().zip(x.data()) {
+        assert!((g - v.exp()).abs() <= 0.05 * v.exp() + 0.002, "exp({v}) = {g}");
+    }
+    let s = f(&[4], &[1.0, 2.5, 7.0, 10.0]);
+    let r = share(&s).reciprocal(0.1, 8).unwrap().get_f64().unwrap();
+    for (g, v) in r.data().iter().zip(s.data()) {
+        assert!((g - 1.0 / v).abs() <= 0.002, "1/{v} = {g}");
+    }
+    let logits = f(&[2, 3], &[2.0, 1.0, 0.1, -1.0, 3.0, 0.5]);
+    let p = share(&logits).softmax().unwrap().get_f64().unwrap();
+    for row in 0..2 {
+        let z = &logits.data()[row * 3..row * 3 + 3];
+        let m = z.iter().copied().fold(f64::MIN, f64::max);
+        let sum: f64 = z.iter().map(|v| (v - m).exp()).sum();
+        for (c, zc) in z.iter().enumerate() {
+            let want = (zc - m).exp() / sum;
+            assert!(
+                (p.data()[row * 3 + c] - want).abs() <= 0.02,
+                "softmax {row},{c}: {} vs {want}",
+                p.data()[row * 3 + c]
+            );
+        }
+    }
+    let y = f(&[2, 3], &[1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    let ce = share(&logits).cross_entropy(&share(&y)).unwrap().get_f64().unwrap().item().unwrap();
+    let lp = |row: usize, c: usize| {
+        let z = &logits.data()[row * 3..row * 3 + 3];
+        let m = z.iter().copied().fold(f64::MIN, f64::max);
+        z[c] - m - z.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+    };
+    let want = -(lp(0, 0) + lp(1, 2));
+    assert!((ce - want).abs() <= 0.05, "cross-entropy {ce} vs {want}");
+}
