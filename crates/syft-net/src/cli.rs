@@ -1,0 +1,218 @@
+//! The `syft-worker` command line: serve a worker, or generate development certificates.
+//!
+//! ```text
+//! syft-worker gen-certs --out certs --names me,bob,alice,crypto_provider
+//! syft-worker --id bob --listen 0.0.0.0:7001 --peer-listen 0.0.0.0:7002 --peer-advertise 10.0.0.2:7002 \
+//!             --ca certs/ca.pem --cert certs/bob.pem --key certs/bob.key
+//! syft-worker --id bob --listen 127.0.0.1:7001 --insecure     # plain TCP, trusted networks only
+//! ```
+//!
+//! Once listening, the server prints one line on standard output,
+//! `ready id=bob listen=127.0.0.1:7001 peer=bob@127.0.0.1:7002`, and logs nothing else
+//! unless asked: `-v` (info), `-vv` (debug), or `RUST_LOG` (e.g. `RUST_LOG=syft_net=debug`).
+
+use crate::certs::gen_certs;
+use crate::config::NetConfig;
+use crate::frame::DEFAULT_MAX_FRAME;
+use crate::server::{DEFAULT_MAX_CONNECTIONS, Server, ServerConfig};
+use crate::tls::{Security, TlsIdentity};
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A timeout in seconds on the command line; `0` or `none` for none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seconds(pub Option<Duration>);
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "none" {
+            return Ok(Self(None));
+        }
+        let secs: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+        if secs == 0.0 {
+            return Ok(Self(None));
+        }
+        Duration::try_from_secs_f64(secs).map(|d| Self(Some(d))).map_err(|e| format!("{s:?}: {e}"))
+    }
+}
+
+/// `syft-worker`: a syft-rs worker reached over TCP + TLS.
+#[derive(Parser, Debug)]
+#[command(
+    name = "syft-worker",
+    version,
+    about = "A syft-rs worker reached over the network (TLS 1.3 with mutual authentication)",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// A subcommand instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Serving options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// More logging: -v info, -vv debug, -vvv trace (RUST_LOG takes precedence).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a development CA and a certificate per worker (and client) name.
+    GenCerts {
+        /// Directory to write `ca.pem`, `ca.key` and `NAME.pem`/`NAME.key` into (an
+        /// existing CA there is reused).
+        #[arg(long)]
+        out: PathBuf,
+        /// Worker ids, comma-separated; include one for the client (e.g. `me`).
+        #[arg(long, value_delimiter = ',', required = true)]
+        names: Vec<String>,
+    },
+}
+
+/// Options of the server.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The worker id (the name in its certificate).
+    #[arg(long, required = true)]
+    pub id: Option<String>,
+    /// Where clients connect (`host:port`).
+    #[arg(long, required = true)]
+    pub listen: Option<String>,
+    /// Where session members connect (`host:port`; default: the listen host, a free port).
+    #[arg(long)]
+    pub peer_listen: Option<String>,
+    /// The `host:port` other workers should dial for sessions, if not the bound one.
+    #[arg(long)]
+    pub peer_advertise: Option<String>,
+    /// The CA certificate (PEM) that signs every trusted worker and client.
+    #[arg(long, required_unless_present = "insecure", conflicts_with = "insecure")]
+    pub ca: Option<PathBuf>,
+    /// This worker's certificate (PEM).
+    #[arg(long, required_unless_present = "insecure", conflicts_with = "insecure")]
+    pub cert: Option<PathBuf>,
+    /// This worker's private key (PEM).
+    #[arg(long, required_unless_present = "insecure", conflicts_with = "insecure")]
+    pub key: Option<PathBuf>,
+    /// Plain TCP: no encryption, no authentication (trusted networks only).
+    #[arg(long)]
+    pub insecure: bool,
+    /// The largest frame sent or accepted, in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_FRAME)]
+    pub max_frame: u32,
+    /// Seconds to connect and handshake, and to open a session's channels.
+    #[arg(long, default_value = "10")]
+    pub connect_timeout: Seconds,
+    /// Seconds a party waits for a peer's message during a protocol (0: forever).
+    #[arg(long, default_value = "60")]
+    pub recv_timeout: Seconds,
+    /// Seconds this worker waits for another worker's answer when forwarding (0: forever).
+    #[arg(long, default_value = "600")]
+    pub request_timeout: Seconds,
+    /// Client connections served at once, at most.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Exit when standard input closes (for a parent that starts workers).
+    #[arg(long, hide = true)]
+    pub exit_on_stdin_eof: bool,
+}
+
+fn init_logging(verbose: u8) {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.is_empty() => tracing_subscriber::EnvFilter::new(spec),
+        _ => tracing_subscriber::EnvFilter::new(match verbose {
+            0 => "error",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Parses `args` (the program name first) and runs the command; returns the process exit
+/// status.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    init_logging(cli.verbose);
+    let outcome = match cli.command {
+        Some(Command::GenCerts { out, names }) => gen_certs(&out, &names).map(|files| {
+            println!("CA certificate: {}", files.ca.display());
+            for (name, cert, key) in files.workers {
+                println!("{name}: {} {}", cert.display(), key.display());
+            }
+        }),
+        None => serve(cli.serve),
+    };
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("syft-worker: {e}");
+            1
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> crate::Result<()> {
+    let missing = |what| crate::NetError::Config { what, reason: "missing".into() };
+    let id = args.id.ok_or_else(|| missing("--id"))?;
+    let listen = args.listen.ok_or_else(|| missing("--listen"))?;
+    let security = if args.insecure {
+        Security::Insecure
+    } else {
+        let ca = args.ca.ok_or_else(|| missing("--ca"))?;
+        let cert = args.cert.ok_or_else(|| missing("--cert"))?;
+        let key = args.key.ok_or_else(|| missing("--key"))?;
+        Security::Tls(TlsIdentity::from_files(&ca, &cert, &key)?)
+    };
+    let mut config = ServerConfig::new(&id, &listen, security);
+    if let Some(p) = args.peer_listen {
+        config.peer_listen = p;
+    }
+    config.peer_advertise = args.peer_advertise;
+    config.max_connections = args.max_connections;
+    config.net = NetConfig {
+        max_frame: args.max_frame,
+        connect_timeout: args
+            .connect_timeout
+            .0
+            .ok_or(crate::NetError::Config { what: "--connect-timeout", reason: "must be positive".into() })?,
+        recv_timeout: args.recv_timeout.0,
+        request_timeout: args.request_timeout.0,
+        ..NetConfig::default()
+    };
+    let server = Server::start(config)?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "ready id={} listen={} peer={}", server.id(), server.local_addr(), server.peer_address());
+    let _ = out.flush();
+    drop(out);
+    if args.exit_on_stdin_eof {
+        crate::error::spawn("stdin-watch".into(), || {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            std::process::exit(0);
+        })?;
+    }
+    server.wait();
+    Ok(())
+}

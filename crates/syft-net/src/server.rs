@@ -1,0 +1,464 @@
+//! The worker server: a [`WorkerCore`] behind a TCP or TLS
+//! listener ([`Server::start`], [`serve`]).
+//!
+//! One thread serves requests in order from one queue, exactly like a
+//! [`VirtualWorker`](syft_worker::VirtualWorker); every client connection has a thread
+//! that reads its frames and queues its requests, and a *pump* that writes the answers
+//! back, tagged, as they are ready. The worker's hub holds the worker itself (so a
+//! pointer to itself goes through its own queue, served re-entrantly while forwarding),
+//! every worker its clients tell it about (see [`crate::client`]), and the
+//! [`PeerNetwork`] that opens party-to-party channels for sessions.
+//!
+//! A connection that breaks the protocol (unknown message kind, undecodable frame, frame
+//! above the size limit, a connection cut in the middle of a frame) gets an error frame
+//! where possible and is closed; the worker goes on serving everyone else. A request that
+//! does not decode is answered with an error response, as in process.
+
+use crate::client::NetClient;
+use crate::config::NetConfig;
+use crate::error::{NetError, Result, spawn};
+use crate::link::{FrameRx, FrameTx, Link};
+use crate::protocol::{self, ClientMessage};
+use crate::session::PeerNetwork;
+use crate::tls::Security;
+use std::collections::{HashMap, VecDeque};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+use syft_worker::store::Envelope;
+use syft_worker::{Hub, Reply, Transport, WorkerCore};
+
+/// An answer from the worker thread: the encoded response, or why there is none.
+type Answer = std::result::Result<Vec<u8>, String>;
+/// A request waiting for its answer: its tag and where the answer arrives.
+type Job = (u64, Receiver<Answer>);
+
+/// Client connections served at once, at most, by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// How a worker server is set up.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// The worker id (`bob`); under TLS the certificate must name it.
+    pub id: String,
+    /// Where clients connect (`host:port`; port 0 picks a free one).
+    pub listen: String,
+    /// Where session members connect (`host:port`; port 0 picks a free one).
+    pub peer_listen: String,
+    /// The `host:port` session members should dial, if not the bound peer address.
+    pub peer_advertise: Option<String>,
+    /// TLS identity, or plain TCP.
+    pub security: Security,
+    /// Frame limit and timeouts.
+    pub net: NetConfig,
+    /// Client connections served at once, at most.
+    pub max_connections: usize,
+}
+
+impl ServerConfig {
+    /// A configuration for worker `id` listening on `listen`, with peers on the same host
+    /// at a free port, and default limits.
+    #[must_use]
+    pub fn new(id: &str, listen: &str, security: Security) -> Self {
+        let host = listen.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+        Self {
+            id: id.to_string(),
+            listen: listen.to_string(),
+            peer_listen: format!("{host}:0"),
+            peer_advertise: None,
+            security,
+            net: NetConfig::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Runs a worker server until the process ends (see [`Server::start`]).
+pub fn serve(config: ServerConfig) -> Result<()> {
+    Server::start(config)?.wait();
+    Ok(())
+}
+
+/// The worker itself, as its own hub sees it: requests go straight to its queue.
+struct Loopback {
+    id: String,
+    tx: Mutex<Sender<Envelope>>,
+    peer_address: String,
+}
+
+impl Transport for Loopback {
+    fn worker_id(&self) -> &str {
+        &self.id
+    }
+
+    fn send(&self, request: Vec<u8>) -> syft_worker::Result<Reply> {
+        let stopped = || syft_worker::WorkerError::Transport { worker: self.id.clone(), reason: "stopped".into() };
+        let (reply_tx, reply_rx) = mpsc::channel();
+        self.tx.lock().map_err(|_| stopped())?.send((request, reply_tx)).map_err(|_| stopped())?;
+        Ok(Reply::new(self.id.clone(), reply_rx, None))
+    }
+
+    fn peer_address(&self) -> Option<String> {
+        Some(self.peer_address.clone())
+    }
+}
+
+/// Registers the workers clients tell this worker about.
+struct Directory {
+    id: String,
+    hub: Arc<Hub>,
+    client: NetClient,
+    registered: Mutex<HashMap<String, String>>,
+}
+
+impl Directory {
+    fn apply(&self, entries: &[(String, String)]) {
+        let Ok(mut registered) = self.registered.lock() else { return };
+        for (id, address) in entries {
+            self.client.learn(id, address);
+            if *id == self.id || registered.get(id).is_some_and(|a| a == address) {
+                continue;
+            }
+            if registered.contains_key(id) {
+                self.hub.unregister(id);
+            }
+            match self.hub.register(Arc::new(self.client.transport(id, address))) {
+                Ok(()) => {
+                    tracing::debug!(worker = %self.id, peer = %id, %address, "learned a worker");
+                    registered.insert(id.clone(), address.clone());
+                }
+                Err(e) => tracing::warn!(worker = %self.id, peer = %id, error = %e, "cannot register a worker"),
+            }
+        }
+    }
+}
+
+struct Shared {
+    id: String,
+    security: Security,
+    net: NetConfig,
+    inbox: Mutex<Sender<Envelope>>,
+    directory: Directory,
+    peer_address: String,
+    connections: AtomicUsize,
+    max_connections: usize,
+    stop: AtomicBool,
+    stopped: (Mutex<bool>, Condvar),
+}
+
+/// A running worker server. Dropping it stops accepting connections and stops the
+/// worker thread once its queue is empty.
+pub struct Server {
+    shared: Arc<Shared>,
+    local: SocketAddr,
+    peers: Arc<PeerNetwork>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("id", &self.shared.id)
+            .field("address", &self.local)
+            .field("peer_address", &self.shared.peer_address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Binds the client and peer listeners and starts serving in background threads.
+    pub fn start(config: ServerConfig) -> Result<Self> {
+        crate::certs::check_worker_id(&config.id)?;
+        if let Security::Tls(identity) = &config.security {
+            identity.check_names(&config.id)?;
+        } else {
+            tracing::warn!(worker = %config.id, "serving over plain TCP: no encryption, no authentication");
+        }
+        let listener = TcpListener::bind(&config.listen).map_err(|e| NetError::Io {
+            op: "bind",
+            addr: config.listen.clone(),
+            source: e,
+        })?;
+        let local =
+            listener.local_addr().map_err(|e| NetError::Io { op: "bind", addr: config.listen.clone(), source: e })?;
+        let peers = Arc::new(PeerNetwork::bind(
+            &config.id,
+            &config.peer_listen,
+            config.peer_advertise.as_deref(),
+            config.security.clone(),
+            config.net.clone(),
+        )?);
+        let hub = Hub::new();
+        hub.set_connector(peers.clone());
+        let (inbox_tx, inbox_rx) = mpsc::channel::<Envelope>();
+        hub.register(Arc::new(Loopback {
+            id: config.id.clone(),
+            tx: Mutex::new(inbox_tx.clone()),
+            peer_address: peers.address().to_string(),
+        }))?;
+        let shared = Arc::new(Shared {
+            id: config.id.clone(),
+            security: config.security.clone(),
+            net: config.net.clone(),
+            inbox: Mutex::new(inbox_tx),
+            directory: Directory {
+                id: config.id.clone(),
+                hub: hub.clone(),
+                client: NetClient::new(&config.id, config.security.clone(), config.net.clone()),
+                registered: Mutex::new(HashMap::new()),
+            },
+            peer_address: peers.address().to_string(),
+            connections: AtomicUsize::new(0),
+            max_connections: config.max_connections,
+            stop: AtomicBool::new(false),
+            stopped: (Mutex::new(false), Condvar::new()),
+        });
+
+        let mut core = WorkerCore::new(config.id.clone(), hub);
+        core.set_inbox(inbox_rx);
+        let worker_shared = shared.clone();
+        spawn(format!("worker {}", config.id), move || {
+            loop {
+                let Some(inbox) = core.take_inbox() else { break };
+                let Ok((bytes, reply)) = inbox.recv() else { break };
+                core.set_inbox(inbox);
+                if worker_shared.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let _ = reply.send(core.handle_bytes(&bytes));
+            }
+            tracing::debug!(worker = %worker_shared.id, "worker thread stopped");
+            let (done, cv) = &worker_shared.stopped;
+            if let Ok(mut d) = done.lock() {
+                *d = true;
+                cv.notify_all();
+            }
+        })?;
+
+        let accept_shared = shared.clone();
+        spawn(format!("net-accept {}", config.id), move || accept_loop(&listener, &accept_shared))?;
+        tracing::info!(worker = %config.id, address = %local, peer_address = %shared.peer_address, "serving");
+        Ok(Self { shared, local, peers })
+    }
+
+    /// The worker id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.shared.id
+    }
+
+    /// The bound client address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The peer address session members dial (`id@host:port`).
+    #[must_use]
+    pub fn peer_address(&self) -> &str {
+        self.peers.address()
+    }
+
+    /// Blocks until the worker thread stops (after [`Server::shutdown`], or never).
+    pub fn wait(&self) {
+        let (done, cv) = &self.shared.stopped;
+        if let Ok(mut d) = done.lock() {
+            while !*d {
+                match cv.wait(d) {
+                    Ok(g) => d = g,
+                    Err(_) => return,
+                }
+            }
+        }
+    }
+
+    /// Stops accepting connections and stops the worker thread (requests already queued
+    /// are dropped, their clients get an error).
+    pub fn shutdown(&self) {
+        if self.shared.stop.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.peers.shutdown();
+        // Wake the worker thread and the accept loop.
+        if let Ok(tx) = self.shared.inbox.lock() {
+            let (reply, _) = mpsc::channel();
+            let _ = tx.send((Vec::new(), reply));
+        }
+        let wake = match self.local.ip() {
+            ip if ip.is_unspecified() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), self.local.port()),
+            _ => self.local,
+        };
+        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    for conn in listener.incoming() {
+        if shared.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let tcp = match conn {
+            Ok(tcp) => tcp,
+            Err(e) => {
+                tracing::debug!(worker = %shared.id, error = %e, "accept failed");
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+        };
+        if shared.connections.fetch_add(1, Ordering::SeqCst) >= shared.max_connections {
+            shared.connections.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!(worker = %shared.id, "too many connections; dropping one");
+            continue;
+        }
+        let conn_shared = shared.clone();
+        let started = spawn(format!("net-conn {}", shared.id), move || {
+            if let Err(e) = serve_connection(&conn_shared, tcp) {
+                tracing::info!(worker = %conn_shared.id, error = %e, "connection closed");
+            }
+            conn_shared.connections.fetch_sub(1, Ordering::SeqCst);
+        });
+        if started.is_err() {
+            shared.connections.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Sends an error frame and returns the error.
+fn protocol_error(tx: &FrameTx, e: NetError) -> NetError {
+    let _ = tx.send(Vec::new(), protocol::error(&e.to_string()));
+    e
+}
+
+fn serve_connection(shared: &Shared, tcp: TcpStream) -> Result<()> {
+    let net = &shared.net;
+    let link = Link::server(tcp, &shared.security, net.connect_timeout)?;
+    let peer = link.peer().to_string();
+    let (tx, rx) = link.start(net.max_frame, net.write_timeout)?;
+    let hello = match protocol::decode_client(&peer, rx.recv(Some(net.connect_timeout))?) {
+        Ok(ClientMessage::Hello(h)) => h,
+        Ok(_) => {
+            let e = NetError::BadMessage { peer, reason: "the first message must be a hello".into() };
+            return Err(protocol_error(&tx, e));
+        }
+        Err(e) => return Err(protocol_error(&tx, e)),
+    };
+    if hello.version != protocol::VERSION {
+        let reason = format!("protocol version {} (this worker speaks {})", hello.version, protocol::VERSION);
+        return Err(protocol_error(&tx, NetError::Refused { peer, reason }));
+    }
+    tx.send(Vec::new(), protocol::welcome(&shared.id, Some(shared.peer_address.clone()))?)?;
+    tracing::debug!(worker = %shared.id, client = %hello.client, %peer, "client connected");
+
+    let tx = Arc::new(tx);
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+    let pump_tx = tx.clone();
+    spawn(format!("net-pump {}", shared.id), move || pump(&jobs_rx, &pump_tx))?;
+    let inbox = shared.inbox.lock().map_err(|_| NetError::Disconnected { peer: shared.id.clone() })?.clone();
+    read_requests(shared, &rx, &tx, &jobs_tx, &inbox, &peer)
+}
+
+fn read_requests(
+    shared: &Shared,
+    rx: &FrameRx,
+    tx: &FrameTx,
+    jobs: &Sender<Job>,
+    inbox: &Sender<Envelope>,
+    peer: &str,
+) -> Result<()> {
+    loop {
+        let frame = match rx.recv(None) {
+            Ok(f) => f,
+            Err(NetError::Disconnected { .. }) => return Ok(()),
+            Err(e) => return Err(protocol_error(tx, e)),
+        };
+        match protocol::decode_client(peer, frame) {
+            Ok(ClientMessage::Request { tag, body }) => {
+                let (reply_tx, reply_rx) = mpsc::channel();
+                if inbox.send((body, reply_tx)).is_err() || shared.stop.load(Ordering::SeqCst) {
+                    return Err(protocol_error(tx, NetError::Disconnected { peer: shared.id.clone() }));
+                }
+                if jobs.send((tag, reply_rx)).is_err() {
+                    return Err(NetError::Disconnected { peer: peer.to_string() });
+                }
+            }
+            Ok(ClientMessage::Directory(entries)) => shared.directory.apply(&entries),
+            Ok(ClientMessage::Hello(_)) => {
+                let e = NetError::BadMessage { peer: peer.to_string(), reason: "a second hello".into() };
+                return Err(protocol_error(tx, e));
+            }
+            Err(e) => return Err(protocol_error(tx, e)),
+        }
+    }
+}
+
+/// Writes responses back as they are ready: it waits on the oldest request, and polls
+/// the others (which finish first only when the worker serves requests re-entrantly)
+/// every few milliseconds.
+fn pump(jobs: &Receiver<Job>, tx: &FrameTx) {
+    const MIN_POLL: Duration = Duration::from_millis(1);
+    const MAX_POLL: Duration = Duration::from_millis(32);
+    let mut pending: VecDeque<Job> = VecDeque::new();
+    let mut open = true;
+    let mut poll = MIN_POLL;
+    let answer = |tag: u64, result: Answer| {
+        let (head, body) = protocol::response(tag, result);
+        tx.send(head, body).is_ok()
+    };
+    let stopped = || Err("the worker stopped before answering".to_string());
+    loop {
+        let Some((tag, rx)) = pending.front() else {
+            if !open {
+                return;
+            }
+            match jobs.recv() {
+                Ok(job) => pending.push_back(job),
+                Err(_) => return,
+            }
+            continue;
+        };
+        let mut progress = false;
+        let first = match rx.recv_timeout(poll) {
+            Ok(result) => Some(result),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => Some(stopped()),
+        };
+        if let Some(result) = first {
+            let tag = *tag;
+            pending.pop_front();
+            progress = true;
+            if !answer(tag, result) {
+                return;
+            }
+        }
+        while open {
+            match jobs.try_recv() {
+                Ok(job) => pending.push_back(job),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => open = false,
+            }
+        }
+        let mut failed = false;
+        pending.retain(|(tag, rx)| {
+            let result = match rx.try_recv() {
+                Ok(result) => result,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => stopped(),
+            };
+            progress = true;
+            failed |= !answer(*tag, result);
+            false
+        });
+        if failed {
+            return;
+        }
+        poll = if progress { MIN_POLL } else { (poll * 2).min(MAX_POLL) };
+    }
+}

@@ -1,0 +1,377 @@
+//! [`PeerNetwork`]: a worker's party-to-party listener, and the [`SessionConnector`] that
+//! opens a session's direct channels.
+//!
+//! # Convention
+//!
+//! A session has `n` endpoints (the computing parties, then the crypto provider), each
+//! with a peer address `id@host:port` ([`PeerNetwork::address`]). When the orchestrator
+//! creates the session, every member runs [`PeerNetwork::open`] with the same list:
+//!
+//! 1. it dials every member with a *higher* index, verifying under TLS that the accepting
+//!    side holds the certificate of the id in the list, and sends a [`PeerHello`]
+//!    (session id, its index, the target's index, the member count, its worker id);
+//! 2. it claims the connections that members with a *lower* index dialled to it: the
+//!    listener thread accepts them at any time, runs the TLS handshake (the dialler's
+//!    client certificate must be signed by the CA and name the worker id its hello
+//!    claims), reads the hello and parks the connection under `(session, from)`; `open`
+//!    checks the hello against the list and answers with an acknowledgement;
+//! 3. it waits for the acknowledgements of the members it dialled.
+//!
+//! Dialling never waits for the other side's worker thread, so members joining in any
+//! order never deadlock, and the session id keeps concurrent sessions apart. Everything
+//! is bounded by [`NetConfig::connect_timeout`]; on failure the session's parked
+//! connections are dropped.
+
+use crate::comm::NetComm;
+use crate::config::NetConfig;
+use crate::error::{NetError, Result, spawn};
+use crate::link::{FrameRx, FrameTx, Link, connect_tcp};
+use crate::protocol::{ACK_OK, ACK_REFUSED, PeerHello, VERSION};
+use crate::tls::Security;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use syft_share::Comm;
+use syft_worker::transport::SessionConnector;
+
+/// Connections accepted but not yet claimed by a session, at most.
+const MAX_PARKED: usize = 256;
+/// Handshakes running at once on the peer listener, at most.
+const MAX_HANDSHAKES: usize = 64;
+
+/// Splits a peer address `id@host:port` into the worker id and the socket address.
+pub fn parse_peer_address(address: &str) -> Result<(&str, &str)> {
+    match address.rsplit_once('@') {
+        Some((id, addr)) if !id.is_empty() && !addr.is_empty() => Ok((id, addr)),
+        _ => Err(NetError::Config {
+            what: "peer address",
+            reason: format!("{address:?} is not of the form id@host:port"),
+        }),
+    }
+}
+
+struct Parked {
+    tx: FrameTx,
+    rx: FrameRx,
+    hello: PeerHello,
+    at: Instant,
+}
+
+struct PeerInner {
+    worker: String,
+    address: String,
+    local: SocketAddr,
+    security: Security,
+    config: NetConfig,
+    parked: Mutex<HashMap<(u64, u32), Parked>>,
+    arrived: Condvar,
+    stop: AtomicBool,
+    handshakes: AtomicUsize,
+}
+
+/// A worker's party-to-party endpoint: a listener for channels from session members, and
+/// the [`SessionConnector`] that opens a session's channels (see the [module docs](self)).
+///
+/// Dropping it stops the listener; channels already open stay open.
+pub struct PeerNetwork {
+    inner: Arc<PeerInner>,
+}
+
+impl std::fmt::Debug for PeerNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerNetwork").field("address", &self.inner.address).finish_non_exhaustive()
+    }
+}
+
+impl PeerNetwork {
+    /// Listens for party-to-party connections of worker `worker` on `listen`
+    /// (`host:port`; port 0 picks a free one). `advertise` is the `host:port` other
+    /// members should dial (default: the bound address; an unspecified IP such as
+    /// `0.0.0.0` is advertised as loopback).
+    pub fn bind(
+        worker: &str,
+        listen: &str,
+        advertise: Option<&str>,
+        security: Security,
+        config: NetConfig,
+    ) -> Result<Self> {
+        if let Security::Tls(identity) = &security {
+            identity.check_names(worker)?;
+        }
+        let listener =
+            TcpListener::bind(listen).map_err(|e| NetError::Io { op: "bind", addr: listen.to_string(), source: e })?;
+        let local =
+            listener.local_addr().map_err(|e| NetError::Io { op: "bind", addr: listen.to_string(), source: e })?;
+        let advertised = match advertise {
+            Some(a) => a.to_string(),
+            None => reachable(local).to_string(),
+        };
+        let inner = Arc::new(PeerInner {
+            worker: worker.to_string(),
+            address: format!("{worker}@{advertised}"),
+            local,
+            security,
+            config,
+            parked: Mutex::new(HashMap::new()),
+            arrived: Condvar::new(),
+            stop: AtomicBool::new(false),
+            handshakes: AtomicUsize::new(0),
+        });
+        let acceptor = inner.clone();
+        spawn(format!("net-peers {worker}"), move || accept_loop(&listener, &acceptor))?;
+        tracing::info!(worker, address = %inner.address, "listening for session peers");
+        Ok(Self { inner })
+    }
+
+    /// The address session members dial: `id@host:port`.
+    #[must_use]
+    pub fn address(&self) -> &str {
+        &self.inner.address
+    }
+
+    /// The bound socket address.
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local
+    }
+
+    /// Opens endpoint `me` of `session`: channels to every other member, `peers[i]` being
+    /// member `i`'s peer address (see the [module docs](self) for the convention).
+    pub fn open(&self, session: u64, me: usize, peers: &[String]) -> Result<NetComm> {
+        let members: Vec<(&str, &str)> = peers.iter().map(|p| parse_peer_address(p)).collect::<Result<_>>()?;
+        let config = |reason: String| NetError::Config { what: "session", reason };
+        let Some(&(mine, _)) = members.get(me) else {
+            return Err(config(format!("endpoint {me} of a session of {}", members.len())));
+        };
+        if mine != self.inner.worker {
+            return Err(config(format!("endpoint {me} is {mine}, not this worker ({})", self.inner.worker)));
+        }
+        if u32::try_from(members.len()).is_err() {
+            return Err(config("too many members".into()));
+        }
+        let opened = self.open_links(session, me, &members);
+        if opened.is_err() {
+            self.inner.forget(session);
+        }
+        opened
+    }
+
+    fn open_links(&self, session: u64, me: usize, members: &[(&str, &str)]) -> Result<NetComm> {
+        let inner = &self.inner;
+        let cfg = &inner.config;
+        let deadline = Instant::now() + cfg.connect_timeout;
+        let left = |peer: &str| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                Err(NetError::Timeout {
+                    op: "opening session channels",
+                    peer: peer.to_string(),
+                    after: cfg.connect_timeout,
+                })
+            } else {
+                Ok(left)
+            }
+        };
+        let n = members.len();
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let mut links: Vec<Option<(FrameTx, FrameRx)>> = (0..n).map(|_| None).collect();
+        for (j, &(name, addr)) in members.iter().enumerate().skip(me + 1) {
+            let tcp = connect_tcp(addr, left(name)?)?;
+            let link = Link::client(tcp, &inner.security, name, left(name)?)?;
+            let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout)?;
+            let hello = PeerHello {
+                version: VERSION,
+                session,
+                from: index(me),
+                to: index(j),
+                members: index(n),
+                worker: inner.worker.clone(),
+            };
+            tx.send(Vec::new(), hello.encode()?)?;
+            links[j] = Some((tx, rx));
+        }
+        for (j, &(name, _)) in members.iter().enumerate().take(me) {
+            let parked = inner.claim(session, index(j), deadline, name)?;
+            let h = &parked.hello;
+            let problem = if h.worker != name {
+                Some(format!("endpoint {j} of session {session} is {name}, not {}", h.worker))
+            } else if h.to != index(me) || h.members != index(n) {
+                Some(format!("hello for endpoint {} of {} members, but this is endpoint {me} of {n}", h.to, h.members))
+            } else {
+                None
+            };
+            if let Some(reason) = problem {
+                let mut refusal = vec![ACK_REFUSED];
+                refusal.extend_from_slice(reason.as_bytes());
+                let _ = parked.tx.send(Vec::new(), refusal);
+                return Err(NetError::Refused { peer: parked.tx.peer().to_string(), reason });
+            }
+            parked.tx.send(Vec::new(), vec![ACK_OK])?;
+            links[j] = Some((parked.tx, parked.rx));
+        }
+        for (j, &(name, _)) in members.iter().enumerate().skip(me + 1) {
+            let Some((_, rx)) = &links[j] else { continue };
+            let ack = rx.recv(Some(left(name)?))?;
+            match ack.split_first() {
+                Some((&ACK_OK, [])) => {}
+                Some((&ACK_REFUSED, reason)) => {
+                    return Err(NetError::Refused {
+                        peer: rx.peer().to_string(),
+                        reason: String::from_utf8_lossy(reason).into_owned(),
+                    });
+                }
+                _ => {
+                    return Err(NetError::BadMessage {
+                        peer: rx.peer().to_string(),
+                        reason: "expected a session acknowledgement".into(),
+                    });
+                }
+            }
+        }
+        tracing::debug!(worker = %inner.worker, session, me, members = n, "session channels open");
+        Ok(NetComm::new(me, links, cfg.recv_timeout))
+    }
+}
+
+impl PeerNetwork {
+    /// Stops the listener (also on drop); channels already open stay open.
+    pub fn shutdown(&self) {
+        if self.inner.stop.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&reachable(self.inner.local), Duration::from_secs(1));
+        self.inner.forget_all();
+    }
+}
+
+impl Drop for PeerNetwork {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl SessionConnector for PeerNetwork {
+    fn connect(&self, session: u64, me: usize, peers: &[String]) -> std::result::Result<Box<dyn Comm>, String> {
+        self.open(session, me, peers).map(|c| Box::new(c) as Box<dyn Comm>).map_err(|e| e.to_string())
+    }
+}
+
+/// An address that reaches a bound socket: loopback in place of an unspecified IP.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port()),
+        _ => addr,
+    }
+}
+
+impl PeerInner {
+    fn claim(&self, session: u64, from: u32, deadline: Instant, name: &str) -> Result<Parked> {
+        let poisoned = || NetError::Config { what: "session", reason: "a thread panicked".into() };
+        let mut parked = self.parked.lock().map_err(|_| poisoned())?;
+        loop {
+            if let Some(p) = parked.remove(&(session, from)) {
+                return Ok(p);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(NetError::Timeout {
+                    op: "waiting for a session member to connect",
+                    peer: name.to_string(),
+                    after: self.config.connect_timeout,
+                });
+            }
+            parked = self.arrived.wait_timeout(parked, left).map_err(|_| poisoned())?.0;
+        }
+    }
+
+    fn park(&self, p: Parked) -> std::result::Result<(), String> {
+        let mut parked = self.parked.lock().map_err(|_| "a thread panicked".to_string())?;
+        let expiry = self.config.connect_timeout * 2;
+        parked.retain(|_, old| old.at.elapsed() < expiry);
+        let key = (p.hello.session, p.hello.from);
+        if parked.contains_key(&key) {
+            return Err(format!("a second connection for endpoint {} of session {}", key.1, key.0));
+        }
+        if parked.len() >= MAX_PARKED {
+            return Err("too many pending session connections".into());
+        }
+        parked.insert(key, p);
+        self.arrived.notify_all();
+        Ok(())
+    }
+
+    fn forget(&self, session: u64) {
+        if let Ok(mut parked) = self.parked.lock() {
+            parked.retain(|k, _| k.0 != session);
+        }
+    }
+
+    fn forget_all(&self) {
+        if let Ok(mut parked) = self.parked.lock() {
+            parked.clear();
+        }
+    }
+}
+
+fn accept_loop(listener: &TcpListener, inner: &Arc<PeerInner>) {
+    for conn in listener.incoming() {
+        if inner.stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match conn {
+            Ok(tcp) => {
+                if inner.handshakes.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKES {
+                    inner.handshakes.fetch_sub(1, Ordering::SeqCst);
+                    tracing::warn!(worker = %inner.worker, "too many session handshakes at once; dropping a connection");
+                    continue;
+                }
+                let admit_inner = inner.clone();
+                let started = spawn(format!("net-peer-admit {}", inner.worker), move || {
+                    if let Err(e) = admit(&admit_inner, tcp) {
+                        tracing::warn!(worker = %admit_inner.worker, error = %e, "refused a session connection");
+                    }
+                    admit_inner.handshakes.fetch_sub(1, Ordering::SeqCst);
+                });
+                if started.is_err() {
+                    inner.handshakes.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(worker = %inner.worker, error = %e, "accept failed");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// Handshakes an incoming session connection, reads its hello and parks it.
+fn admit(inner: &PeerInner, tcp: TcpStream) -> Result<()> {
+    let cfg = &inner.config;
+    let link = Link::server(tcp, &inner.security, cfg.connect_timeout)?;
+    let identity = link.identity();
+    let peer = link.peer().to_string();
+    let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout)?;
+    let hello = PeerHello::decode(&peer, &rx.recv(Some(cfg.connect_timeout))?)?;
+    let refuse = |reason: String| {
+        let mut refusal = vec![ACK_REFUSED];
+        refusal.extend_from_slice(reason.as_bytes());
+        let _ = tx.send(Vec::new(), refusal);
+        NetError::Refused { peer: peer.clone(), reason }
+    };
+    if let Err(e) = identity.check(&hello.worker) {
+        return Err(refuse(e.to_string()));
+    }
+    if hello.from >= hello.to || hello.to >= hello.members {
+        return Err(refuse(format!("endpoint {} cannot dial endpoint {} of {}", hello.from, hello.to, hello.members)));
+    }
+    tracing::debug!(worker = %inner.worker, from = %hello.worker, session = hello.session, "session connection parked");
+    let at = Instant::now();
+    let hello_copy = hello.clone();
+    inner
+        .park(Parked { tx, rx, hello, at })
+        .map_err(|reason| NetError::Refused { peer: format!("{}@{peer}", hello_copy.worker), reason })
+}
