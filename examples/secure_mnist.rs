@@ -53,9 +53,19 @@ struct Args {
     /// Print one JSON object as the last line (and no progress bars).
     #[arg(long)]
     json: bool,
+    /// Where the workers run: threads of this process, or worker processes on loopback
+    /// over mutually authenticated TLS.
+    #[arg(long, value_enum, default_value_t = TransportKind::InProcess)]
+    transport: TransportKind,
 }
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{TransportKind, Workers};
+
 fn main() -> ExitCode {
+    // With --transport tcp this program also serves as the worker processes.
+    syft_net::local::serve_if_requested();
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -141,11 +151,10 @@ fn run(args: &Args) -> Result<()> {
     let plain_seconds = start.elapsed().as_secs_f64();
     let plain_correct = plain_pred.iter().zip(labels).filter(|(p, l)| p == l).count();
 
-    // The workers: two computing parties and a crypto provider, in this process.
+    // The workers: two computing parties and a crypto provider.
     let hub = Hub::new();
-    let bob = VirtualWorker::new(&hub, "bob")?;
-    let alice = VirtualWorker::new(&hub, "alice")?;
-    let crypto_provider = VirtualWorker::new(&hub, "crypto_provider")?;
+    let workers = Workers::start(&hub, &["bob", "alice", "crypto_provider"], args.transport)?;
+    let (bob, alice, crypto_provider) = (workers.get(0), workers.get(1), workers.get(2));
     let encoder = FixedEncoder::new(10, args.precision)?;
     say(format!(
         "sharing the model between {} and {} (crypto provider: {}), fixed precision {}",
@@ -156,7 +165,7 @@ fn run(args: &Args) -> Result<()> {
     ));
 
     let start = Instant::now();
-    let shared = share_model(&model, encoder, &[&bob, &alice], &crypto_provider)?;
+    let shared = share_model(&model, encoder, &[bob, alice], crypto_provider)?;
     let session = shared.backend.session().clone();
     let stats_before = session.comm_stats()?;
     let bar = Progress::new(images.div_ceil(args.batch), "encrypted evaluation", args.json);
@@ -166,7 +175,7 @@ fn run(args: &Args) -> Result<()> {
     for b in (0..images).step_by(args.batch) {
         let end = (b + args.batch).min(images);
         // The data owner shares its images and one-hot labels.
-        let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(&[&bob, &alice], &crypto_provider)?;
+        let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
         let y = Tensor::<u64>::one_hot(&labels[b..end], 10)?;
         let y = SharedTensor::share(&y, None, &session)?;
         // Encrypted inference; the argmax is a one-hot of raw bits.
@@ -233,6 +242,7 @@ fn run(args: &Args) -> Result<()> {
             "plain_ms_per_image": plain_ms,
             "bytes_per_image": bytes as f64 / n,
             "rounds_per_batch": rounds as f64 / nb,
+            "transport": format!("{:?}", args.transport).to_lowercase(),
         });
         println!("{report}");
     }
