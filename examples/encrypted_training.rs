@@ -32,9 +32,19 @@ struct Args {
     /// Print one JSON object as the last line.
     #[arg(long)]
     json: bool,
+    /// Where the workers run: threads of this process, or worker processes on loopback
+    /// over mutually authenticated TLS.
+    #[arg(long, value_enum, default_value_t = TransportKind::InProcess)]
+    transport: TransportKind,
 }
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{TransportKind, Workers};
+
 fn main() -> ExitCode {
+    // With --transport tcp this program also serves as the worker processes.
+    syft_net::local::serve_if_requested();
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,17 +94,16 @@ fn train_plain(args: &Args) -> Result<Vec<f64>> {
 
 fn run(args: &Args) -> Result<()> {
     let hub = Hub::new();
-    let alice = VirtualWorker::new(&hub, "alice")?;
-    let bob = VirtualWorker::new(&hub, "bob")?;
-    let james = VirtualWorker::new(&hub, "james")?;
+    let workers = Workers::start(&hub, &["alice", "bob", "james"], args.transport)?;
+    let (alice, bob, james) = (workers.get(0), workers.get(1), workers.get(2));
     let encoder = FixedEncoder::new(10, args.precision)?;
 
     // We encrypt everything: data, target and model, with requires_grad.
     let (data, target) = toy_data()?;
-    let data = data.fix_precision_with(encoder)?.share_requires_grad(&[&bob, &alice], &james)?;
-    let target = target.fix_precision_with(encoder)?.share_requires_grad(&[&bob, &alice], &james)?;
+    let data = data.fix_precision_with(encoder)?.share_requires_grad(&[bob, alice], james)?;
+    let target = target.fix_precision_with(encoder)?.share_requires_grad(&[bob, alice], james)?;
     let plain_model = toy_model(&Cpu::<f32>::default())?;
-    let model = share_model(&plain_model, encoder, &[&bob, &alice], &james)?;
+    let model = share_model(&plain_model, encoder, &[bob, alice], james)?;
     if !args.json {
         println!("data: {:?}", data.value());
     }
