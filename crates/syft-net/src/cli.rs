@@ -179,6 +179,7 @@ fn serve(args: ServeArgs) -> crate::Result<()> {
     let id = args.id.ok_or_else(|| missing("--id"))?;
     let listen = args.listen.ok_or_else(|| missing("--listen"))?;
     let security = if args.insecure {
+        eprintln!("syft-worker: warning: --insecure: plain TCP, no encryption, no authentication");
         Security::Insecure
     } else {
         let ca = args.ca.ok_or_else(|| missing("--ca"))?;

@@ -127,6 +127,18 @@ pub enum NetError {
     Worker(#[from] syft_worker::WorkerError),
 }
 
+impl From<NetError> for syft_worker::WorkerError {
+    /// A network failure as the worker layer reports it (a transport error), so that `?`
+    /// works in code returning `syft_worker::Result`.
+    fn from(e: NetError) -> Self {
+        match e {
+            NetError::Worker(inner) => inner,
+            NetError::Process { worker, reason } => Self::Transport { worker, reason },
+            other => Self::Transport { worker: "network".into(), reason: other.to_string() },
+        }
+    }
+}
+
 /// `Result` with [`NetError`].
 pub type Result<T, E = NetError> = std::result::Result<T, E>;
 

@@ -15,7 +15,7 @@ pub const HEADER_LEN: usize = 4;
 pub const DEFAULT_MAX_FRAME: u32 = 1 << 30;
 
 /// The most a decoder reserves for a frame body before its bytes arrive.
-pub const PREALLOC: usize = 64 << 10;
+pub const PREALLOC: usize = 1 << 20;
 
 /// The header of a frame of `len` bytes, or [`NetError::FrameTooLarge`] above `max_frame`.
 pub fn header(len: usize, max_frame: u32) -> Result<[u8; HEADER_LEN]> {

@@ -167,7 +167,12 @@ impl LocalClusterBuilder {
             Ok(Some(Ok(line))) => line,
             Ok(_) | Err(mpsc::RecvTimeoutError::Disconnected) => {
                 let status = process.wait_for_exit(Duration::from_secs(2));
-                return Err(process_err(format!("exited before it was ready ({status})")));
+                let hint = if self.program.is_none() {
+                    "; does main() call syft_net::local::serve_if_requested() first?"
+                } else {
+                    ""
+                };
+                return Err(process_err(format!("exited before it was ready ({status}){hint}")));
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 return Err(process_err(format!("not ready within {:?}", self.startup_timeout)));
