@@ -13,7 +13,10 @@ use crate::element::Ring;
 use crate::error::{Result, RingError};
 use crate::tensor::{Tensor, numel};
 use aes::Aes128;
-use cipher::{Array, BlockCipherEncrypt, KeyInit};
+use cipher::consts::U16;
+use cipher::{
+    Array, Block, BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser, KeyInit, ParBlocks,
+};
 use rayon::prelude::*;
 
 /// A 128-bit PRG seed.
@@ -49,6 +52,10 @@ impl Seed {
 const PAR_CHUNK: usize = 1 << 16;
 /// Below this many bytes a fill runs on the calling thread.
 const PAR_THRESHOLD: usize = 1 << 20;
+/// Bytes of keystream buffered for word-at-a-time reads.
+const BUF: usize = 1024;
+/// Words generated per stack chunk by [`Prg::u64_vec`].
+const VEC_CHUNK: usize = 512;
 
 /// An AES-128-CTR keystream producing uniform words and ring tensors.
 ///
@@ -62,8 +69,8 @@ pub struct Prg {
     nonce: [u8; 8],
     /// Index of the next keystream block to generate.
     block: u64,
-    /// Buffered keystream for word-at-a-time use.
-    buf: [u8; 256],
+    /// Buffered keystream for word-at-a-time use (one VAES-512 batch: 64 blocks).
+    buf: [u8; BUF],
     pos: usize,
 }
 
@@ -74,16 +81,70 @@ impl std::fmt::Debug for Prg {
 }
 
 /// Writes keystream blocks `first, first+1, ...` into `out` (a multiple of 16 bytes).
+///
+/// One call into the cipher per fill: the counter blocks are built a batch at a time in a
+/// small stack buffer (L1-resident) and encrypted straight into `out`, so the output is
+/// written once and never read back, and the round keys are loaded (or broadcast, for
+/// VAES) once per fill rather than once per batch.
 fn keystream(cipher: &Aes128, nonce: &[u8; 8], first: u64, out: &mut [u8]) {
     let (blocks, rest) = Array::slice_as_chunks_mut(out);
     debug_assert!(rest.is_empty());
+    if !blocks.is_empty() {
+        cipher.encrypt_with_backend(CtrFill { nonce, first, blocks });
+    }
+}
+
+/// The counter-mode fill as a rank-2 closure over the cipher's backend (AES-NI, VAES-256
+/// or VAES-512, whichever the `aes` crate selected at run time).
+struct CtrFill<'a> {
+    nonce: &'a [u8; 8],
+    first: u64,
+    blocks: &'a mut [Block<Aes128>],
+}
+
+impl BlockSizeUser for CtrFill<'_> {
+    type BlockSize = U16;
+}
+
+impl BlockCipherEncClosure for CtrFill<'_> {
+    #[inline(always)]
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        let Self { nonce, first, blocks } = self;
+        let mut ctrs: ParBlocks<B> = Default::default();
+        for c in ctrs.iter_mut() {
+            c[..8].copy_from_slice(nonce);
+        }
+        let par = ctrs.len();
+        let mut ctr = first;
+        let mut chunks = blocks.chunks_exact_mut(par);
+        for chunk in &mut chunks {
+            set_counters(&mut ctrs, ctr);
+            ctr = ctr.wrapping_add(par as u64);
+            if let Ok(out) = <&mut ParBlocks<B>>::try_from(chunk) {
+                backend.encrypt_par_blocks((&ctrs, out).into());
+            }
+        }
+        let tail = chunks.into_remainder();
+        if !tail.is_empty() {
+            // A whole batch on the stack is cheaper than the blocks one by one (a single
+            // block is latency-bound).
+            set_counters(&mut ctrs, ctr);
+            backend.encrypt_par_blocks_inplace(&mut ctrs);
+            for (o, c) in tail.iter_mut().zip(ctrs.iter()) {
+                *o = *c;
+            }
+        }
+    }
+}
+
+/// Sets the low (big-endian counter) halves of a batch of counter blocks.
+#[inline(always)]
+fn set_counters(ctrs: &mut [Block<Aes128>], first: u64) {
     let mut ctr = first;
-    for b in blocks.iter_mut() {
-        b[..8].copy_from_slice(nonce);
-        b[8..].copy_from_slice(&ctr.to_be_bytes());
+    for c in ctrs {
+        c[8..].copy_from_slice(&ctr.to_be_bytes());
         ctr = ctr.wrapping_add(1);
     }
-    cipher.encrypt_blocks(blocks);
 }
 
 impl Prg {
@@ -94,7 +155,7 @@ impl Prg {
         nonce[..6].copy_from_slice(&req.to_be_bytes()[2..]);
         nonce[6..8].copy_from_slice(&label.to_be_bytes());
         let cipher = Aes128::new(&Array::from(seed.0));
-        Self { cipher, nonce, block: 0, buf: [0; 256], pos: 256 }
+        Self { cipher, nonce, block: 0, buf: [0; BUF], pos: BUF }
     }
 
     /// A stream from a seed alone (`req = 0`, `label = 0`).
@@ -141,9 +202,9 @@ impl Prg {
 
     /// Replaces the (fully consumed) buffer with fresh keystream.
     fn refill(&mut self) {
-        let mut fresh = [0u8; 256];
-        self.fill_blocks(&mut fresh);
-        self.buf = fresh;
+        let first = self.block;
+        self.block = self.block.wrapping_add((BUF / 16) as u64);
+        keystream(&self.cipher, &self.nonce, first, &mut self.buf);
         self.pos = 0;
     }
 
@@ -172,9 +233,15 @@ impl Prg {
     /// A tensor of uniform ring elements of the given shape (row-major order).
     pub fn ring_tensor<R: Ring>(&mut self, shape: &[usize]) -> Tensor<R> {
         let n = numel(shape);
-        let mut words = vec![0u64; n];
-        self.fill_u64(&mut words);
-        let data = words.into_iter().map(R::from_word).collect();
+        let mut data = Vec::with_capacity(n);
+        let mut chunk = [0u64; VEC_CHUNK];
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(VEC_CHUNK);
+            self.fill_u64(&mut chunk[..take]);
+            data.extend(chunk[..take].iter().map(|&w| R::from_word(w)));
+            left -= take;
+        }
         match Tensor::new(shape, data) {
             Ok(t) => t,
             // numel(shape) elements were produced, so the shape always matches.
@@ -184,9 +251,33 @@ impl Prg {
 
     /// A tensor of uniform `u64` (Z_2^64) elements, filled without conversion.
     pub fn u64_tensor(&mut self, shape: &[usize]) -> Tensor<u64> {
-        let mut t = Tensor::<u64>::zeros(shape);
-        self.fill_u64(t.data_mut());
-        t
+        match Tensor::new(shape, self.u64_vec(numel(shape))) {
+            Ok(t) => t,
+            Err(_) => unreachable!("u64_tensor: element count matches shape by construction"),
+        }
+    }
+
+    /// The next `n` uniform words as a new vector.
+    ///
+    /// Small fills go through an L1-resident stack buffer (no zero-fill pass over the
+    /// output); large ones are zero-filled once and then filled in parallel chunks.
+    #[must_use]
+    pub fn u64_vec(&mut self, n: usize) -> Vec<u64> {
+        if n >= PAR_THRESHOLD / 8 {
+            let mut v = vec![0u64; n];
+            self.fill_u64(&mut v);
+            return v;
+        }
+        let mut v = Vec::with_capacity(n);
+        let mut chunk = [0u64; VEC_CHUNK];
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(VEC_CHUNK);
+            self.fill_u64(&mut chunk[..take]);
+            v.extend_from_slice(&chunk[..take]);
+            left -= take;
+        }
+        v
     }
 }
 
@@ -261,6 +352,44 @@ mod tests {
         let mut rest = vec![0u64; n - 1];
         odd.fill_u64(&mut rest);
         assert_eq!(&rest[..], &big[1..]);
+    }
+
+    /// Straightforward AES-128-CTR, one block at a time (the §2.2 definition).
+    fn reference_words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
+        let cipher = Aes128::new(&Array::from(seed.0));
+        let mut out = Vec::new();
+        let mut t = 0u64;
+        while out.len() < n {
+            let mut b = Block::<Aes128>::default();
+            b[..6].copy_from_slice(&req.to_be_bytes()[2..]);
+            b[6..8].copy_from_slice(&label.to_be_bytes());
+            b[8..].copy_from_slice(&t.to_be_bytes());
+            cipher.encrypt_block(&mut b);
+            out.push(u64::from_le_bytes(b[..8].try_into().unwrap()));
+            out.push(u64::from_le_bytes(b[8..].try_into().unwrap()));
+            t += 1;
+        }
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn every_length_matches_the_reference() {
+        let seed = Seed::from_u64(11);
+        let reference = reference_words(&seed, 0x1234_5678_9abc, 0x0120, 3000);
+        for n in (0..300).chain([511, 512, 513, 1023, 1024, 1025, 2047, 3000]) {
+            let mut p = Prg::stream(&seed, 0x1234_5678_9abc, 0x0120);
+            let mut v = vec![0u64; n];
+            p.fill_u64(&mut v);
+            assert_eq!(v[..], reference[..n], "fill of {n} words");
+            assert_eq!(Prg::stream(&seed, 0x1234_5678_9abc, 0x0120).u64_vec(n)[..], reference[..n]);
+            // Reads after a partial one continue the stream.
+            let rest = p.u64_vec(3000 - n);
+            assert_eq!(rest[..], reference[n..], "continuation after {n} words");
+        }
+        let mut p = Prg::stream(&seed, 0x1234_5678_9abc, 0x0120);
+        let words: Vec<u64> = (0..3000).map(|_| p.next_u64()).collect();
+        assert_eq!(words, reference);
     }
 
     #[test]

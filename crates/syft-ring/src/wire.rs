@@ -5,23 +5,44 @@
 //! plus a few bytes of header. Decoding checks the payload length against the shape and
 //! that every element is canonical (for example `< 67` in Z_67).
 
-use crate::element::Element;
+use crate::element::{Element, OddRing, Z67};
 use crate::error::{Result, RingError};
 use crate::tensor::{Tensor, numel};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::any::{Any, TypeId};
 use std::marker::PhantomData;
 
 impl<T: Element> Tensor<T> {
     /// The raw little-endian payload of the elements.
     #[must_use]
     pub fn to_le_bytes(&self) -> Vec<u8> {
-        let mut out = vec![0u8; self.len() * T::BYTES];
-        for (chunk, &x) in out.chunks_exact_mut(T::BYTES).zip(self.data()) {
-            x.write_le(chunk);
-        }
+        let mut out = Vec::with_capacity(self.len() * T::BYTES);
+        self.extend_le_bytes(&mut out);
         out
+    }
+
+    /// Appends the raw little-endian payload of the elements to `out` (what
+    /// [`to_le_bytes`](Self::to_le_bytes) returns), without a temporary buffer.
+    pub fn extend_le_bytes(&self, out: &mut Vec<u8>) {
+        let any: &dyn Any = self;
+        if let Some(t) = any.downcast_ref::<Tensor<u64>>() {
+            extend_u64_le(out, t.data());
+        } else if let Some(t) = any.downcast_ref::<Tensor<OddRing>>() {
+            out.reserve(t.len() * 8);
+            for v in t.data() {
+                out.extend_from_slice(&v.get().to_le_bytes());
+            }
+        } else if let Some(t) = any.downcast_ref::<Tensor<Z67>>() {
+            out.extend(t.data().iter().map(|v| v.get()));
+        } else {
+            let start = out.len();
+            out.resize(start + self.len() * T::BYTES, 0);
+            for (chunk, &x) in out[start..].chunks_exact_mut(T::BYTES).zip(self.data()) {
+                x.write_le(chunk);
+            }
+        }
     }
 
     /// Rebuilds a tensor from a shape and a raw little-endian payload, validating both.
@@ -34,6 +55,12 @@ impl<T: Element> Tensor<T> {
                 reason: format!("shape {shape:?} needs {expected:?} payload bytes, got {}", bytes.len()),
             });
         }
+        // Fast paths for the protocols' element types: one validation pass and one
+        // conversion pass that the compiler vectorises. A payload that fails validation
+        // goes through the generic loop below, which names the bad element.
+        if let Some(data) = decode_fast::<T>(bytes) {
+            return Tensor::new(shape, data);
+        }
         let mut data = Vec::with_capacity(numel(shape));
         for (i, chunk) in bytes.chunks_exact(T::BYTES).enumerate() {
             let v = T::read_le(chunk).ok_or_else(|| RingError::Decode {
@@ -44,6 +71,48 @@ impl<T: Element> Tensor<T> {
         }
         Tensor::new(shape, data)
     }
+}
+
+/// Appends words as little-endian bytes.
+fn extend_u64_le(out: &mut Vec<u8>, words: &[u64]) {
+    if cfg!(target_endian = "little") {
+        out.extend_from_slice(bytemuck::cast_slice(words));
+    } else {
+        out.reserve(words.len() * 8);
+        for w in words {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+}
+
+/// Little-endian words of a payload whose length is a multiple of 8.
+fn u64_words(bytes: &[u8]) -> Vec<u64> {
+    let (words, _) = bytes.as_chunks::<8>();
+    words.iter().map(|w| u64::from_le_bytes(*w)).collect()
+}
+
+/// The elements of a valid payload of `u64`, `Z_(2^64-1)` or `Z67` (`None`: another
+/// element type, or an invalid payload).
+fn decode_fast<T: Element>(bytes: &[u8]) -> Option<Vec<T>> {
+    let id = TypeId::of::<T>();
+    let data: Box<dyn Any> = if id == TypeId::of::<u64>() {
+        Box::new(u64_words(bytes))
+    } else if id == TypeId::of::<OddRing>() {
+        let words = u64_words(bytes);
+        if words.iter().fold(false, |bad, &w| bad | (w == OddRing::M)) {
+            return None;
+        }
+        Box::new(words.into_iter().map(OddRing::new).collect::<Vec<_>>())
+    } else if id == TypeId::of::<Z67>() {
+        if bytes.iter().fold(0u8, |m, &b| m.max(b)) >= 67 {
+            return None;
+        }
+        // The clamp lets the compiler drop the reduction in `Z67::new`.
+        Box::new(bytes.iter().map(|&b| Z67::new(u64::from(b.min(66)))).collect::<Vec<_>>())
+    } else {
+        return None;
+    };
+    data.downcast::<Vec<T>>().ok().map(|b| *b)
 }
 
 impl<T: Element> Serialize for Tensor<T> {
@@ -145,5 +214,40 @@ mod tests {
         assert!(Tensor::<u64>::from_le_bytes(&[2], &[0; 15]).is_err());
         assert!(Tensor::<Z67>::from_le_bytes(&[1], &[67]).is_err());
         assert!(Tensor::<u64>::from_le_bytes(&[usize::MAX, 2], &[]).is_err());
+    }
+
+    #[test]
+    fn fast_paths_match_the_generic_codec() {
+        use crate::element::OddRing;
+        let words: Vec<u64> = (0..100u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect();
+        let t = Tensor::<u64>::new(&[10, 10], words.clone()).unwrap();
+        let bytes = t.to_le_bytes();
+        let generic: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        assert_eq!(bytes, generic);
+        assert_eq!(Tensor::<u64>::from_le_bytes(&[10, 10], &bytes).unwrap(), t);
+
+        let odd = Tensor::<OddRing>::from_vec(words.iter().map(|&w| OddRing::new(w)).collect());
+        let ob = odd.to_le_bytes();
+        assert_eq!(ob, odd.data().iter().flat_map(|v| v.get().to_le_bytes()).collect::<Vec<u8>>());
+        assert_eq!(Tensor::<OddRing>::from_le_bytes(&[100], &ob).unwrap(), odd);
+        let mut bad = ob.clone();
+        bad[8 * 37..8 * 38].copy_from_slice(&u64::MAX.to_le_bytes());
+        let e = Tensor::<OddRing>::from_le_bytes(&[100], &bad).unwrap_err().to_string();
+        assert!(e.contains("element 37"), "{e}");
+
+        let z = Tensor::<Z67>::from_vec((0..300u64).map(Z67::new).collect());
+        let zb = z.to_le_bytes();
+        assert_eq!(zb, z.data().iter().map(|v| v.get()).collect::<Vec<u8>>());
+        assert_eq!(Tensor::<Z67>::from_le_bytes(&[300], &zb).unwrap(), z);
+        let mut bad = zb.clone();
+        bad[123] = 200;
+        let e = Tensor::<Z67>::from_le_bytes(&[300], &bad).unwrap_err().to_string();
+        assert!(e.contains("element 123"), "{e}");
+
+        let mut appended = vec![9u8];
+        z.extend_le_bytes(&mut appended);
+        assert_eq!(appended[1..], zb[..]);
+        let f = Tensor::<f32>::new(&[2], vec![1.5, -2.0]).unwrap();
+        assert_eq!(f.to_le_bytes(), [1.5f32.to_le_bytes(), (-2.0f32).to_le_bytes()].concat());
     }
 }

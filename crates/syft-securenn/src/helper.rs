@@ -13,8 +13,8 @@ use crate::error::{Result, SecurennError};
 use crate::labels;
 use crate::party::{check_dmp_n, usize_of};
 use crate::pc;
-use crate::stream::{CHUNK, WordReader, odd_words, words, zp};
-use syft_ring::{OddRing, Seed, Tensor, Z67, numel};
+use crate::stream::{odd_words, words, zp};
+use syft_ring::{OddRing, Prg, Seed, Tensor, Z67, numel};
 use syft_share::{Comm, CommExt, PartyId};
 use syft_spdz::{Dealer, Product, Request, serve_request};
 
@@ -151,22 +151,28 @@ impl<'h> Helper<'h> {
 
     /// Deals the 64 bits of each of `xs` over `Z_67` (shape `[N, 64]`, bit 0 first).
     fn deal_bits(&mut self, req: u64, label: u16, xs: &[u64]) -> Result<()> {
+        /// Elements per chunk: their words (8 KB) stay in L1.
+        const DEAL_CHUNK: usize = 16;
         let n = xs.len();
         let paper = self.paper_accounting();
-        let mut stream = WordReader::new(&self.k0d, req, label);
+        let mut stream = Prg::stream(&self.k0d, req, label);
+        let mut words = [0u64; 64 * DEAL_CHUNK];
         let mut p1 = Vec::with_capacity(64 * n);
         let mut p0 = Vec::with_capacity(if paper { 64 * n } else { 0 });
-        for chunk in xs.chunks(CHUNK) {
-            let w = stream.take(64 * chunk.len());
+        for chunk in xs.chunks(DEAL_CHUNK) {
+            let w = &mut words[..64 * chunk.len()];
+            stream.fill_u64(w);
             for (&x, ws) in chunk.iter().zip(w.chunks_exact(64)) {
-                for (i, &wi) in ws.iter().enumerate() {
-                    let s0 = zp(wi);
-                    let bit = u8::from((x >> i) & 1 == 1);
-                    let v = bit + 67 - s0;
-                    p1.push(pc::digit(if v >= 67 { v - 67 } else { v }));
-                }
+                let Ok(ws) = <&[u64; 64]>::try_from(ws) else { continue };
+                let s0: [u8; 64] = std::array::from_fn(|i| zp(ws[i]));
+                // ⟨x[i]⟩_1 = x[i] − ⟨x[i]⟩_0 mod 67.
+                let d1: [Z67; 64] = std::array::from_fn(|i| {
+                    let v = u8::from((x >> i) & 1 == 1) + 67 - s0[i];
+                    pc::digit(v.min(v.wrapping_sub(67)))
+                });
+                p1.extend_from_slice(&d1);
                 if paper {
-                    p0.extend(ws.iter().map(|&w| pc::digit(zp(w))));
+                    p0.extend(s0.iter().map(|&d| pc::digit(d)));
                 }
             }
         }

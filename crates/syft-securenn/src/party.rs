@@ -72,16 +72,7 @@ impl<'a> SnnParty<'a> {
     /// Session start with party 0 drawing `k_01` from `rng` (party 1 ignores it).
     /// For reproducible tests; `rng` must be a CSPRNG seeded with fresh entropy otherwise.
     pub fn start_with_rng(spdz: Party<'a>, helper: PartyId, config: Config, rng: &mut Prg) -> Result<Self> {
-        if spdz.parties() != 2 {
-            return Err(SecurennError::NotTwoParties { parties: spdz.parties() });
-        }
-        let endpoints = spdz.comm.parties();
-        if helper >= endpoints || spdz.party_ids().contains(&helper) {
-            return Err(SecurennError::BadHelper { helper, endpoints, parties: spdz.party_ids().to_vec() });
-        }
-        let seed = spdz.source.party_seed().ok_or(SecurennError::NoOnlineHelper)?;
-        let index = spdz.index();
-        let peer = spdz.party_ids()[1 - index];
+        let (index, peer, k0d) = Self::check(&spdz, helper)?;
         let k01 = if index == 0 {
             let mut s = [0u8; 16];
             rng.fill_bytes(&mut s);
@@ -93,7 +84,43 @@ impl<'a> SnnParty<'a> {
                 bytes.as_slice().try_into().map_err(|_| SecurennError::BadSeed { from: peer, len: bytes.len() })?;
             Seed(s)
         };
-        Ok(Self { spdz, helper, peer, index, k01, k0d: seed.seed, config })
+        Ok(Self { spdz, helper, peer, index, k01, k0d, config })
+    }
+
+    /// Resumes a session whose common seed `k_01` the two parties agreed on earlier (with
+    /// [`start`](Self::start), read back by [`common_seed`](Self::common_seed)): no
+    /// message is sent.
+    ///
+    /// `spdz` must continue the *same* SPDZ session (the same dealer link, whose request
+    /// counter keeps increasing), so that no `(k_01, req, label)` stream is ever used
+    /// twice; both parties must resume with the same seed.
+    pub fn resume(spdz: Party<'a>, helper: PartyId, config: Config, k01: Seed) -> Result<Self> {
+        let (index, peer, k0d) = Self::check(&spdz, helper)?;
+        Ok(Self { spdz, helper, peer, index, k01, k0d, config })
+    }
+
+    /// The common seed `k_01` of the two computing parties, to [`resume`](Self::resume)
+    /// the session in a later call. It is secret: never send it to the helper or anyone
+    /// else.
+    #[must_use]
+    pub fn common_seed(&self) -> Seed {
+        self.k01
+    }
+
+    /// Checks the SPDZ context and the helper endpoint; returns this party's index, its
+    /// peer, and the seed it shares with the helper.
+    fn check(spdz: &Party<'a>, helper: PartyId) -> Result<(usize, PartyId, Seed)> {
+        if spdz.parties() != 2 {
+            return Err(SecurennError::NotTwoParties { parties: spdz.parties() });
+        }
+        let endpoints = spdz.comm.parties();
+        if helper >= endpoints || spdz.party_ids().contains(&helper) {
+            return Err(SecurennError::BadHelper { helper, endpoints, parties: spdz.party_ids().to_vec() });
+        }
+        let seed = spdz.source.party_seed().ok_or(SecurennError::NoOnlineHelper)?;
+        let index = spdz.index();
+        let peer = spdz.party_ids()[1 - index];
+        Ok((index, peer, seed.seed))
     }
 
     /// This party's index (0 adds public constants).
@@ -268,10 +295,16 @@ impl<'a> SnnParty<'a> {
         // Offline material from the helper: x over Z_(L-1), its bits over Z_p, and x[0]
         // over Z_L (paper profile).
         let x = self.dealt_odd(req, labels::H_MSB_X, n)?;
-        let mut xbits = self.dealt_bits(req, labels::H_MSB_XBITS, n)?;
-        let x0 = match profile {
-            Profile::Paper => self.dealt_ring(req, labels::H_MSB_X0, &[n])?,
-            Profile::Fast => Vec::new(),
+        // In the fast profile the bits of x are the helper's last offline message, and
+        // PrivateCompare is the first use of them: party 1 takes them only after sending
+        // its share of c, so that party 0 can start PrivateCompare while the helper is
+        // still dealing them. (The paper profile deals x[0] after them.)
+        let (early_bits, x0) = match profile {
+            Profile::Paper => {
+                let bits = self.dealt_bits(req, labels::H_MSB_XBITS, n)?;
+                (Some(bits), self.dealt_ring(req, labels::H_MSB_X0, &[n])?)
+            }
+            Profile::Fast => (None, Vec::new()),
         };
         // c_j = 2 y_j + x_j over Z_(L-1); exchange to open c.
         let mine: Vec<u64> = y.iter().zip(&x).map(|(&y, &x)| odd_add(odd_add(y, y), x)).collect();
@@ -279,6 +312,10 @@ impl<'a> SnnParty<'a> {
         self.spdz.comm.send_tensor(peer, &Tensor::from_vec(mine.iter().map(|&v| OddRing::new(v)).collect()))?;
         let theirs = self.spdz.comm.recv_tensor_shaped::<OddRing>(peer, &[n])?;
         let c: Vec<u64> = mine.iter().zip(theirs.data()).map(|(&a, b)| odd_add(a, b.get())).collect();
+        let mut xbits = match early_bits {
+            Some(bits) => bits,
+            None => self.dealt_bits(req, labels::H_MSB_XBITS, n)?,
+        };
         self.private_compare(&mut xbits, &PcPublic { r: &c, minus_one: None, beta: &beta })?;
         let out = self.dealt_ring(req, labels::H_MSB_OUT, &[n])?;
         let index = self.index;
@@ -422,4 +459,78 @@ pub(crate) fn check_dmp_n(n: usize) -> Result<()> {
 #[allow(clippy::cast_possible_truncation, reason = "callers pass values below a usize length")]
 pub(crate) fn usize_of(v: u64) -> usize {
     v as usize
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+    use super::*;
+    use crate::Helper;
+    use syft_share::{AdditiveShares, Comm, run_parties_with};
+    use syft_spdz::{Dealer, DealerLink, distribute_seeds};
+
+    /// A worker runs each SecureNN call with a fresh `SnnParty` over one SPDZ session:
+    /// the first call agrees on `k_01`, later ones resume it without a message, and every
+    /// call draws fresh streams (the request counter keeps increasing).
+    #[test]
+    fn resumed_calls_send_no_seed_and_stay_correct() {
+        let x = Tensor::from_vec(vec![5u64, 7u64.wrapping_neg(), 0, 123_456, 1u64.wrapping_neg()]);
+        let mut prg = Prg::new(&Seed::from_u64(3));
+        let shares = AdditiveShares::split(&x, 2, &mut prg).unwrap().into_shares();
+        let inputs = vec![Some(shares[0].clone()), Some(shares[1].clone()), None];
+        let config = Config::fast();
+        let out = run_parties_with(inputs, |comm, input| match input {
+            None => {
+                let mut dealer = Dealer::with_seeds(vec![Seed::from_u64(10), Seed::from_u64(11)]).unwrap();
+                distribute_seeds(comm, &mut dealer, &[0, 1]).unwrap();
+                for call in 0..3 {
+                    let mut h =
+                        Helper::with_private_seed(&mut *comm, &mut dealer, [0, 1], config, Seed::from_u64(call))
+                            .unwrap();
+                    h.relu(&[5]).unwrap();
+                }
+                None
+            }
+            Some(x) => {
+                let me = comm.id();
+                let mut link = DealerLink::connect(comm, 2, me, 2).unwrap();
+                let mut k01 = None;
+                let mut results = Vec::new();
+                for _ in 0..3 {
+                    let spdz = Party::new(&mut *comm, &mut link, vec![0, 1]).unwrap();
+                    let mut p = match k01 {
+                        Some(k) => SnnParty::resume(spdz, 2, config, k).unwrap(),
+                        None => SnnParty::start(spdz, 2, config).unwrap(),
+                    };
+                    k01 = Some(p.common_seed());
+                    let before = p.spdz().comm.stats().snapshot();
+                    let r = p.relu(&x).unwrap();
+                    let sent = p.spdz().comm.stats().since(&before);
+                    results.push((r.value, r.derivative, sent.peer(1 - me).messages_sent));
+                }
+                let peer_messages: Vec<u64> = results.iter().map(|r| r.2).collect();
+                let after_start = comm.stats().peer(1 - me).messages_sent;
+                Some((results, peer_messages, after_start))
+            }
+        })
+        .unwrap();
+        let (r0, m0, total0) = out[0].clone().unwrap();
+        let (r1, m1, total1) = out[1].clone().unwrap();
+        // Fast ReLU: one exchange of c and one Beaver opening (e and f) per call, the same
+        // in every call; the seed message was sent once, by party 0, at the start.
+        assert_eq!(m0, vec![3, 3, 3]);
+        assert_eq!(m1, m0);
+        assert_eq!(total0, 10, "party 0: one seed message and three per call");
+        assert_eq!(total1, 9, "party 1 never sends a seed");
+        let want: Vec<u64> = x.data().iter().map(|&v| if (v as i64) >= 0 { v } else { 0 }).collect();
+        for call in 0..3 {
+            let v = r0[call].0.add(&r1[call].0).unwrap();
+            let d = r0[call].1.add(&r1[call].1).unwrap();
+            assert_eq!(v.data(), want.as_slice(), "call {call}");
+            assert_eq!(d.data(), &[1, 0, 1, 1, 0], "call {call}");
+        }
+        // Fresh randomness in every call: the output shares differ.
+        assert_ne!(r0[0].0, r0[1].0);
+        assert_ne!(r0[1].0, r0[2].0);
+    }
 }

@@ -11,8 +11,8 @@
 //! of §8 item 4: without it, the helper, who dealt both bit shares, can recognise `R`.
 
 use crate::labels;
-use crate::stream::{CHUNK, WordReader, perm64, zp, zp_star};
-use syft_ring::{Seed, Tensor, Z67};
+use crate::stream::{WordReader, permute64, permute64x2, zp, zp_star};
+use syft_ring::{Prg, Seed, Tensor, Z67};
 
 /// Where a party's shares of the bits of `x` come from.
 pub(crate) enum BitShares {
@@ -54,6 +54,10 @@ fn case_of(beta: u64, r: u64, minus_one: bool) -> Case {
     }
 }
 
+/// Elements per chunk of the message loop: each stream's words for a chunk
+/// (`16 · 64 · 8` bytes = 8 KB) are generated into a reused buffer that stays in L1.
+const PC_CHUNK: usize = 16;
+
 /// Party `index`'s message to the helper: `64·N` digits of `Z_67`, element-major, slot
 /// `k` of element `e` carrying `s_{π(k)}·c_{π(k)} ± m_k`.
 ///
@@ -70,47 +74,79 @@ pub(crate) fn party_message(
     let mut out = Vec::with_capacity(64 * n);
     let case = |e: usize| case_of(public.beta[e], public.r[e], public.minus_one.is_some_and(|f| f[e]));
     let need_u = (0..n).any(|e| case(e) != Case::Compare);
-    let mut s_stream = WordReader::new(k01, req, labels::PC_S);
-    let mut u_stream = WordReader::new(k01, req, labels::PC_U);
-    let mut p_stream = WordReader::new(k01, req, labels::PC_PERM);
-    let mut m_stream = WordReader::new(k01, req, labels::PC_MASK);
-    let cap = 64 * CHUNK.min(n);
-    let (mut xd, mut sd, mut md, mut ud) =
-        (Vec::with_capacity(cap), Vec::with_capacity(cap), Vec::with_capacity(cap), Vec::new());
+    let mut s_stream = Prg::stream(k01, req, labels::PC_S);
+    let mut u_stream = need_u.then(|| Prg::stream(k01, req, labels::PC_U));
+    let mut p_stream = Prg::stream(k01, req, labels::PC_PERM);
+    let mut m_stream = Prg::stream(k01, req, labels::PC_MASK);
+    let mut sw = [0u64; 64 * PC_CHUNK];
+    let mut mw = [0u64; 64 * PC_CHUNK];
+    let mut pw = [0u64; 63 * PC_CHUNK];
+    let mut uw = [0u64; 64 * PC_CHUNK];
+    let (mut reader, received) = match bits {
+        BitShares::Stream(r) => (Some(r), None),
+        BitShares::Received(t) => (None, Some(t.data())),
+    };
     let mut start = 0;
     while start < n {
-        let len = CHUNK.min(n - start);
-        sd.clear();
-        sd.extend(s_stream.take(64 * len).iter().map(|&w| zp_star(w)));
-        md.clear();
-        md.extend(m_stream.take(64 * len).iter().map(|&w| zp(w)));
-        if need_u {
-            ud.clear();
-            ud.extend(u_stream.take(64 * len).iter().map(|&w| zp(w)));
+        let len = PC_CHUNK.min(n - start);
+        s_stream.fill_u64(&mut sw[..64 * len]);
+        m_stream.fill_u64(&mut mw[..64 * len]);
+        p_stream.fill_u64(&mut pw[..63 * len]);
+        if let Some(u) = u_stream.as_mut() {
+            u.fill_u64(&mut uw[..64 * len]);
         }
-        xd.clear();
-        match bits {
-            BitShares::Stream(r) => xd.extend(r.take(64 * len).iter().map(|&w| zp(w))),
-            BitShares::Received(t) => xd.extend(t.data()[64 * start..64 * (start + len)].iter().map(|v| v.get())),
-        }
-        let pw = p_stream.take(63 * len);
-        for off in 0..len {
+        let streamed = reader.as_mut().map(|r| r.take(64 * len));
+        // Step 1–2 for element `off` of the chunk: d_i = s_i·c_i.
+        let scaled = |off: usize| -> [u8; 64] {
             let e = start + off;
-            let digits = 64 * off..64 * off + 64;
-            let s = &sd[digits.clone()];
+            let x: [u8; 64] = match (&streamed, received) {
+                (Some(w), _) => digits64(&w[64 * off..64 * off + 64], zp),
+                (None, Some(t)) => {
+                    let v = &t[64 * e..64 * e + 64];
+                    std::array::from_fn(|i| v[i].get())
+                }
+                (None, None) => [0; 64],
+            };
+            let s = digits64(&sw[64 * off..64 * off + 64], zp_star);
             let mut d = [0u8; 64];
             match case(e) {
-                Case::Compare => compare_digits(iota, public.beta[e] & 1, public.r[e], &xd[digits.clone()], s, &mut d),
-                c => special_digits(iota, c == Case::None, &ud[digits.clone()], s, &mut d),
+                Case::Compare => compare_digits(iota, public.beta[e] & 1, public.r[e], &x, &s, &mut d),
+                c => {
+                    let u = digits64(&uw[64 * off..64 * off + 64], zp);
+                    special_digits(iota, c == Case::None, &u, &s, &mut d);
+                }
             }
-            let perm = perm64(&pw[63 * off..63 * off + 63]);
-            let mut slots = [0u8; 64];
-            for (v, &p) in slots.iter_mut().zip(&perm) {
-                *v = d[usize::from(p)];
-            }
-            out.extend_from_slice(&mask_digits(&slots, &md[digits], iota == 1));
+            d
+        };
+        let masked = |off: usize, d: &[u8; 64]| mask_digits(d, &digits64(&mw[64 * off..64 * off + 64], zp), iota == 1);
+        // Step 3: slot k carries d_{π(k)} (the Fisher–Yates swaps that build π, applied to
+        // d). Two elements at a time: their swap chains are independent and interleave.
+        let mut off = 0;
+        while off + 1 < len {
+            let (mut d0, mut d1) = (scaled(off), scaled(off + 1));
+            permute64x2(&mut d0, &mut d1, &pw[63 * off..63 * off + 126]);
+            out.extend_from_slice(&masked(off, &d0));
+            out.extend_from_slice(&masked(off + 1, &d1));
+            off += 2;
+        }
+        if off < len {
+            let mut d = scaled(off);
+            permute64(&mut d, &pw[63 * off..63 * off + 63]);
+            out.extend_from_slice(&masked(off, &d));
         }
         start += len;
+    }
+    out
+}
+
+/// The 64 digits `f(w_i)` of 64 words (`w` must hold 64 words).
+#[inline(always)]
+fn digits64(w: &[u64], f: impl Fn(u64) -> u8) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    if let Ok(w) = <&[u64; 64]>::try_from(w) {
+        for (o, &w) in out.iter_mut().zip(w) {
+            *o = f(w);
+        }
     }
     out
 }
@@ -124,9 +160,8 @@ pub(crate) fn digit(v: u8) -> Z67 {
 
 /// Step 4: `v_k + m_k` (party 0) or `v_k − m_k` (party 1), mod 67.
 #[inline]
-fn mask_digits(v: &[u8; 64], m: &[u8], add: bool) -> [Z67; 64] {
+fn mask_digits(v: &[u8; 64], m: &[u8; 64], add: bool) -> [Z67; 64] {
     let mut out = [Z67::default(); 64];
-    let Ok(m) = <&[u8; 64]>::try_from(m) else { return out };
     for k in 0..64 {
         let mk = if add { m[k] } else { 67 - m[k] };
         // v + mk < 134: subtract 67 unless that wraps.
@@ -139,11 +174,7 @@ fn mask_digits(v: &[u8; 64], m: &[u8], add: bool) -> [Z67; 64] {
 /// `d_i = s_i·c_i mod 67` for `c` below 2^16 / 67.
 #[inline]
 #[allow(clippy::cast_possible_truncation, reason = "the result is below 67")]
-fn scale_digits(s: &[u8], c: &[u16; 64], d: &mut [u8; 64]) {
-    let s: &[u8; 64] = match s.try_into() {
-        Ok(s) => s,
-        Err(_) => return,
-    };
+fn scale_digits(s: &[u8; 64], c: &[u16; 64], d: &mut [u8; 64]) {
     for i in 0..64 {
         d[i] = (u16::from(s[i]).wrapping_mul(c[i] % 67) % 67) as u8;
     }
@@ -151,7 +182,7 @@ fn scale_digits(s: &[u8], c: &[u16; 64], d: &mut [u8; 64]) {
 
 /// Cases ONE (`none = false`: one zero, at position 0) and NONE (no zero):
 /// `c_i = ι(u_i + [i ≠ 0 or NONE]) − (1 − ι)u_i`.
-fn special_digits(iota: u16, none: bool, u: &[u8], s: &[u8], d: &mut [u8; 64]) {
+fn special_digits(iota: u16, none: bool, u: &[u8; 64], s: &[u8; 64], d: &mut [u8; 64]) {
     let mut c = [0u16; 64];
     for (i, (c, &ui)) in c.iter_mut().zip(u).enumerate() {
         let ui = u16::from(ui);
@@ -178,69 +209,44 @@ const BIT_MASKS: [[u16; 8]; 256] = {
     t
 };
 
-/// Lanes moved down by `k` (lane `j` takes lane `j + k`; zeros enter at the top).
-#[inline(always)]
-fn lanes_down<const K: usize>(v: [u16; 8]) -> [u16; 8] {
-    let mut out = [0u16; 8];
-    let mut j = 0;
-    while j + K < 8 {
-        out[j] = v[j + K];
-        j += 1;
-    }
-    out
-}
-
-/// Lane-wise wrapping sum.
-#[inline(always)]
-fn lanes_add(a: [u16; 8], b: [u16; 8]) -> [u16; 8] {
-    let mut out = [0u16; 8];
-    for j in 0..8 {
-        out[j] = a[j].wrapping_add(b[j]);
-    }
-    out
-}
-
 /// Cases A and B of §5.2 for one element: `d_i = s_i·c_i` with
 /// - `β = 0`: `c_i = ι(r_i + 1) − x_i + Σ_{k>i} w_k`, `w_k = x_k + ι r_k − 2 r_k x_k`;
 /// - `β = 1`: the same with `t = R + 1`, `c_i = ι(1 − t_i) + x_i + Σ_{k>i} w_k`.
 ///
-/// Computed over the integers in eight `u16` lanes at a time (values stay below
-/// `2 + 67 + 63·68 < 2^13`) and reduced once. The digits are taken from the top in groups
-/// of eight; within a group the suffix sums take three shift-and-add steps, and a running
-/// total carries the groups above.
+/// Computed over the integers in `u16` lanes (values stay below `2 + 67 + 63·68 < 2^13`)
+/// and reduced once: the per-digit terms in a vectorised pass (the bits of the reference
+/// number as lane masks, eight at a time), the suffix sums in one scalar pass from the
+/// top, and the reduction and scaling in a second vectorised pass.
 #[inline]
 #[allow(clippy::cast_possible_truncation, reason = "digits are below 67")]
-fn compare_digits(iota: u16, beta: u64, r: u64, x: &[u8], s: &[u8], d: &mut [u8; 64]) {
-    let (Ok(x), Ok(s)) = (<&[u8; 64]>::try_from(x), <&[u8; 64]>::try_from(s)) else { return };
+fn compare_digits(iota: u16, beta: u64, r: u64, x: &[u8; 64], s: &[u8; 64], d: &mut [u8; 64]) {
     // R = 2^64 − 1 with β = 1 is Case ONE, so R + 1 does not wrap here.
     let reference = if beta == 0 { r } else { r.wrapping_add(1) };
     let bytes = reference.to_le_bytes();
     // With the bit as a mask m ∈ {0, 0xFFFF}: w = m ? ι + 67 − x : x, and
     // β = 0: c = ι(r + 1) + 67 − x;  β = 1: c = ι(1 − r) + x.
     let (c_one, c_zero, sign) = if beta == 0 { (2 * iota + 67, iota + 67, 0xFFFFu16) } else { (0, iota, 1) };
-    let mut carry = 0u16;
-    for g in (0..8).rev() {
-        let mask = &BIT_MASKS[usize::from(bytes[g])];
-        let mut w = [0u16; 8];
-        let mut c = [0u16; 8];
+    let mut w = [0u16; 64];
+    let mut c = [0u16; 64];
+    for (g, &byte) in bytes.iter().enumerate() {
+        let mask = &BIT_MASKS[usize::from(byte)];
         for j in 0..8 {
             let xi = u16::from(x[8 * g + j]);
             let flip = (iota + 67).wrapping_sub(xi);
-            w[j] = xi ^ ((xi ^ flip) & mask[j]);
+            w[8 * g + j] = xi ^ ((xi ^ flip) & mask[j]);
             let base = c_zero ^ ((c_zero ^ c_one) & mask[j]);
             // sign = 0xFFFF subtracts x (two's complement), sign = 1 adds it.
-            c[j] = base.wrapping_add(xi.wrapping_mul(sign)).wrapping_add(carry);
+            c[8 * g + j] = base.wrapping_add(xi.wrapping_mul(sign));
         }
-        // Exclusive suffix sums within the group.
-        let mut suffix = lanes_down::<1>(w);
-        suffix = lanes_add(suffix, lanes_down::<1>(suffix));
-        suffix = lanes_add(suffix, lanes_down::<2>(suffix));
-        suffix = lanes_add(suffix, lanes_down::<4>(suffix));
-        carry = carry.wrapping_add(suffix[0]).wrapping_add(w[0]);
-        for j in 0..8 {
-            let cj = c[j].wrapping_add(suffix[j]);
-            d[8 * g + j] = (u16::from(s[8 * g + j]).wrapping_mul(cj % 67) % 67) as u8;
-        }
+    }
+    // Exclusive suffix sums: c_i += Σ_{k>i} w_k.
+    let mut above = 0u16;
+    for (c, &w) in c.iter_mut().zip(&w).rev() {
+        *c = c.wrapping_add(above);
+        above = above.wrapping_add(w);
+    }
+    for i in 0..64 {
+        d[i] = (u16::from(s[i]).wrapping_mul(c[i] % 67) % 67) as u8;
     }
 }
 
@@ -265,7 +271,6 @@ pub(crate) fn helper_decide(m0: &[Z67], m1: &[Z67]) -> Vec<u64> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
     use super::*;
-    use syft_ring::Prg;
 
     /// Shares of the bits of `xs` over Z_67: party 0's from a stream, party 1's the rest.
     fn bit_shares(xs: &[u64], seed: u64) -> (Tensor<Z67>, Tensor<Z67>) {

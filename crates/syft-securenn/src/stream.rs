@@ -8,9 +8,6 @@
 
 use syft_ring::{Prg, Seed};
 
-/// Elements processed per chunk in the per-digit loops.
-pub(crate) const CHUNK: usize = 512;
-
 /// `n` words of `Stream(seed, req, label)`.
 pub(crate) fn words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
     let mut out = vec![0u64; n];
@@ -94,7 +91,7 @@ macro_rules! fisher_yates {
 
 /// The permutation of 64 positions drawn from 63 words: start from the identity; for
 /// `i = 63` down to `1`, swap `π[i]` and `π[w_t mod (i+1)]` with `t = 63 − i`.
-#[inline]
+#[cfg(test)]
 pub(crate) fn perm64(w: &[u64]) -> [u8; 64] {
     let mut p = [0u8; 64];
     for (i, v) in (0u8..).zip(p.iter_mut()) {
@@ -114,6 +111,61 @@ pub(crate) fn perm64(w: &[u64]) -> [u8; 64] {
         55 => 8, 56 => 7, 57 => 6, 58 => 5, 59 => 4, 60 => 3, 61 => 2, 62 => 1,
     );
     p
+}
+
+/// `v` permuted by the permutation [`perm64`] draws from the same 63 words, without
+/// building it: `permute64(v, w)[k] == v[perm64(w)[k]]`. The Fisher–Yates swaps that build
+/// the permutation from the identity are applied to `v` itself.
+#[inline]
+pub(crate) fn permute64(p: &mut [u8; 64], w: &[u64]) {
+    let w: &[u64; 63] = match w.get(..63).and_then(|s| s.try_into().ok()) {
+        Some(w) => w,
+        None => return,
+    };
+    fisher_yates!(p, w;
+        0 => 63, 1 => 62, 2 => 61, 3 => 60, 4 => 59, 5 => 58, 6 => 57, 7 => 56, 8 => 55, 9 => 54,
+        10 => 53, 11 => 52, 12 => 51, 13 => 50, 14 => 49, 15 => 48, 16 => 47, 17 => 46, 18 => 45,
+        19 => 44, 20 => 43, 21 => 42, 22 => 41, 23 => 40, 24 => 39, 25 => 38, 26 => 37, 27 => 36,
+        28 => 35, 29 => 34, 30 => 33, 31 => 32, 32 => 31, 33 => 30, 34 => 29, 35 => 28, 36 => 27,
+        37 => 26, 38 => 25, 39 => 24, 40 => 23, 41 => 22, 42 => 21, 43 => 20, 44 => 19, 45 => 18,
+        46 => 17, 47 => 16, 48 => 15, 49 => 14, 50 => 13, 51 => 12, 52 => 11, 53 => 10, 54 => 9,
+        55 => 8, 56 => 7, 57 => 6, 58 => 5, 59 => 4, 60 => 3, 61 => 2, 62 => 1,
+    );
+}
+
+/// Fisher–Yates steps applied to two arrays, each with its own words.
+macro_rules! fisher_yates2 {
+    ($p:ident, $q:ident, $w:ident, $v:ident; $($t:literal => $i:literal),* $(,)?) => {
+        $(
+            {
+                #[allow(clippy::cast_possible_truncation, reason = "the index is below 64")]
+                let (j, k) = (($w[$t] % ($i + 1)) as usize, ($v[$t] % ($i + 1)) as usize);
+                $p.swap($i, j);
+                $q.swap($i, k);
+            }
+        )*
+    };
+}
+
+/// [`permute64`] of two arrays, `p` with `w[..63]` and `q` with `w[63..126]`, interleaved:
+/// the two swap chains are independent, so their loads and stores overlap.
+#[inline]
+pub(crate) fn permute64x2(p: &mut [u8; 64], q: &mut [u8; 64], w: &[u64]) {
+    let (Some(w), Some(v)) = (
+        w.get(..63).and_then(|s| <&[u64; 63]>::try_from(s).ok()),
+        w.get(63..126).and_then(|s| <&[u64; 63]>::try_from(s).ok()),
+    ) else {
+        return;
+    };
+    fisher_yates2!(p, q, w, v;
+        0 => 63, 1 => 62, 2 => 61, 3 => 60, 4 => 59, 5 => 58, 6 => 57, 7 => 56, 8 => 55, 9 => 54,
+        10 => 53, 11 => 52, 12 => 51, 13 => 50, 14 => 49, 15 => 48, 16 => 47, 17 => 46, 18 => 45,
+        19 => 44, 20 => 43, 21 => 42, 22 => 41, 23 => 40, 24 => 39, 25 => 38, 26 => 37, 27 => 36,
+        28 => 35, 29 => 34, 30 => 33, 31 => 32, 32 => 31, 33 => 30, 34 => 29, 35 => 28, 36 => 27,
+        37 => 26, 38 => 25, 39 => 24, 40 => 23, 41 => 22, 42 => 21, 43 => 20, 44 => 19, 45 => 18,
+        46 => 17, 47 => 16, 48 => 15, 49 => 14, 50 => 13, 51 => 12, 52 => 11, 53 => 10, 54 => 9,
+        55 => 8, 56 => 7, 57 => 6, 58 => 5, 59 => 4, 60 => 3, 61 => 2, 62 => 1,
+    );
 }
 
 #[cfg(test)]
@@ -154,6 +206,26 @@ mod tests {
         got.extend_from_slice(r.take(37));
         got.extend_from_slice(r.take(163));
         assert_eq!(got, whole);
+    }
+
+    #[test]
+    fn permuting_in_place_equals_gathering() {
+        for seed in 0..50 {
+            let w = words(&Seed::from_u64(seed), 3, 4, 63);
+            let perm = perm64(&w);
+            let v: [u8; 64] = std::array::from_fn(|i| u8::try_from((i * 37 + 11) % 256).unwrap());
+            let mut p = v;
+            permute64(&mut p, &w);
+            let gathered: Vec<u8> = perm.iter().map(|&k| v[usize::from(k)]).collect();
+            assert_eq!(p.to_vec(), gathered);
+            let w2 = words(&Seed::from_u64(seed + 1000), 3, 4, 126);
+            let (mut a, mut b) = (v, v);
+            permute64x2(&mut a, &mut b, &w2);
+            let (mut a1, mut b1) = (v, v);
+            permute64(&mut a1, &w2[..63]);
+            permute64(&mut b1, &w2[63..]);
+            assert_eq!((a, b), (a1, b1));
+        }
     }
 
     #[test]

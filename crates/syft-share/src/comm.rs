@@ -384,10 +384,8 @@ pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>) -> Result<(Vec<u8>, usize
     for &d in t.shape() {
         out.extend_from_slice(&(d as u64).to_le_bytes());
     }
-    out.resize(header + payload, 0);
-    for (chunk, &x) in out[header..].chunks_exact_mut(T::BYTES).zip(t.data()) {
-        x.write_le(chunk);
-    }
+    t.extend_le_bytes(&mut out);
+    debug_assert_eq!(out.len(), header + payload);
     Ok((out, header))
 }
 

@@ -322,7 +322,14 @@ pub struct Dealer {
     seeds: Vec<Seed>,
     req: u64,
     stats: DealerStats,
+    /// Reused masks `b = Σ Stream(k_i, mask_req, 2)` already derived, by mask request,
+    /// oldest first (§3.3: products with an operand opened once reuse its mask).
+    masks: Vec<(u64, Tensor<u64>)>,
 }
+
+/// At most this many mask elements are kept derived (64 MB); older masks are derived
+/// again from their streams when used.
+const MASK_CACHE_ELEMENTS: usize = 1 << 23;
 
 impl std::fmt::Debug for Dealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -355,7 +362,7 @@ impl Dealer {
         if seeds.len() < 2 {
             return Err(SpdzError::TooFewParties { parties: seeds.len() });
         }
-        Ok(Self { seeds, req: 0, stats: DealerStats::default() })
+        Ok(Self { seeds, req: 0, stats: DealerStats::default(), masks: Vec::new() })
     }
 
     /// Number of computing parties.
@@ -397,7 +404,9 @@ impl Dealer {
     }
 
     fn sum_stream(&self, req: u64, label: u16, shape: &[usize], parties: std::ops::Range<usize>) -> Tensor<u64> {
-        let mut acc = Tensor::<u64>::zeros(shape);
+        let mut parties = parties;
+        let Some(first) = parties.next() else { return Tensor::zeros(shape) };
+        let mut acc = stream(&self.seeds[first], req, label, shape);
         for i in parties {
             let t = stream(&self.seeds[i], req, label, shape);
             for (x, y) in acc.data_mut().iter_mut().zip(t.data()) {
@@ -405,6 +414,24 @@ impl Dealer {
             }
         }
         acc
+    }
+
+    /// The reused mask `b` of request `mask_req` (every party's `Stream(k_i, mask_req, 2)`
+    /// summed): derived once and kept while the cache has room. Returns its position in
+    /// the cache, or the derived mask itself when it is too large to keep.
+    fn mask(&mut self, mask_req: u64, shape: &[usize]) -> std::result::Result<usize, Tensor<u64>> {
+        if let Some(i) = self.masks.iter().position(|(r, b)| *r == mask_req && b.shape() == shape) {
+            return Ok(i);
+        }
+        let b = self.sum_stream(mask_req, labels::TRIPLE_B, shape, 0..self.seeds.len());
+        if b.len() > MASK_CACHE_ELEMENTS {
+            return Err(b);
+        }
+        while self.masks.iter().map(|(_, m)| m.len()).sum::<usize>() + b.len() > MASK_CACHE_ELEMENTS {
+            self.masks.remove(0);
+        }
+        self.masks.push((mask_req, b));
+        Ok(self.masks.len() - 1)
     }
 
     /// Serves the next request: returns its number and the correction for the last party.
@@ -418,13 +445,13 @@ impl Dealer {
             Request::Triple(p) | Request::TripleWithMask { product: p, .. } => {
                 let (sa, sb) = p.operand_shapes();
                 let a = self.sum_stream(req, labels::TRIPLE_A, &sa, all.clone());
-                let b = match request {
-                    Request::TripleWithMask { mask_req, mask_shape, .. } => {
-                        self.sum_stream(*mask_req, labels::TRIPLE_B, mask_shape, all)
-                    }
-                    _ => self.sum_stream(req, labels::TRIPLE_B, &sb, all),
+                let c = match request {
+                    Request::TripleWithMask { mask_req, mask_shape, .. } => match self.mask(*mask_req, mask_shape) {
+                        Ok(i) => p.apply(&a, &self.masks[i].1)?,
+                        Err(b) => p.apply(&a, &b)?,
+                    },
+                    _ => p.apply(&a, &self.sum_stream(req, labels::TRIPLE_B, &sb, all))?,
                 };
-                let c = p.apply(&a, &b)?;
                 self.stats.elements += match p {
                     Product::Mul { shape } => numel(shape) as u64,
                     _ => (numel(&sa) * c.shape().last().copied().unwrap_or(1)) as u64,

@@ -214,7 +214,9 @@ impl<'a> Party<'a> {
             return Err(SpdzError::WrongMaterial { expected: "mask" });
         };
         let f = self.open(&w.sub(&b)?)?;
-        Ok(OpenedOperand { mask_req: req, b, f })
+        // Party 0 multiplies `e` by `⟨B⟩_0 + F` in every product (see `combine`): form it once.
+        let b_plus_f = if self.index == 0 { Some(b.add(&f)?) } else { None };
+        Ok(OpenedOperand { mask_req: req, b, f, b_plus_f })
     }
 
     /// `op(x) · op(W)` where W was opened once by [`open_operand`](Self::open_operand):
@@ -263,7 +265,15 @@ impl<'a> Party<'a> {
             return Err(SpdzError::WrongMaterial { expected: "triple with mask" });
         };
         let e = self.open(&x.sub(&a)?)?;
-        self.combine(product, c, &e, &w.f, &a, &w.b)
+        match (&w.b_plus_f, self.index) {
+            (Some(b_plus_f), 0) => {
+                let mut z = c;
+                product.apply_add(&mut z, &e, b_plus_f)?;
+                product.apply_add(&mut z, &a, &w.f)?;
+                Ok(z)
+            }
+            _ => self.combine(product, c, &e, &w.f, &a, &w.b),
+        }
     }
 }
 
@@ -276,6 +286,8 @@ pub struct OpenedOperand {
     b: Tensor<u64>,
     /// The opened difference `W − B` (public among the computing parties).
     f: Tensor<u64>,
+    /// Party 0 only: `⟨B⟩_0 + F`, the right factor of `e` in its share of every product.
+    b_plus_f: Option<Tensor<u64>>,
 }
 
 impl OpenedOperand {

@@ -288,6 +288,10 @@ struct Member {
     opened: HashMap<u64, OpenedOperand>,
     /// Dealer side: mask request numbers of reused operands, by key.
     masks: HashMap<u64, (u64, Vec<usize>)>,
+    /// Party side: the SecureNN common seed `k_01`, agreed with the other party in the
+    /// session's first SecureNN call and resumed by the later ones (the dealer link's
+    /// request counter keeps every stream fresh). Never sent to the crypto provider.
+    k01: Option<syft_ring::Seed>,
 }
 
 /// The sessions a worker takes part in.
@@ -387,7 +391,7 @@ fn join(
             (None, Some(dealer))
         }
     };
-    let member = Member { role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new() };
+    let member = Member { role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new(), k01: None };
     core.sessions.members.insert(session, member);
     Ok(Response::Ok)
 }
@@ -460,7 +464,12 @@ fn compute_securenn(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> 
     let link = member.link.as_mut().ok_or_else(|| err(K::BadRequest, "party without a dealer link"))?;
     let source: &mut dyn TripleSource = link;
     let spdz = Party::new(member.comm.as_mut(), source, vec![0, 1]).map_err(protocol)?;
-    let mut snn = syft_securenn::SnnParty::start(spdz, helper, snn_config()).map_err(protocol)?;
+    let mut snn = match member.k01 {
+        Some(k01) => syft_securenn::SnnParty::resume(spdz, helper, snn_config(), k01),
+        None => syft_securenn::SnnParty::start(spdz, helper, snn_config()),
+    }
+    .map_err(protocol)?;
+    member.k01 = Some(snn.common_seed());
     Ok(match op {
         MpcOp::Relu { .. } => {
             let r = snn.relu(a).map_err(protocol)?;
