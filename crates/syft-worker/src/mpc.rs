@@ -407,11 +407,8 @@ fn run(
     match role {
         Role::Dealer => {
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
-            if op.is_securenn() {
-                help(member, op)?
-            } else {
-                serve(member, op)?
-            }
+            let outcome = if op.is_securenn() { help(member, op) } else { serve(member, op) };
+            abandon_on_protocol_error(core, session, outcome)?;
             Ok(Response::Ok)
         }
         Role::Party(_) => {
@@ -434,11 +431,12 @@ fn run(
                 })
                 .collect::<Result<_, _>>()?;
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
-            let outs = if op.is_securenn() {
-                compute_securenn(member, op, &shares)?
+            let outcome = if op.is_securenn() {
+                compute_securenn(member, op, &shares)
             } else {
-                vec![compute(member, op, &shares)?]
+                compute(member, op, &shares).map(|t| vec![t])
             };
+            let outs = abandon_on_protocol_error(core, session, outcome)?;
             let mut shapes = Vec::with_capacity(outs.len());
             for (&id, out) in results.iter().zip(outs) {
                 shapes.push(out.shape().to_vec());
@@ -448,6 +446,22 @@ fn run(
             Ok(Response::Info(info))
         }
     }
+}
+
+/// After a protocol failed midway (a peer vanished, timed out or sent garbage), the
+/// session's channels are out of step: leave it, so later requests fail at once with a
+/// clear error instead of desynchronising.
+fn abandon_on_protocol_error<T>(
+    core: &mut WorkerCore,
+    session: u64,
+    outcome: Result<T, RemoteError>,
+) -> Result<T, RemoteError> {
+    if let Err(e) = &outcome
+        && e.kind == K::Protocol
+    {
+        core.sessions.members.remove(&session);
+    }
+    outcome
 }
 
 /// The SecureNN configuration of every session.
