@@ -23,6 +23,25 @@ impl<T: Element> Tensor<T> {
         out
     }
 
+    /// The payload as a borrowed byte view, when the in-memory layout already is the
+    /// wire layout (`u64`, `f32`, `f64` on little-endian hosts).
+    #[must_use]
+    pub fn le_bytes_view(&self) -> Option<&[u8]> {
+        if cfg!(target_endian = "big") {
+            return None;
+        }
+        let any: &dyn Any = self;
+        if let Some(t) = any.downcast_ref::<Tensor<u64>>() {
+            Some(bytemuck::cast_slice(t.data()))
+        } else if let Some(t) = any.downcast_ref::<Tensor<f32>>() {
+            Some(bytemuck::cast_slice(t.data()))
+        } else if let Some(t) = any.downcast_ref::<Tensor<f64>>() {
+            Some(bytemuck::cast_slice(t.data()))
+        } else {
+            None
+        }
+    }
+
     /// Appends the raw little-endian payload of the elements to `out` (what
     /// [`to_le_bytes`](Self::to_le_bytes) returns), without a temporary buffer.
     pub fn extend_le_bytes(&self, out: &mut Vec<u8>) {
@@ -97,6 +116,19 @@ fn decode_fast<T: Element>(bytes: &[u8]) -> Option<Vec<T>> {
     let id = TypeId::of::<T>();
     let data: Box<dyn Any> = if id == TypeId::of::<u64>() {
         Box::new(u64_words(bytes))
+    } else if id == TypeId::of::<f32>() {
+        // Every bit pattern is an f32: one copy.
+        let mut out = vec![0f32; bytes.len() / 4];
+        if cfg!(target_endian = "little") {
+            bytemuck::cast_slice_mut::<f32, u8>(&mut out).copy_from_slice(bytes);
+        } else {
+            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                *o = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            }
+        }
+        Box::new(out)
+    } else if id == TypeId::of::<f64>() {
+        Box::new(u64_words(bytes).into_iter().map(f64::from_bits).collect::<Vec<f64>>())
     } else if id == TypeId::of::<OddRing>() {
         let words = u64_words(bytes);
         if words.iter().fold(false, |bad, &w| bad | (w == OddRing::M)) {
@@ -119,7 +151,11 @@ impl<T: Element> Serialize for Tensor<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut st = serializer.serialize_struct("Tensor", 2)?;
         st.serialize_field("shape", self.shape())?;
-        st.serialize_field("data", &Bytes(&self.to_le_bytes()))?;
+        match self.le_bytes_view() {
+            // Little-endian hosts ship u64/f32/f64 payloads without a copy.
+            Some(view) => st.serialize_field("data", &Bytes(view))?,
+            None => st.serialize_field("data", &Bytes(&self.to_le_bytes()))?,
+        }
         st.end()
     }
 }

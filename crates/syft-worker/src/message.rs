@@ -230,7 +230,14 @@ pub(crate) fn encode_store(id: ObjectId, value: ValueRef<'_>) -> Result<Vec<u8>>
 
 /// Encodes a message with postcard.
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
-    postcard::to_allocvec(msg).map_err(|e| WorkerError::Codec(e.to_string()))
+    // Size first (cheap: tensor payloads are borrowed views), then one exact allocation,
+    // instead of a growing buffer that copies large payloads several times.
+    let size = postcard::serialize_with_flavor(msg, postcard::ser_flavors::Size::default())
+        .map_err(|e| WorkerError::Codec(e.to_string()))?;
+    let mut out = vec![0u8; size];
+    let used = postcard::to_slice(msg, &mut out).map_err(|e| WorkerError::Codec(e.to_string()))?.len();
+    out.truncate(used);
+    Ok(out)
 }
 
 /// Decodes a message with postcard; malformed bytes are an error, never a panic.
