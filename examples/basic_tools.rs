@@ -7,7 +7,7 @@
 use std::fmt::Display;
 use syft_autograd::{Cpu, Var};
 use syft_ring::Tensor;
-use syft_worker::{Hub, LOCAL_WORKER, ObjectKind, Sendable, VirtualWorker, Worker, WorkerError};
+use syft_worker::{Hub, LOCAL_WORKER, ObjectKind, Sendable, Worker, WorkerError};
 
 /// Numbers the cells and prints them notebook-style.
 struct Notebook {
@@ -46,7 +46,7 @@ fn show(t: &Tensor<f32>) -> String {
 
 /// A worker's store as PySyft prints `worker._objects` (shapes instead of data: the
 /// listing carries no values).
-fn objects(w: &VirtualWorker) -> Result<String, WorkerError> {
+fn objects(w: &dyn Worker) -> Result<String, WorkerError> {
     let items: Vec<String> = w
         .objects()?
         .into_iter()
@@ -62,7 +62,18 @@ fn objects(w: &VirtualWorker) -> Result<String, WorkerError> {
     Ok(format!("{{{}}}", items.join(", ")))
 }
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--transport tcp` runs the workers as processes over TLS; this program is then
+    // also the worker processes.
+    syft_net::local::serve_if_requested();
+    let transport = if std::env::args().skip_while(|a| a != "--transport").nth(1).as_deref() == Some("tcp") {
+        common::TransportKind::Tcp
+    } else {
+        common::TransportKind::InProcess
+    };
     let mut nb = Notebook { n: 0 };
     println!("# Part 1: Basic tools of private deep learning\n");
 
@@ -76,20 +87,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     nb.section("1.1 Sending tensors to Bob");
     let hub = Hub::new();
-    let bob = VirtualWorker::new(&hub, "bob")?;
-    nb.cell("let hub = Hub::new();\nlet bob = VirtualWorker::new(&hub, \"bob\")?;\nbob", format!("{bob:?}"));
+    let workers = common::Workers::start(&hub, &["bob"], transport)?;
+    let bob = workers.get(0);
+    nb.cell(
+        "let hub = Hub::new();\nlet bob = VirtualWorker::new(&hub, \"bob\")?;\nbob",
+        format!("<Worker id:{}>", bob.id()),
+    );
 
     let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]);
     let y = Tensor::from_vec(vec![1.0f32, 1., 1., 1., 1.]);
     nb.cell("let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]);\nlet y = Tensor::from_vec(vec![1.0f32; 5]);", "");
-    let x_ptr = x.send(&bob)?;
-    let y_ptr = y.send(&bob)?;
+    let x_ptr = x.send(bob)?;
+    let y_ptr = y.send(bob)?;
     nb.cell("let x_ptr = x.send(&bob)?;\nlet y_ptr = y.send(&bob)?;", "");
     nb.cell("x_ptr", format!("{x_ptr:?}"));
-    nb.cell("bob._objects", objects(&bob)?);
+    nb.cell("bob._objects", objects(bob)?);
     let z = x_ptr.add(&x_ptr)?;
     nb.cell("let z = x_ptr.add(&x_ptr)?;\nz", format!("{z:?}"));
-    nb.cell("bob._objects", objects(&bob)?);
+    nb.cell("bob._objects", objects(bob)?);
 
     nb.section("Pointer metadata: <id_at_location>@<location>");
     nb.cell("x_ptr.to_string()", &x_ptr);
@@ -105,14 +120,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     nb.cell("x_ptr.get()?", show(&x_ptr.get()?.into_tensor()?));
     nb.cell("y_ptr.get()?", show(&y_ptr.get()?.into_tensor()?));
     nb.cell("z.get()?", show(&z.get()?.into_tensor()?));
-    nb.cell("bob._objects", objects(&bob)?);
+    nb.cell("bob._objects", objects(bob)?);
 
     nb.section("1.2 Using tensor pointers");
-    let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;
-    let y = Tensor::from_vec(vec![1.0f32; 5]).send(&bob)?;
+    let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(bob)?;
+    let y = Tensor::from_vec(vec![1.0f32; 5]).send(bob)?;
     nb.cell(
         "let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;\n\
-         let y = Tensor::from_vec(vec![1.0f32; 5]).send(&bob)?;",
+         let y = Tensor::from_vec(vec![1.0f32; 5]).send(bob)?;",
         "",
     );
     let z = x.add(&y)?;
@@ -126,15 +141,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     nb.cell("let z = x.apply(TensorOp::Add, &[&y])?;  // torch.add(x, y)\nz", format!("{z:?}"));
     nb.cell("z.get()?", show(&z.get()?.into_tensor()?));
     drop((x, y));
-    nb.cell("drop((x, y));  // pointers own their objects\nbob._objects", objects(&bob)?);
+    nb.cell("drop((x, y));  // pointers own their objects\nbob._objects", objects(bob)?);
 
     nb.section("Variables (including backpropagation)");
     let be = Cpu::<f32>::default();
-    let x = Var::new(&be, Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]), true).send(&bob)?;
-    let y = Var::new(&be, Tensor::from_vec(vec![1.0f32; 5]), true).send(&bob)?;
+    let x = Var::new(&be, Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]), true).send(bob)?;
+    let y = Var::new(&be, Tensor::from_vec(vec![1.0f32; 5]), true).send(bob)?;
     nb.cell(
         "let x = Var::new(&be, Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]), true).send(&bob)?;\n\
-         let y = Var::new(&be, Tensor::from_vec(vec![1.0f32; 5]), true).send(&bob)?;",
+         let y = Var::new(&be, Tensor::from_vec(vec![1.0f32; 5]), true).send(bob)?;",
         "",
     );
     let z = x.add(&y)?.sum()?;
@@ -146,7 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let grad = x.grad().ok_or("x has no gradient")?;
     nb.cell("x.grad()", show(&grad));
     drop((y, z));
-    nb.cell("drop((y, z));\nbob._objects", objects(&bob)?);
+    nb.cell("drop((y, z));\nbob._objects", objects(bob)?);
     if bob.object_count()? != 0 {
         return Err("bob still holds objects".into());
     }

@@ -7,7 +7,7 @@
 
 use std::fmt::Display;
 use syft_ring::Tensor;
-use syft_worker::{Fetched, Hub, ObjectKind, Sendable, VirtualWorker, Worker, WorkerError};
+use syft_worker::{Fetched, Hub, ObjectKind, Sendable, Worker, WorkerError};
 
 /// Numbers the cells and prints them notebook-style.
 struct Notebook {
@@ -51,7 +51,7 @@ fn fetched(f: Fetched) -> Result<String, WorkerError> {
 
 /// A worker's store as PySyft prints `worker._objects` (shapes instead of data: the
 /// listing carries no values).
-fn objects(w: &VirtualWorker) -> Result<String, WorkerError> {
+fn objects(w: &dyn Worker) -> Result<String, WorkerError> {
     let items: Vec<String> = w
         .objects()?
         .into_iter()
@@ -68,37 +68,48 @@ fn objects(w: &VirtualWorker) -> Result<String, WorkerError> {
 }
 
 /// Both stores, as the tutorial prints them.
-fn stores(bob: &VirtualWorker, alice: &VirtualWorker) -> Result<String, WorkerError> {
+fn stores(bob: &dyn Worker, alice: &dyn Worker) -> Result<String, WorkerError> {
     Ok(format!("  bob: {}\nalice: {}", objects(bob)?, objects(alice)?))
 }
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--transport tcp` runs the workers as processes over TLS; this program is then
+    // also the worker processes.
+    syft_net::local::serve_if_requested();
+    let transport = if std::env::args().skip_while(|a| a != "--transport").nth(1).as_deref() == Some("tcp") {
+        common::TransportKind::Tcp
+    } else {
+        common::TransportKind::InProcess
+    };
     let mut nb = Notebook { n: 0 };
     println!("# Part 3: Advanced remote execution tools\n");
 
     nb.section("3.1 Pointers to pointers");
     let hub = Hub::new();
-    let bob = VirtualWorker::new(&hub, "bob")?;
-    let alice = VirtualWorker::new(&hub, "alice")?;
+    let workers = common::Workers::start(&hub, &["bob", "alice"], transport)?;
+    let (bob, alice) = (workers.get(0), workers.get(1));
     nb.cell(
         "let bob = VirtualWorker::new(&hub, \"bob\")?;\nlet alice = VirtualWorker::new(&hub, \"alice\")?;",
-        format!("{bob:?} {alice:?}"),
+        format!("<Worker id:{}> <Worker id:{}>", bob.id(), alice.id()),
     );
 
     let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4.]);
     nb.cell("// a local tensor\nlet x = Tensor::from_vec(vec![1.0f32, 2., 3., 4.]);\nx", show(&x));
-    let x_ptr = x.send(&bob)?;
+    let x_ptr = x.send(bob)?;
     nb.cell(
         "// send the local tensor to bob: we now hold a pointer\nlet x_ptr = x.send(&bob)?;\nx_ptr",
         format!("{x_ptr:?}"),
     );
-    let pointer_to_x_ptr = x_ptr.send(&alice)?;
+    let pointer_to_x_ptr = x_ptr.send(alice)?;
     nb.cell(
         "// now we can SEND THE POINTER to alice!\nlet pointer_to_x_ptr = x_ptr.send(&alice)?;\npointer_to_x_ptr",
         format!("{pointer_to_x_ptr:?}"),
     );
-    nb.cell("// bob still holds the data\nbob._objects", objects(&bob)?);
-    nb.cell("// alice holds x_ptr: a pointer to bob\nalice._objects", objects(&alice)?);
+    nb.cell("// bob still holds the data\nbob._objects", objects(bob)?);
+    nb.cell("// alice holds x_ptr: a pointer to bob\nalice._objects", objects(alice)?);
     let x_ptr = pointer_to_x_ptr.get()?.into_pointer()?;
     nb.cell(
         "// get x_ptr back from alice\nlet x_ptr = pointer_to_x_ptr.get()?.into_pointer()?;\nx_ptr",
@@ -107,37 +118,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     nb.cell("// and then x from bob\nlet x = x_ptr.get()?;\nx", fetched(x_ptr.get()?)?);
 
     nb.section("Arithmetic on pointer -> pointer -> data");
-    nb.cell("bob._objects", objects(&bob)?);
-    nb.cell("alice._objects", objects(&alice)?);
-    let p2p2x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?.send(&alice)?;
+    nb.cell("bob._objects", objects(bob)?);
+    nb.cell("alice._objects", objects(alice)?);
+    let p2p2x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(bob)?.send(alice)?;
     let y = p2p2x.add(&p2p2x)?;
     nb.cell(
         "let p2p2x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?.send(&alice)?;\n\
          let y = p2p2x.add(&p2p2x)?;  // forwarded by alice to bob\ny",
         format!("{y:?}"),
     );
-    nb.cell("bob._objects", objects(&bob)?);
-    nb.cell("alice._objects", objects(&alice)?);
+    nb.cell("bob._objects", objects(bob)?);
+    nb.cell("alice._objects", objects(alice)?);
     nb.cell("y.get()?.into_pointer()?.get()?", fetched(y.get()?.into_pointer()?.get()?)?);
-    nb.cell("bob._objects", objects(&bob)?);
-    nb.cell("alice._objects", objects(&alice)?);
+    nb.cell("bob._objects", objects(bob)?);
+    nb.cell("alice._objects", objects(alice)?);
     nb.cell("p2p2x.get()?.into_pointer()?.get()?", fetched(p2p2x.get()?.into_pointer()?.get()?)?);
-    nb.cell("bob._objects", objects(&bob)?);
-    nb.cell("alice._objects", objects(&alice)?);
+    nb.cell("bob._objects", objects(bob)?);
+    nb.cell("alice._objects", objects(alice)?);
 
     nb.section("3.2 Chain operations: move");
-    let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;
+    let x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(bob)?;
     nb.cell(
         "// x is a pointer to data on bob\nlet x = Tensor::from_vec(vec![1.0f32, 2., 3., 4., 5.]).send(&bob)?;",
         "",
     );
-    nb.cell("bob._objects; alice._objects", stores(&bob, &alice)?);
-    let x = x.move_to(&alice)?;
+    nb.cell("bob._objects; alice._objects", stores(bob, alice)?);
+    let x = x.move_to(alice)?;
     nb.cell("// the data goes from bob straight to alice\nlet x = x.move_to(&alice)?;", "");
-    nb.cell("bob._objects; alice._objects", stores(&bob, &alice)?);
+    nb.cell("bob._objects; alice._objects", stores(bob, alice)?);
     nb.cell("x", format!("{x:?}"));
     nb.cell("x.get()?", fetched(x.get()?)?);
-    nb.cell("bob._objects; alice._objects", stores(&bob, &alice)?);
+    nb.cell("bob._objects; alice._objects", stores(bob, alice)?);
     if bob.object_count()? + alice.object_count()? != 0 {
         return Err("a worker still holds objects".into());
     }
