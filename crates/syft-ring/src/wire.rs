@@ -169,28 +169,33 @@ impl Serialize for Bytes<'_> {
 }
 
 /// Owned payload that accepts borrowed bytes, byte buffers, or a sequence of u8 (JSON).
-struct ByteBuf(Vec<u8>);
+/// A payload as deserialized: borrowed from the input when the format allows it (postcard
+/// from a slice), so decoding copies the bytes once, into the tensor.
+struct ByteBuf<'de>(std::borrow::Cow<'de, [u8]>);
 
-impl<'de> Deserialize<'de> for ByteBuf {
+impl<'de> Deserialize<'de> for ByteBuf<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = ByteBuf;
+            type Value = ByteBuf<'de>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a byte payload")
             }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> std::result::Result<ByteBuf, E> {
-                Ok(ByteBuf(v.to_vec()))
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> std::result::Result<ByteBuf<'de>, E> {
+                Ok(ByteBuf(std::borrow::Cow::Borrowed(v)))
             }
-            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> std::result::Result<ByteBuf, E> {
-                Ok(ByteBuf(v))
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> std::result::Result<ByteBuf<'de>, E> {
+                Ok(ByteBuf(std::borrow::Cow::Owned(v.to_vec())))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<ByteBuf, A::Error> {
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> std::result::Result<ByteBuf<'de>, E> {
+                Ok(ByteBuf(std::borrow::Cow::Owned(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<ByteBuf<'de>, A::Error> {
                 let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
                 while let Some(b) = seq.next_element::<u8>()? {
                     out.push(b);
                 }
-                Ok(ByteBuf(out))
+                Ok(ByteBuf(std::borrow::Cow::Owned(out)))
             }
         }
         deserializer.deserialize_bytes(V)
@@ -211,7 +216,7 @@ impl<'de, T: Element> Deserialize<'de> for Tensor<T> {
                 Tensor::from_le_bytes(&shape, &data.0).map_err(de::Error::custom)
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Tensor<T>, A::Error> {
-                let (mut shape, mut data): (Option<Vec<usize>>, Option<ByteBuf>) = (None, None);
+                let (mut shape, mut data): (Option<Vec<usize>>, Option<ByteBuf<'de>>) = (None, None);
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "shape" => shape = Some(map.next_value()?),
