@@ -212,7 +212,7 @@ impl<'de, T: Element> Deserialize<'de> for Tensor<T> {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Tensor<T>, A::Error> {
                 let shape: Vec<usize> = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let data: ByteBuf = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                let data: ByteBuf<'de> = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
                 Tensor::from_le_bytes(&shape, &data.0).map_err(de::Error::custom)
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Tensor<T>, A::Error> {
