@@ -63,17 +63,18 @@ impl<'a> Party<'a> {
     }
 
     /// Opens two shared values together (one round).
-    fn open_pair(&mut self, e: &Tensor<u64>, f: &Tensor<u64>) -> Result<(Tensor<u64>, Tensor<u64>)> {
+    fn open_pair(&mut self, e: Tensor<u64>, f: Tensor<u64>) -> Result<(Tensor<u64>, Tensor<u64>)> {
         let me = self.comm.id();
         let others: Vec<PartyId> = self.parties.iter().copied().filter(|&p| p != me).collect();
         for &p in &others {
-            self.comm.send_tensor(p, e)?;
-            self.comm.send_tensor(p, f)?;
+            self.comm.send_tensor(p, &e)?;
+            self.comm.send_tensor(p, &f)?;
         }
-        let (mut e_sum, mut f_sum) = (e.clone(), f.clone());
+        // Sum into our own shares: no copies of large tensors.
+        let (mut e_sum, mut f_sum) = (e, f);
         for &p in &others {
-            let pe = self.comm.recv_tensor_shaped::<u64>(p, e.shape())?;
-            let pf = self.comm.recv_tensor_shaped::<u64>(p, f.shape())?;
+            let pe = self.comm.recv_tensor_shaped::<u64>(p, e_sum.shape())?;
+            let pf = self.comm.recv_tensor_shaped::<u64>(p, f_sum.shape())?;
             e_sum.add_assign(&pe)?;
             f_sum.add_assign(&pf)?;
         }
@@ -104,7 +105,12 @@ impl<'a> Party<'a> {
         let Material::Triple { a, b, c } = self.material(&Request::Triple(product.clone()))? else {
             return Err(SpdzError::WrongMaterial { expected: "triple" });
         };
-        let (e, f) = self.open_pair(&x.sub(&a)?, &y.sub(&b)?)?;
+        let (e, f) = self.open_pair(x.sub(&a)?, y.sub(&b)?)?;
+        let mut b = b;
+        if self.index == 0 {
+            // ⟨b⟩_0 + f, in place (the cheap form of the product at party 0).
+            b.add_assign(&f)?;
+        }
         self.combine(product, c, &e, &f, &a, &b)
     }
 
@@ -117,13 +123,10 @@ impl<'a> Party<'a> {
         e: &Tensor<u64>,
         f: &Tensor<u64>,
         a: &Tensor<u64>,
-        b: &Tensor<u64>,
+        b_eff: &Tensor<u64>,
     ) -> Result<Tensor<u64>> {
-        if self.index == 0 {
-            product.apply_add(&mut z, e, &b.add(f)?)?;
-        } else {
-            product.apply_add(&mut z, e, b)?;
-        }
+        // b_eff is ⟨b⟩_0 + f at party 0 and ⟨b⟩_i elsewhere.
+        product.apply_add(&mut z, e, b_eff)?;
         product.apply_add(&mut z, a, f)?;
         Ok(z)
     }
@@ -272,6 +275,7 @@ impl<'a> Party<'a> {
                 product.apply_add(&mut z, &a, &w.f)?;
                 Ok(z)
             }
+            (None, 0) => self.combine(product, c, &e, &w.f, &a, &w.b.add(&w.f)?),
             _ => self.combine(product, c, &e, &w.f, &a, &w.b),
         }
     }
