@@ -391,6 +391,14 @@ pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>) -> Result<(Vec<u8>, usize
 
 /// Decodes a tensor message, validating kind, element type, shape and payload.
 fn decode_tensor<T: Element>(msg: &[u8]) -> std::result::Result<(Tensor<T>, usize), String> {
+    let (shape, header) = decode_tensor_header::<T>(msg)?;
+    let t = Tensor::from_le_bytes(&shape, &msg[header..]).map_err(|e| e.to_string())?;
+    Ok((t, header))
+}
+
+/// Checks a tensor message's header and payload length; returns the shape and the header
+/// length.
+fn decode_tensor_header<T: Element>(msg: &[u8]) -> std::result::Result<(Vec<usize>, usize), String> {
     let (&kind, rest) = msg.split_first().ok_or("empty message")?;
     if kind != KIND_TENSOR {
         return Err(format!("expected a tensor message (kind 0x01), got kind {kind:#04x}"));
@@ -419,8 +427,7 @@ fn decode_tensor<T: Element>(msg: &[u8]) -> std::result::Result<(Tensor<T>, usiz
     if expected != Some(payload.len()) {
         return Err(format!("shape {shape:?} of {} needs {expected:?} payload bytes, got {}", T::NAME, payload.len()));
     }
-    let t = Tensor::from_le_bytes(&shape, payload).map_err(|e| e.to_string())?;
-    Ok((t, header))
+    Ok((shape, header))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -457,6 +464,37 @@ pub trait CommExt: Comm {
                 Err(ShareError::BadMessage { party: self.id(), from, reason })
             }
         }
+    }
+
+    /// Receives a `u64` tensor from `from` of `acc`'s shape and adds it into `acc`
+    /// (wrapping), without materialising the received tensor: the receiving side of an
+    /// opening. Counted like [`recv_tensor`](Self::recv_tensor); on a bad message `acc`
+    /// is unchanged.
+    fn recv_add_u64(&mut self, from: PartyId, acc: &mut Tensor<u64>) -> Result<()> {
+        check_peer(self, "recv_add_u64", from)?;
+        let msg = self.recv_bytes(from)?;
+        let (shape, header) = match decode_tensor_header::<u64>(&msg) {
+            Ok(h) => h,
+            Err(reason) => {
+                self.stats_mut().record_recv(from, 0, msg.len());
+                return Err(ShareError::BadMessage { party: self.id(), from, reason });
+            }
+        };
+        self.stats_mut().record_recv(from, msg.len() - header, header);
+        if shape != acc.shape() {
+            return Err(ShareError::ShareShape {
+                op: "recv_add_u64",
+                party: from,
+                expected: acc.shape().to_vec(),
+                got: shape,
+            });
+        }
+        for (a, chunk) in acc.data_mut().iter_mut().zip(msg[header..].chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *a = a.wrapping_add(u64::from_le_bytes(b));
+        }
+        Ok(())
     }
 
     /// Receives a tensor from `from` and checks that it has shape `shape`.

@@ -73,10 +73,8 @@ impl<'a> Party<'a> {
         // Sum into our own shares: no copies of large tensors.
         let (mut e_sum, mut f_sum) = (e, f);
         for &p in &others {
-            let pe = self.comm.recv_tensor_shaped::<u64>(p, e_sum.shape())?;
-            let pf = self.comm.recv_tensor_shaped::<u64>(p, f_sum.shape())?;
-            e_sum.add_assign(&pe)?;
-            f_sum.add_assign(&pf)?;
+            self.comm.recv_add_u64(p, &mut e_sum)?;
+            self.comm.recv_add_u64(p, &mut f_sum)?;
         }
         Ok((e_sum, f_sum))
     }
