@@ -5,41 +5,8 @@
 //!
 //! `cargo run --release --example pointer_chains`
 
-use std::fmt::Display;
 use syft_ring::Tensor;
-use syft_worker::{Fetched, Hub, ObjectKind, Sendable, Worker, WorkerError};
-
-/// Numbers the cells and prints them notebook-style.
-struct Notebook {
-    n: usize,
-}
-
-impl Notebook {
-    fn section(&self, title: &str) {
-        println!("## {title}\n");
-    }
-
-    fn cell(&mut self, code: &str, out: impl Display) {
-        self.n += 1;
-        let prompt = format!("In [{}]: ", self.n);
-        for (i, line) in code.lines().enumerate() {
-            let lead = if i == 0 { prompt.clone() } else { " ".repeat(prompt.len()) };
-            println!("{lead}{line}");
-        }
-        let out = out.to_string();
-        if !out.is_empty() {
-            println!("{out}");
-        }
-        println!();
-    }
-}
-
-/// `tensor([1., 2., 3.])`, as PyTorch prints float tensors.
-fn show(t: &Tensor<f32>) -> String {
-    let items: Vec<String> =
-        t.data().iter().map(|v| if v.fract() == 0.0 { format!("{v:.0}.") } else { format!("{v}") }).collect();
-    format!("tensor([{}])", items.join(", "))
-}
+use syft_worker::{Fetched, Hub, Sendable, Worker, WorkerError};
 
 /// What `get` returned: a tensor, or (in a chain) the next pointer.
 fn fetched(f: Fetched) -> Result<String, WorkerError> {
@@ -49,24 +16,6 @@ fn fetched(f: Fetched) -> Result<String, WorkerError> {
     })
 }
 
-/// A worker's store as PySyft prints `worker._objects` (shapes instead of data: the
-/// listing carries no values).
-fn objects(w: &dyn Worker) -> Result<String, WorkerError> {
-    let items: Vec<String> = w
-        .objects()?
-        .into_iter()
-        .map(|(id, info)| match info.kind {
-            ObjectKind::Float => format!("{id}: tensor(shape={:?}, dtype=f32)", info.shape),
-            ObjectKind::Ring => format!("{id}: tensor(shape={:?}, dtype=u64)", info.shape),
-            ObjectKind::Pointer { location, id: at } => {
-                format!("{id}: (Wrapper)>[PointerTensor | {}:{id} -> {at}@{location}]", w.id())
-            }
-            other => format!("{id}: {other:?}"),
-        })
-        .collect();
-    Ok(format!("{{{}}}", items.join(", ")))
-}
-
 /// Both stores, as the tutorial prints them.
 fn stores(bob: &dyn Worker, alice: &dyn Worker) -> Result<String, WorkerError> {
     Ok(format!("  bob: {}\nalice: {}", objects(bob)?, objects(alice)?))
@@ -74,6 +23,9 @@ fn stores(bob: &dyn Worker, alice: &dyn Worker) -> Result<String, WorkerError> {
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/notebook.rs"]
+mod notebook;
+use notebook::{Notebook, objects, show};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--transport tcp` runs the workers as processes over TLS; this program is then
