@@ -375,17 +375,49 @@ pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>) -> Result<(Vec<u8>, usize
         op: "send_tensor",
         reason: format!("rank {} exceeds the wire limit of 255", t.rank()),
     })?;
+    let mut out = tensor_message_with_header::<T>(t.shape(), rank);
+    t.extend_le_bytes(&mut out);
     let header = tensor_header_len(t.rank());
-    let payload = t.len() * T::BYTES;
+    debug_assert_eq!(out.len(), header + t.len() * T::BYTES);
+    Ok((out, header))
+}
+
+/// A message buffer holding the header of a tensor of `shape` (of rank `rank`), with
+/// capacity for its payload.
+fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8) -> Vec<u8> {
+    let header = tensor_header_len(shape.len());
+    let payload = shape.iter().product::<usize>() * T::BYTES;
     let mut out = Vec::with_capacity(header + payload);
     out.push(KIND_TENSOR);
     out.extend_from_slice(&element_tag::<T>().to_le_bytes());
     out.push(rank);
-    for &d in t.shape() {
+    for &d in shape {
         out.extend_from_slice(&(d as u64).to_le_bytes());
     }
-    t.extend_le_bytes(&mut out);
-    debug_assert_eq!(out.len(), header + payload);
+    out
+}
+
+/// Elements per block when a payload is computed on the fly: the block is formed in a
+/// small stack buffer (in L1) and appended with one copy.
+const FUSED_BLOCK: usize = 512;
+
+/// Encodes the `u64` tensor message of `x − y` (wrapping; the shapes must be equal)
+/// without forming the difference as a tensor: one pass over the operands.
+fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>) -> Result<(Vec<u8>, usize)> {
+    let rank = u8::try_from(x.rank()).map_err(|_| ShareError::InvalidArgument {
+        op: "open_diffs_u64",
+        reason: format!("rank {} exceeds the wire limit of 255", x.rank()),
+    })?;
+    let mut out = tensor_message_with_header::<u64>(x.shape(), rank);
+    let header = out.len();
+    let mut block = [0u64; FUSED_BLOCK];
+    for (xs, ys) in x.data().chunks(FUSED_BLOCK).zip(y.data().chunks(FUSED_BLOCK)) {
+        let block = &mut block[..xs.len()];
+        for ((o, &a), &b) in block.iter_mut().zip(xs).zip(ys) {
+            *o = a.wrapping_sub(b).to_le();
+        }
+        out.extend_from_slice(bytemuck::cast_slice(block));
+    }
     Ok((out, header))
 }
 
@@ -471,9 +503,21 @@ pub trait CommExt: Comm {
     /// opening. Counted like [`recv_tensor`](Self::recv_tensor); on a bad message `acc`
     /// is unchanged.
     fn recv_add_u64(&mut self, from: PartyId, acc: &mut Tensor<u64>) -> Result<()> {
-        check_peer(self, "recv_add_u64", from)?;
+        let (msg, header) = self.recv_u64_message(from, acc.shape(), "recv_add_u64")?;
+        let (words, _) = msg[header..].as_chunks::<8>();
+        for (a, r) in acc.data_mut().iter_mut().zip(words) {
+            *a = a.wrapping_add(u64::from_le_bytes(*r));
+        }
+        Ok(())
+    }
+
+    /// Receives a `u64` tensor message from `from` that must have shape `shape`, validated
+    /// and counted like [`recv_tensor`](Self::recv_tensor); returns the message and its
+    /// header length (the payload is `msg[header..]`, `8·|shape|` little-endian bytes).
+    fn recv_u64_message(&mut self, from: PartyId, shape: &[usize], op: &'static str) -> Result<(Vec<u8>, usize)> {
+        check_peer(self, op, from)?;
         let msg = self.recv_bytes(from)?;
-        let (shape, header) = match decode_tensor_header::<u64>(&msg) {
+        let (got, header) = match decode_tensor_header::<u64>(&msg) {
             Ok(h) => h,
             Err(reason) => {
                 self.stats_mut().record_recv(from, 0, msg.len());
@@ -481,20 +525,118 @@ pub trait CommExt: Comm {
             }
         };
         self.stats_mut().record_recv(from, msg.len() - header, header);
-        if shape != acc.shape() {
-            return Err(ShareError::ShareShape {
-                op: "recv_add_u64",
-                party: from,
-                expected: acc.shape().to_vec(),
-                got: shape,
-            });
+        if got != shape {
+            return Err(ShareError::ShareShape { op, party: from, expected: shape.to_vec(), got });
         }
-        for (a, chunk) in acc.data_mut().iter_mut().zip(msg[header..].chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(chunk);
-            *a = a.wrapping_add(u64::from_le_bytes(b));
+        Ok((msg, header))
+    }
+
+    /// Opens several differences `x_j − y_j` of `u64` shares among `among` (which must
+    /// include this endpoint) in **one round**, and returns the opened values
+    /// `Σ_parties (x_j − y_j)`: the opening step of a Beaver product (`e = x − a`,
+    /// `f = y − b`).
+    ///
+    /// The same messages and counts as [`reveal`](Self::reveal) of each difference (`8·|x_j|`
+    /// payload bytes to each peer), but neither the local differences nor the received
+    /// shares are materialised: each message is computed while it is encoded, and the
+    /// first received share of each value is decoded straight into `x_j − y_j + r`.
+    ///
+    /// It is [`send_diffs_u64`](Self::send_diffs_u64) followed by
+    /// [`recv_opened_diff_u64`](Self::recv_opened_diff_u64) for each pair; call those two
+    /// directly to work between sending and receiving.
+    fn open_diffs_u64(
+        &mut self,
+        pairs: &[(&Tensor<u64>, &Tensor<u64>)],
+        among: &[PartyId],
+    ) -> Result<Vec<Tensor<u64>>> {
+        self.send_diffs_u64(pairs, among)?;
+        pairs.iter().map(|(x, y)| self.recv_opened_diff_u64(x, y, among)).collect()
+    }
+
+    /// The sending half of [`open_diffs_u64`](Self::open_diffs_u64): sends every `x_j − y_j`
+    /// to every other party of `among`, in order. Each party must then call
+    /// [`recv_opened_diff_u64`](Self::recv_opened_diff_u64) once per pair, in the same
+    /// order; the opening is one round however much local work happens in between.
+    ///
+    /// All arguments are checked before anything is sent.
+    fn send_diffs_u64(&mut self, pairs: &[(&Tensor<u64>, &Tensor<u64>)], among: &[PartyId]) -> Result<()> {
+        let others = opening_peers(self, "open_diffs_u64", among)?;
+        for (x, y) in pairs {
+            same_shape("open_diffs_u64", x, y)?;
+        }
+        let Some((&last, rest)) = others.split_last() else {
+            return Ok(());
+        };
+        for (x, y) in pairs {
+            let (msg, header) = encode_diff_u64(x, y)?;
+            let payload = msg.len() - header;
+            for &p in rest {
+                self.send_bytes(p, msg.clone())?;
+                self.stats_mut().record_send(p, payload, header);
+            }
+            self.send_bytes(last, msg)?;
+            self.stats_mut().record_send(last, payload, header);
         }
         Ok(())
+    }
+
+    /// The receiving half of [`open_diffs_u64`](Self::open_diffs_u64) for one pair: receives
+    /// one share of `x − y` from every other party of `among` and returns the opened
+    /// `x − y + Σ received` (one pass over the first share received, then in place).
+    fn recv_opened_diff_u64(&mut self, x: &Tensor<u64>, y: &Tensor<u64>, among: &[PartyId]) -> Result<Tensor<u64>> {
+        let others = opening_peers(self, "open_diffs_u64", among)?;
+        let Some((&first, rest)) = others.split_first() else {
+            return Ok(x.sub(y)?);
+        };
+        let mut acc = self.recv_diff_add_u64(first, x, y)?;
+        for &p in rest {
+            self.recv_add_u64(p, &mut acc)?;
+        }
+        Ok(acc)
+    }
+
+    /// Receives a `u64` tensor `r` of `x`'s shape from `from` and returns `x − y + r`
+    /// (wrapping, one pass; `x` and `y` must have one shape). Counted like
+    /// [`recv_tensor`](Self::recv_tensor).
+    fn recv_diff_add_u64(&mut self, from: PartyId, x: &Tensor<u64>, y: &Tensor<u64>) -> Result<Tensor<u64>> {
+        same_shape("recv_diff_add_u64", x, y)?;
+        let (msg, header) = self.recv_u64_message(from, x.shape(), "recv_diff_add_u64")?;
+        let (words, _) = msg[header..].as_chunks::<8>();
+        let data: Vec<u64> = x
+            .data()
+            .iter()
+            .zip(y.data())
+            .zip(words)
+            .map(|((&a, &b), r)| a.wrapping_sub(b).wrapping_add(u64::from_le_bytes(*r)))
+            .collect();
+        Ok(Tensor::new(x.shape(), data)?)
+    }
+
+    /// Like [`recv_opened_diff_u64`](Self::recv_opened_diff_u64), but the opened value
+    /// `x − mask + Σ received` is written over this party's `mask` share, which is consumed:
+    /// no new buffer, and one pass that reads `mask` and writes it back. For a mask that is
+    /// not needed after the opening (a Beaver `b` once `e∘b` is formed).
+    fn recv_opened_diff_into_u64(
+        &mut self,
+        x: &Tensor<u64>,
+        mut mask: Tensor<u64>,
+        among: &[PartyId],
+    ) -> Result<Tensor<u64>> {
+        same_shape("recv_opened_diff_into_u64", x, &mask)?;
+        let others = opening_peers(self, "open_diffs_u64", among)?;
+        let Some((&first, rest)) = others.split_first() else {
+            mask.zip_assign(x, |m, x| x.wrapping_sub(m))?;
+            return Ok(mask);
+        };
+        let (msg, header) = self.recv_u64_message(first, x.shape(), "recv_opened_diff_into_u64")?;
+        let (words, _) = msg[header..].as_chunks::<8>();
+        for ((m, &x), r) in mask.data_mut().iter_mut().zip(x.data()).zip(words) {
+            *m = x.wrapping_sub(*m).wrapping_add(u64::from_le_bytes(*r));
+        }
+        for &p in rest {
+            self.recv_add_u64(p, &mut mask)?;
+        }
+        Ok(mask)
     }
 
     /// Receives a tensor from `from` and checks that it has shape `shape`.
@@ -557,12 +699,7 @@ pub trait CommExt: Comm {
     /// sends its share to every other, and each returns the sum of all shares. One round;
     /// `8k` bytes to each of the other `|among| − 1` parties for `k` elements of `u64`.
     fn reveal<T: Scalar>(&mut self, share: &Tensor<T>, among: &[PartyId]) -> Result<Tensor<T>> {
-        check_peers(self, "reveal", among, true)?;
-        let me = self.id();
-        if !among.contains(&me) {
-            return Err(ShareError::NotAParticipant { op: "reveal", party: me });
-        }
-        let others: Vec<PartyId> = among.iter().copied().filter(|&p| p != me).collect();
+        let others = opening_peers(self, "reveal", among)?;
         for &p in &others {
             self.send_tensor(p, share)?;
         }
@@ -637,6 +774,28 @@ fn check_exists<C: Comm + ?Sized>(comm: &C, op: &'static str, peer: PartyId) -> 
         return Err(ShareError::UnknownParty { op, party: peer, parties: comm.parties() });
     }
     Ok(())
+}
+
+/// Checks that the two operands of a difference have one shape.
+fn same_shape(op: &'static str, x: &Tensor<u64>, y: &Tensor<u64>) -> Result<()> {
+    if x.shape() == y.shape() {
+        Ok(())
+    } else {
+        Err(ShareError::InvalidArgument {
+            op,
+            reason: format!("operand shapes differ: {:?} and {:?}", x.shape(), y.shape()),
+        })
+    }
+}
+
+/// The other parties of an opening among `among`, which must be valid and include this endpoint.
+fn opening_peers<C: Comm + ?Sized>(comm: &C, op: &'static str, among: &[PartyId]) -> Result<Vec<PartyId>> {
+    check_peers(comm, op, among, true)?;
+    let me = comm.id();
+    if !among.contains(&me) {
+        return Err(ShareError::NotAParticipant { op, party: me });
+    }
+    Ok(among.iter().copied().filter(|&p| p != me).collect())
 }
 
 /// Checks that `peer` exists and is not this endpoint.

@@ -83,6 +83,85 @@ fn reveal_costs_match_the_formula() {
 }
 
 #[test]
+fn open_diffs_match_reveals_of_the_differences() {
+    // Opening x − a and y − b together gives Σ(x_i − a_i), Σ(y_i − b_i), in one round, with
+    // the same bytes and messages as revealing each difference; likewise with the sending
+    // and receiving halves called apart.
+    for n in [2usize, 3, 4] {
+        for (kx, ky) in [(0usize, 3usize), (1, 1), (7, 1000)] {
+            let mut prg = Prg::new(&Seed::from_u64((n * 31 + kx) as u64));
+            let (x, a) = (prg.u64_tensor(&[kx]), prg.u64_tensor(&[kx]));
+            let (y, b) = (prg.u64_tensor(&[ky, 1]), prg.u64_tensor(&[ky, 1]));
+            let split = |t: &Tensor<u64>, prg: &mut Prg| AdditiveShares::split(t, n, prg).unwrap().into_shares();
+            let (xs, as_, ys, bs) =
+                (split(&x, &mut prg), split(&a, &mut prg), split(&y, &mut prg), split(&b, &mut prg));
+            let inputs: Vec<_> =
+                (0..n).map(|i| (xs[i].clone(), as_[i].clone(), ys[i].clone(), bs[i].clone())).collect();
+            let all: Vec<PartyId> = (0..n).collect();
+            let out = run_parties_with(inputs, |comm, (x, a, y, b)| {
+                let mut opened = comm.open_diffs_u64(&[(&x, &a), (&y, &b)], &all)?;
+                // The same opening with the halves apart, the second decoded over its mask.
+                comm.send_diffs_u64(&[(&x, &a), (&y, &b)], &all)?;
+                let e = comm.recv_opened_diff_u64(&x, &a, &all)?;
+                let f = comm.recv_opened_diff_into_u64(&y, b, &all)?;
+                assert_eq!((&e, &f), (&opened[0], &opened[1]));
+                opened.push(e);
+                Ok::<_, ShareError>((opened, comm.stats().snapshot()))
+            })
+            .unwrap();
+            for (me, r) in out.into_iter().enumerate() {
+                let (opened, stats) = r.unwrap();
+                let (e, f) = (x.sub(&a).unwrap(), y.sub(&b).unwrap());
+                assert_eq!(opened, vec![e.clone(), f, e], "n={n}");
+                // Two openings of one round each.
+                assert_eq!(stats.rounds, 2);
+                for peer in (0..n).filter(|&p| p != me) {
+                    let s = stats.peer(peer);
+                    assert_eq!(s.bytes_sent, 2 * 8 * (kx + ky) as u64);
+                    assert_eq!(s.bytes_received, 2 * 8 * (kx + ky) as u64);
+                    assert_eq!((s.messages_sent, s.messages_received), (4, 4));
+                    assert_eq!(s.header_bytes_sent, 2 * (tensor_header_len(1) + tensor_header_len(2)) as u64);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn open_diffs_reject_bad_operands_and_messages() {
+    let t = Tensor::<u64>::from_vec(vec![1, 2, 3]);
+    let u = Tensor::<u64>::from_vec(vec![1, 2]);
+    let out = run_parties(2, |comm| {
+        // Unequal operand shapes: an error before anything is sent.
+        let before = comm.stats().snapshot();
+        let bad = comm.open_diffs_u64(&[(&t, &u)], &[0, 1]);
+        assert!(matches!(bad, Err(ShareError::InvalidArgument { .. })), "{bad:?}");
+        assert_eq!(comm.stats().since(&before).bytes_sent(), 0);
+        // Not among the parties, or an unknown party.
+        assert!(matches!(comm.open_diffs_u64(&[(&t, &t)], &[1 - comm.id()]), Err(ShareError::NotAParticipant { .. })));
+        assert!(matches!(comm.open_diffs_u64(&[(&t, &t)], &[0, 1, 7]), Err(ShareError::UnknownParty { .. })));
+        // Alone: just the difference, no communication.
+        let me = comm.id();
+        assert_eq!(comm.open_diffs_u64(&[(&t, &t)], &[me]).unwrap(), vec![Tensor::zeros(&[3])]);
+        // The peer sends a share of the wrong shape: a typed error.
+        if comm.id() == 0 {
+            comm.send_tensor(1, &u)?;
+            Ok(())
+        } else {
+            match comm.recv_diff_add_u64(0, &t, &t) {
+                Err(ShareError::ShareShape { expected, got, .. }) => {
+                    assert_eq!((expected, got), (vec![3], vec![2]));
+                    Ok(())
+                }
+                other => panic!("expected a shape error, got {other:?}"),
+            }
+        }
+    })
+    .unwrap();
+    assert!(out.into_iter().all(|r: syft_share::Result<()>| r.is_ok()));
+}
+
+#[test]
 fn sequential_reveals_count_one_round_each() {
     let out = run_parties(3, |comm| -> syft_share::Result<u64> {
         let t = Tensor::<u64>::from_vec(vec![1, 2]);

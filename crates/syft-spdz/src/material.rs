@@ -308,12 +308,46 @@ impl PartySeed {
     }
 }
 
-/// Signed floor division in Z_2^64: `floor(sgn(v) / s) mod 2^64`.
+/// Signed floor division in Z_2^64: `floor(sgn(v) / s) mod 2^64` (`1 ≤ s ≤ 2^63 − 1`).
 #[must_use]
 pub fn floor_div_signed(v: u64, s: u64) -> u64 {
     #[allow(clippy::cast_possible_wrap, reason = "scales are checked to fit in i64")]
     let s = s as i64;
     (v as i64).div_euclid(s) as u64
+}
+
+/// [`floor_div_signed`] by one divisor for many elements: the division becomes a
+/// multiplication by a precomputed reciprocal (a hardware 64-bit division costs tens of
+/// cycles; truncating every output of a layer is one per element).
+#[derive(Clone, Copy, Debug)]
+pub struct SignedFloorDiv {
+    divisor: strength_reduce::StrengthReducedU64,
+}
+
+impl SignedFloorDiv {
+    /// A divisor `s` with `1 ≤ s ≤ 2^63 − 1`.
+    pub fn new(s: u64) -> Result<Self> {
+        if s == 0 || s > i64::MAX as u64 {
+            return Err(SpdzError::InvalidArgument {
+                op: "signed floor division",
+                reason: format!("divisor {s} not in 1..=2^63-1"),
+            });
+        }
+        Ok(Self { divisor: strength_reduce::StrengthReducedU64::new(s) })
+    }
+
+    /// `floor(sgn(v) / s) mod 2^64`, equal to [`floor_div_signed`]`(v, s)`.
+    ///
+    /// For negative `v`, `floor(v/s) = −floor((−v − 1)/s) − 1`, i.e. the bitwise
+    /// complement of `!v / s`; with `m` all ones for negative `v`, both cases are
+    /// `m ^ ((v ^ m) / s)` on non-negative operands.
+    #[must_use]
+    #[inline]
+    pub fn floor(&self, v: u64) -> u64 {
+        #[allow(clippy::cast_possible_wrap, clippy::cast_sign_loss, reason = "sign mask of v")]
+        let m = ((v as i64) >> 63) as u64;
+        m ^ ((v ^ m) / self.divisor)
+    }
 }
 
 /// The dealer (crypto provider): holds one seed per computing party and computes the
@@ -469,7 +503,10 @@ impl Dealer {
             }
             Request::Trunc { shape, scale } => {
                 let r = self.sum_stream(req, labels::TRUNC_R, shape, all);
-                (r.map(|v| floor_div_signed(v, *scale)), labels::TRUNC_R2)
+                {
+                    let div = SignedFloorDiv::new(*scale)?;
+                    (r.map(|v| div.floor(v)), labels::TRUNC_R2)
+                }
             }
         };
         let shape = full.shape().to_vec();

@@ -5,7 +5,7 @@
 //! and its [`Comm`]; all computing parties call the same functions in the same order.
 
 use crate::error::{Result, SpdzError};
-use crate::material::{Material, Product, Request, floor_div_signed};
+use crate::material::{Material, Product, Request, SignedFloorDiv};
 use crate::source::TripleSource;
 use syft_ring::{Conv2dParams, Tensor};
 use syft_share::{Comm, CommExt, PartyId};
@@ -62,21 +62,15 @@ impl<'a> Party<'a> {
         Ok(self.comm.reveal(share, &parties)?)
     }
 
-    /// Opens two shared values together (one round).
-    fn open_pair(&mut self, e: Tensor<u64>, f: Tensor<u64>) -> Result<(Tensor<u64>, Tensor<u64>)> {
-        let me = self.comm.id();
-        let others: Vec<PartyId> = self.parties.iter().copied().filter(|&p| p != me).collect();
-        for &p in &others {
-            self.comm.send_tensor(p, &e)?;
-            self.comm.send_tensor(p, &f)?;
-        }
-        // Sum into our own shares: no copies of large tensors.
-        let (mut e_sum, mut f_sum) = (e, f);
-        for &p in &others {
-            self.comm.recv_add_u64(p, &mut e_sum)?;
-            self.comm.recv_add_u64(p, &mut f_sum)?;
-        }
-        Ok((e_sum, f_sum))
+    /// Opens `x − a` for every pair together, in one round, without materialising the
+    /// differences (see [`CommExt::open_diffs_u64`]).
+    fn open_diffs<const N: usize>(&mut self, pairs: [(&Tensor<u64>, &Tensor<u64>); N]) -> Result<[Tensor<u64>; N]> {
+        let parties = self.parties.clone();
+        let opened = self.comm.open_diffs_u64(&pairs, &parties)?;
+        opened.try_into().map_err(|v: Vec<_>| SpdzError::InvalidArgument {
+            op: "open",
+            reason: format!("{} values opened for {N} requested", v.len()),
+        })
     }
 
     fn material(&mut self, request: &Request) -> Result<Material> {
@@ -103,29 +97,33 @@ impl<'a> Party<'a> {
         let Material::Triple { a, b, c } = self.material(&Request::Triple(product.clone()))? else {
             return Err(SpdzError::WrongMaterial { expected: "triple" });
         };
-        let (e, f) = self.open_pair(x.sub(&a)?, y.sub(&b)?)?;
-        let mut b = b;
-        if self.index == 0 {
-            // ⟨b⟩_0 + f, in place (the cheap form of the product at party 0).
+        // One round: send both differences, then receive `e` (usually the smaller) and use
+        // it before `f` is decoded, so that any wait for the peers' larger message overlaps
+        // with the first product.
+        let parties = self.parties.clone();
+        self.comm.send_diffs_u64(&[(x, &a), (y, &b)], &parties)?;
+        let e = self.comm.recv_opened_diff_u64(x, &a, &parties)?;
+        // ⟨z⟩_i = ⟨c⟩_i + e∘⟨b⟩_i + ⟨a⟩_i∘f, and party 0 adds e∘f. Bilinearity lets party 0
+        // fold that term into an operand, in place: (⟨a⟩_0 + e)∘f when `x` is the smaller
+        // operand, e∘(⟨b⟩_0 + f) otherwise. Two products in all, no large temporary.
+        let fold_into_a = self.index == 0 && a.len() <= b.len();
+        let mut z = c;
+        if self.index != 0 || fold_into_a {
+            product.apply_add(&mut z, &e, &b)?;
+            // ⟨b⟩ is not needed any more: decode f over it.
+            let f = self.comm.recv_opened_diff_into_u64(y, b, &parties)?;
+            let mut a = a;
+            if fold_into_a {
+                a.add_assign(&e)?;
+            }
+            product.apply_add(&mut z, &a, &f)?;
+        } else {
+            let f = self.comm.recv_opened_diff_u64(y, &b, &parties)?;
+            let mut b = b;
             b.add_assign(&f)?;
+            product.apply_add(&mut z, &e, &b)?;
+            product.apply_add(&mut z, &a, &f)?;
         }
-        self.combine(product, c, &e, &f, &a, &b)
-    }
-
-    /// `⟨z⟩ = ⟨c⟩ + e∘⟨b⟩ + ⟨a⟩∘f`, with `e∘f` added at party 0 in the cheap form
-    /// `⟨z⟩_0 = ⟨c⟩_0 + e∘(⟨b⟩_0 + f) + ⟨a⟩_0∘f`.
-    fn combine(
-        &self,
-        product: &Product,
-        mut z: Tensor<u64>,
-        e: &Tensor<u64>,
-        f: &Tensor<u64>,
-        a: &Tensor<u64>,
-        b_eff: &Tensor<u64>,
-    ) -> Result<Tensor<u64>> {
-        // b_eff is ⟨b⟩_0 + f at party 0 and ⟨b⟩_i elsewhere.
-        product.apply_add(&mut z, e, b_eff)?;
-        product.apply_add(&mut z, a, f)?;
         Ok(z)
     }
 
@@ -161,7 +159,7 @@ impl<'a> Party<'a> {
         let Material::Square { a, a2 } = self.material(&Request::Square { shape: x.shape().to_vec() })? else {
             return Err(SpdzError::WrongMaterial { expected: "square pair" });
         };
-        let e = self.open(&x.sub(&a)?)?;
+        let [e] = self.open_diffs([(x, &a)])?;
         // ⟨z⟩ = ⟨a²⟩ + 2e⟨a⟩ (+ e² at party 0)
         let mut z = a2;
         z.zip_assign(&e.mul(&a)?, |z, v| z.wrapping_add(v.wrapping_mul(2)))?;
@@ -183,11 +181,7 @@ impl<'a> Party<'a> {
                 reason: format!("scale {scale} not in 2..=2^63-1"),
             });
         }
-        if self.parties.len() == 2 {
-            Ok(truncate_local(x, scale, self.index))
-        } else {
-            self.truncate_with_pair(x, scale)
-        }
+        if self.parties.len() == 2 { truncate_local(x, scale, self.index) } else { self.truncate_with_pair(x, scale) }
     }
 
     /// Truncation with a dealer pair `(r, floor(r/s))`: opens `x − r` (one round). Works
@@ -197,11 +191,11 @@ impl<'a> Party<'a> {
         else {
             return Err(SpdzError::WrongMaterial { expected: "truncation pair" });
         };
-        let c = self.open(&x.sub(&r)?)?;
+        let [c] = self.open_diffs([(x, &r)])?;
         if self.index == 0 {
             // ceil(sgn(c)/s) = −floor(−sgn(c)/s)
-            Ok(r_trunc
-                .zip_map(&c, |rt, c| rt.wrapping_add(floor_div_signed(c.wrapping_neg(), scale).wrapping_neg()))?)
+            let div = SignedFloorDiv::new(scale)?;
+            Ok(r_trunc.zip_map(&c, |rt, c| rt.wrapping_add(div.floor(c.wrapping_neg()).wrapping_neg()))?)
         } else {
             Ok(r_trunc)
         }
@@ -214,8 +208,8 @@ impl<'a> Party<'a> {
         let Material::Mask { b } = material else {
             return Err(SpdzError::WrongMaterial { expected: "mask" });
         };
-        let f = self.open(&w.sub(&b)?)?;
-        // Party 0 multiplies `e` by `⟨B⟩_0 + F` in every product (see `combine`): form it once.
+        let [f] = self.open_diffs([(w, &b)])?;
+        // Party 0 multiplies `e` by `⟨B⟩_0 + F` in every product (see `product_opened`): form it once.
         let b_plus_f = if self.index == 0 { Some(b.add(&f)?) } else { None };
         Ok(OpenedOperand { mask_req: req, b, f, b_plus_f })
     }
@@ -265,17 +259,26 @@ impl<'a> Party<'a> {
         let Material::Triple { a, c, .. } = self.material(&request)? else {
             return Err(SpdzError::WrongMaterial { expected: "triple with mask" });
         };
-        let e = self.open(&x.sub(&a)?)?;
+        let [e] = self.open_diffs([(x, &a)])?;
+        let mut z = c;
         match (&w.b_plus_f, self.index) {
             (Some(b_plus_f), 0) => {
-                let mut z = c;
+                // ⟨z⟩_0 = ⟨c⟩_0 + e∘(⟨B⟩_0 + F) + ⟨A⟩_0∘F, with ⟨B⟩_0 + F formed once.
                 product.apply_add(&mut z, &e, b_plus_f)?;
                 product.apply_add(&mut z, &a, &w.f)?;
-                Ok(z)
             }
-            (None, 0) => self.combine(product, c, &e, &w.f, &a, &w.b.add(&w.f)?),
-            _ => self.combine(product, c, &e, &w.f, &a, &w.b),
+            (None, 0) => {
+                let mut a = a;
+                a.add_assign(&e)?;
+                product.apply_add(&mut z, &e, &w.b)?;
+                product.apply_add(&mut z, &a, &w.f)?;
+            }
+            _ => {
+                product.apply_add(&mut z, &e, &w.b)?;
+                product.apply_add(&mut z, &a, &w.f)?;
+            }
         }
+        Ok(z)
     }
 }
 
@@ -302,11 +305,7 @@ impl OpenedOperand {
 
 /// Local (SecureML) truncation of a two-party share: party 0 computes `floor(z0/s)`,
 /// party 1 computes `−floor(−z1/s)` (PROTOCOLS.md §4.1).
-#[must_use]
-pub fn truncate_local(share: &Tensor<u64>, scale: u64, index: usize) -> Tensor<u64> {
-    if index == 0 {
-        share.map(|z| floor_div_signed(z, scale))
-    } else {
-        share.map(|z| floor_div_signed(z.wrapping_neg(), scale).wrapping_neg())
-    }
+pub fn truncate_local(share: &Tensor<u64>, scale: u64, index: usize) -> Result<Tensor<u64>> {
+    let div = SignedFloorDiv::new(scale)?;
+    Ok(if index == 0 { share.map(|z| div.floor(z)) } else { share.map(|z| div.floor(z.wrapping_neg()).wrapping_neg()) })
 }

@@ -2,12 +2,14 @@
 //! truncation bound, and communication counters against the formulas.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation, reason = "test code")]
+#![allow(clippy::cast_possible_wrap, reason = "signed views of ring elements")]
 
 use proptest::prelude::*;
 use syft_ring::{Conv2dParams, Prg, Seed, Tensor, from_signed, signed};
 use syft_share::{AdditiveShares, Comm, CommCounters, run_parties_with};
 use syft_spdz::{
-    Dealer, DealerLink, DealerStats, Party, Product, Request, distribute_seeds, preprocess, serve_request,
+    Dealer, DealerLink, DealerStats, Party, Product, Request, SignedFloorDiv, distribute_seeds, floor_div_signed,
+    preprocess, serve_request,
 };
 
 /// What each endpoint returns: its output share (computing parties) and its counters.
@@ -160,6 +162,26 @@ proptest! {
             prop_assert!(got == floor || got == floor + 1, "x={} y={} got {} want {}", signed(xs[i]), signed(ys[i]), got, floor);
         }
     }
+}
+
+proptest! {
+    #[test]
+    fn reciprocal_division_equals_floor_division(v: u64, s in 1u64..=i64::MAX as u64, small in 1u64..100_000) {
+        for s in [s, small, 1, 2, 1000, 1 << 16, i64::MAX as u64] {
+            let div = SignedFloorDiv::new(s).unwrap();
+            for v in [v, 0, 1, u64::MAX, 1 << 63, (1 << 63) - 1, (1 << 63) + 1, v.wrapping_neg()] {
+                prop_assert_eq!(div.floor(v), floor_div_signed(v, s), "v={} s={}", v, s);
+                prop_assert_eq!(div.floor(v) as i64, (v as i64).div_euclid(s as i64));
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_divisors_are_errors() {
+    assert!(SignedFloorDiv::new(0).is_err());
+    assert!(SignedFloorDiv::new(1 << 63).is_err());
+    assert!(syft_spdz::truncate_local(&Tensor::from_vec(vec![1]), 0, 0).is_err());
 }
 
 #[test]
