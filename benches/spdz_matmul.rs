@@ -9,10 +9,10 @@
 
 #![allow(clippy::expect_used, reason = "benchmark setup fails loudly")]
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use std::hint::black_box;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 use syft_ring::{Parallelism, Prg, Seed, Tensor, Transpose};
 use syft_share::{AdditiveShares, InMemoryComm, InMemoryNetwork};
 use syft_spdz::{Dealer, Party, Preprocessed, Product, Request, preprocess};
@@ -80,46 +80,78 @@ type Inputs = (Preprocessed, Tensor<u64>, Tensor<u64>);
 fn online_matmul(comm: &mut InMemoryComm, (mut source, x, w): Inputs) -> (Tensor<u64>, Inputs) {
     let mut party = Party::new(comm, &mut source, vec![0, 1]).expect("party");
     let z = party.matmul(&x, &w).expect("matmul");
-    let out = party.truncate(&z, SCALE).expect("truncate");
+    let out = party.truncate_owned(z, SCALE).expect("truncate");
     (out, (source, x, w))
 }
 
-fn bench(c: &mut Criterion) {
-    let mut prg = Prg::new(&Seed::from_u64(1));
-    // Fixed-point values of moderate size (|v| < 8 at scale 10^3).
-    let x = prg.u64_tensor(&[M, K]).map(|w| (w >> 51).wrapping_sub(1 << 12));
-    let w = prg.u64_tensor(&[K, N]).map(|w| (w >> 51).wrapping_sub(1 << 12));
-    let xs = AdditiveShares::split(&x, 2, &mut prg).expect("split");
-    let ws = AdditiveShares::split(&w, 2, &mut prg).expect("split");
-    let product = Product::MatMul { lhs: vec![M, K], rhs: vec![K, N], lhs_t: false, rhs_t: false };
-    let plan = [Request::Triple(product)];
+/// The operands, their shares and the material plan.
+struct Setup {
+    x: Tensor<u64>,
+    w: Tensor<u64>,
+    xs: AdditiveShares<u64>,
+    ws: AdditiveShares<u64>,
+    plan: [Request; 1],
+}
 
+impl Setup {
+    fn new() -> Self {
+        let mut prg = Prg::new(&Seed::from_u64(1));
+        // Fixed-point values of moderate size (|v| < 8 at scale 10^3).
+        let x = prg.u64_tensor(&[M, K]).map(|w| (w >> 51).wrapping_sub(1 << 12));
+        let w = prg.u64_tensor(&[K, N]).map(|w| (w >> 51).wrapping_sub(1 << 12));
+        let xs = AdditiveShares::split(&x, 2, &mut prg).expect("split");
+        let ws = AdditiveShares::split(&w, 2, &mut prg).expect("split");
+        let product = Product::MatMul { lhs: vec![M, K], rhs: vec![K, N], lhs_t: false, rhs_t: false };
+        Self { x, w, xs, ws, plan: [Request::Triple(product)] }
+    }
+
+    fn plaintext(&self, par: Parallelism) -> Tensor<u64> {
+        self.x.matmul_ex(Transpose::No, &self.w, Transpose::No, par).expect("matmul")
+    }
+
+    /// Fresh material and the parties' inputs for one online product.
+    fn inputs(&self, dealer: &mut Dealer) -> Vec<Inputs> {
+        let (sources, _) = preprocess(dealer, &self.plan).expect("preprocess");
+        sources
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| (s, self.xs.shares()[i].clone(), self.ws.shares()[i].clone()))
+            .collect()
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let setup = Setup::new();
     let mut g = c.benchmark_group("spdz_matmul_64x784x500");
     g.measurement_time(Duration::from_secs(4)).sample_size(20);
     g.throughput(Throughput::Elements((M * K * N) as u64));
 
     g.bench_function("plaintext_u64_matmul_multi_thread", |b| {
-        b.iter(|| black_box(x.matmul_ex(Transpose::No, &w, Transpose::No, Parallelism::Auto).expect("matmul")));
+        b.iter(|| black_box(setup.plaintext(Parallelism::Auto)));
     });
     g.bench_function("plaintext_u64_matmul_single_thread", |b| {
-        b.iter(|| black_box(x.matmul_ex(Transpose::No, &w, Transpose::No, Parallelism::Single).expect("matmul")));
+        b.iter(|| black_box(setup.plaintext(Parallelism::Single)));
+    });
+    g.bench_function("plaintext_u64_matmul_one_per_core_concurrently", |b| {
+        // The plaintext product on each party thread at once: one core's speed while the
+        // other core is busy too, as in the online phase.
+        let threads = PartyThreads::new(2);
+        let shared = Arc::new((setup.x.clone(), setup.w.clone()));
+        b.iter(|| {
+            black_box(threads.run(vec![Arc::clone(&shared), Arc::clone(&shared)], |_, xw| {
+                xw.0.matmul_ex(Transpose::No, &xw.1, Transpose::No, Parallelism::Single).expect("matmul")
+            }))
+        });
     });
     g.bench_function("dealer_phase", |b| {
         let mut dealer = Dealer::new(2).expect("dealer");
-        b.iter(|| black_box(preprocess(&mut dealer, &plan).expect("preprocess")));
+        b.iter(|| black_box(preprocess(&mut dealer, &setup.plan).expect("preprocess")));
     });
     g.bench_function("online_phase_two_parties", |b| {
         let mut dealer = Dealer::new(2).expect("dealer");
         let threads = PartyThreads::new(2);
         b.iter_batched(
-            || {
-                let (sources, _) = preprocess(&mut dealer, &plan).expect("preprocess");
-                sources
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, s)| (s, xs.shares()[i].clone(), ws.shares()[i].clone()))
-                    .collect::<Vec<_>>()
-            },
+            || setup.inputs(&mut dealer),
             |inputs| black_box(threads.run(inputs, online_matmul)),
             criterion::BatchSize::LargeInput,
         );
@@ -127,5 +159,49 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// The target is a ratio of two timings, and this machine's speed drifts over minutes:
+/// besides criterion's figures, time the two side by side, pair by pair (plaintext on one
+/// thread, then one online product), and report the median of the per-pair ratios.
+fn paired_ratio() {
+    const PAIRS: usize = 400;
+    let setup = Setup::new();
+    let mut dealer = Dealer::new(2).expect("dealer");
+    let threads = PartyThreads::new(2);
+    let (mut plain, mut online, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..PAIRS {
+        let inputs = setup.inputs(&mut dealer);
+        let t = Instant::now();
+        black_box(setup.plaintext(Parallelism::Single));
+        let p = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        black_box(threads.run(inputs, online_matmul));
+        let o = t.elapsed().as_secs_f64();
+        plain.push(p);
+        online.push(o);
+        ratios.push(o / p);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "spdz_matmul_64x784x500 paired ({PAIRS} pairs): plaintext single-thread median {:.1} µs, \
+         online two parties median {:.1} µs, median ratio online / plaintext {:.2}",
+        median(&mut plain) * 1e6,
+        median(&mut online) * 1e6,
+        median(&mut ratios)
+    );
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    // Under `cargo bench` (not as a test), and when the online benchmark is selected.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if args.iter().any(|a| a == "--bench") && (filters.is_empty() || filters.iter().any(|f| f.contains("online"))) {
+        paired_ratio();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -175,13 +175,25 @@ impl<'a> Party<'a> {
     /// `|x|/2^64`, see the crate docs). More parties: a truncation pair from the dealer
     /// (one round).
     pub fn truncate(&mut self, x: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
-        if scale < 2 || scale > i64::MAX as u64 {
-            return Err(SpdzError::InvalidArgument {
-                op: "truncate",
-                reason: format!("scale {scale} not in 2..=2^63-1"),
-            });
-        }
+        check_scale(scale)?;
         if self.parties.len() == 2 { truncate_local(x, scale, self.index) } else { self.truncate_with_pair(x, scale) }
+    }
+
+    /// [`truncate`](Self::truncate) of an owned share, reusing its buffer (two parties: in
+    /// place, one pass and no allocation). On an error `x` is left unchanged.
+    pub fn truncate_owned(&mut self, mut x: Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
+        check_scale(scale)?;
+        if self.parties.len() == 2 {
+            let div = SignedFloorDiv::new(scale)?;
+            if self.index == 0 {
+                x.map_inplace(|z| div.floor(z));
+            } else {
+                x.map_inplace(|z| div.floor(z.wrapping_neg()).wrapping_neg());
+            }
+            Ok(x)
+        } else {
+            self.truncate_with_pair(&x, scale)
+        }
     }
 
     /// Truncation with a dealer pair `(r, floor(r/s))`: opens `x − r` (one round). Works
@@ -301,6 +313,14 @@ impl OpenedOperand {
     pub fn shape(&self) -> &[usize] {
         self.f.shape()
     }
+}
+
+/// Checks a truncation scale: `2 ≤ scale ≤ 2^63 − 1`.
+fn check_scale(scale: u64) -> Result<()> {
+    if scale < 2 || scale > i64::MAX as u64 {
+        return Err(SpdzError::InvalidArgument { op: "truncate", reason: format!("scale {scale} not in 2..=2^63-1") });
+    }
+    Ok(())
 }
 
 /// Local (SecureML) truncation of a two-party share: party 0 computes `floor(z0/s)`,

@@ -194,14 +194,15 @@ fn values_near_the_documented_limit_truncate_correctly() {
     let ys = [126.491, 126.491, -5.0, 0.001, 1.0, -1.0, -16000.0, -126.999];
     let x = Tensor::new(&[8], xs.iter().map(|&v| enc(v)).collect()).unwrap();
     let y = Tensor::new(&[8], ys.iter().map(|&v| enc(v)).collect()).unwrap();
-    for n in [2, 3] {
+    for (n, owned) in [(2, false), (3, false), (2, true), (3, true)] {
         let mut plan = vec![Request::Triple(Product::Mul { shape: vec![8] })];
         if n > 2 {
             plan.push(Request::Trunc { shape: vec![8], scale });
         }
         let (out, _, _) = run_online(n, 7, &[x.clone(), y.clone()], &plan, |p, s| {
             let z = p.mul(&s[0], &s[1])?;
-            p.truncate(&z, scale)
+            // Both forms of truncation: by reference, and over the owned product.
+            if owned { p.truncate_owned(z, scale) } else { p.truncate(&z, scale) }
         });
         for i in 0..8 {
             let exact = (signed(x.data()[i]) as i128 * signed(y.data()[i]) as i128).div_euclid(1000);

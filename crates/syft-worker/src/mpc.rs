@@ -586,7 +586,7 @@ fn compute(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Te
         }
         other => return Err(err(K::BadRequest, format!("{} is not a party protocol", other.name()))),
     };
-    if scale > 1 { party.truncate(&product, scale).map_err(protocol) } else { Ok(product) }
+    if scale > 1 { party.truncate_owned(product, scale).map_err(protocol) } else { Ok(product) }
 }
 
 /// The dealer's side of `op`: the same material requests, in the same order, as the
