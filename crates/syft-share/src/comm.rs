@@ -397,10 +397,6 @@ fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8) -> Vec<u8> 
     out
 }
 
-/// Elements per block when a payload is computed on the fly: the block is formed in a
-/// small stack buffer (in L1) and appended with one copy.
-const FUSED_BLOCK: usize = 512;
-
 /// Encodes the `u64` tensor message of `x − y` (wrapping; the shapes must be equal)
 /// without forming the difference as a tensor: one pass over the operands.
 fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>) -> Result<(Vec<u8>, usize)> {
@@ -410,14 +406,8 @@ fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>) -> Result<(Vec<u8>, usize)>
     })?;
     let mut out = tensor_message_with_header::<u64>(x.shape(), rank);
     let header = out.len();
-    let mut block = [0u64; FUSED_BLOCK];
-    for (xs, ys) in x.data().chunks(FUSED_BLOCK).zip(y.data().chunks(FUSED_BLOCK)) {
-        let block = &mut block[..xs.len()];
-        for ((o, &a), &b) in block.iter_mut().zip(xs).zip(ys) {
-            *o = a.wrapping_sub(b).to_le();
-        }
-        out.extend_from_slice(bytemuck::cast_slice(block));
-    }
+    // An exact-size iterator of byte arrays: written straight into the reserved capacity.
+    out.extend(x.data().iter().zip(y.data()).flat_map(|(&a, &b)| a.wrapping_sub(b).to_le_bytes()));
     Ok((out, header))
 }
 
