@@ -9,10 +9,10 @@
 
 #![allow(clippy::expect_used, reason = "benchmark setup fails loudly")]
 
-use criterion::{Criterion, Throughput, criterion_group};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use syft_ring::{Parallelism, Prg, Seed, Tensor, Transpose};
 use syft_share::{AdditiveShares, InMemoryComm, InMemoryNetwork};
 use syft_spdz::{Dealer, Party, Preprocessed, Product, Request, preprocess};
@@ -132,6 +132,17 @@ fn bench(c: &mut Criterion) {
     g.bench_function("plaintext_u64_matmul_single_thread", |b| {
         b.iter(|| black_box(setup.plaintext(Parallelism::Single)));
     });
+    g.bench_function("plaintext_u64_matmul_single_thread_after_dealing", |b| {
+        // The same setup as the online benchmark below (material dealt, shares copied)
+        // before every product: the plaintext product under the online phase's cache
+        // conditions rather than in a hot loop.
+        let mut dealer = Dealer::new(2).expect("dealer");
+        b.iter_batched(
+            || setup.inputs(&mut dealer),
+            |inputs| (black_box(setup.plaintext(Parallelism::Single)), inputs),
+            criterion::BatchSize::LargeInput,
+        );
+    });
     g.bench_function("plaintext_u64_matmul_one_per_core_concurrently", |b| {
         // The plaintext product on each party thread at once: one core's speed while the
         // other core is busy too, as in the online phase.
@@ -159,52 +170,6 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// The target is a ratio of two timings, and this machine's speed drifts over minutes:
-/// besides criterion's figures, time the two side by side, pair by pair (plaintext on one
-/// thread, then one online product), and report the median of the per-pair ratios.
-fn paired_ratio() {
-    const PAIRS: usize = 400;
-    let setup = Setup::new();
-    let mut dealer = Dealer::new(2).expect("dealer");
-    let threads = PartyThreads::new(2);
-    let (mut plain, mut online, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..PAIRS {
-        let inputs = setup.inputs(&mut dealer);
-        let t = Instant::now();
-        let out_plain = black_box(setup.plaintext(Parallelism::Single));
-        let p = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let out_online = black_box(threads.run(inputs, online_matmul));
-        let o = t.elapsed().as_secs_f64();
-        // Outputs (and the inputs handed back) are freed outside the timed regions, as
-        // criterion does.
-        drop((out_plain, out_online));
-        plain.push(p);
-        online.push(o);
-        ratios.push(o / p);
-    }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    println!(
-        "spdz_matmul_64x784x500 paired ({PAIRS} pairs): plaintext single-thread median {:.1} µs, \
-         online two parties median {:.1} µs, median ratio online / plaintext {:.2}",
-        median(&mut plain) * 1e6,
-        median(&mut online) * 1e6,
-        median(&mut ratios)
-    );
-}
-
 criterion_group!(benches, bench);
 
-fn main() {
-    benches();
-    // Under `cargo bench` (not as a test), and when the online benchmark is selected.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    if args.iter().any(|a| a == "--bench") && (filters.is_empty() || filters.iter().any(|f| f.contains("online"))) {
-        paired_ratio();
-    }
-    Criterion::default().configure_from_args().final_summary();
-}
+criterion_main!(benches);
