@@ -57,6 +57,27 @@ pub enum Product {
         /// Stride and padding.
         params: Conv2dParams,
     },
+    /// The gradient of a convolution with respect to its input: the adjoint of
+    /// `input ↦ input ⋆ kernel` applied to `grad` (operands `grad`, `kernel`; the result
+    /// has the input's shape). Bilinear in (grad, kernel).
+    Conv2dInputGrad {
+        /// The convolution's input shape `[N, C, H, W]` (the result's shape).
+        input: Vec<usize>,
+        /// Kernel shape `[O, C, KH, KW]`.
+        kernel: Vec<usize>,
+        /// Stride and padding of the convolution.
+        params: Conv2dParams,
+    },
+    /// The gradient of a convolution with respect to its kernel (operands `input`,
+    /// `grad`; the result has the kernel's shape). Bilinear in (input, grad).
+    Conv2dKernelGrad {
+        /// Input shape `[N, C, H, W]`.
+        input: Vec<usize>,
+        /// The convolution's kernel shape `[O, C, KH, KW]` (the result's shape).
+        kernel: Vec<usize>,
+        /// Stride and padding of the convolution.
+        params: Conv2dParams,
+    },
 }
 
 fn tr(t: bool) -> Transpose {
@@ -71,6 +92,12 @@ impl Product {
             Self::Mul { shape } => (shape.clone(), shape.clone()),
             Self::MatMul { lhs, rhs, .. } => (lhs.clone(), rhs.clone()),
             Self::Conv2d { input, kernel, .. } => (input.clone(), kernel.clone()),
+            Self::Conv2dInputGrad { input, kernel, params } => {
+                (conv_output_shape(input, kernel, *params).unwrap_or_default(), kernel.clone())
+            }
+            Self::Conv2dKernelGrad { input, kernel, params } => {
+                (input.clone(), conv_output_shape(input, kernel, *params).unwrap_or_default())
+            }
         }
     }
 
@@ -81,6 +108,8 @@ impl Product {
             Self::Mul { .. } => x.mul(y)?,
             Self::MatMul { lhs_t, rhs_t, .. } => x.matmul_ex(tr(*lhs_t), y, tr(*rhs_t), Parallelism::Auto)?,
             Self::Conv2d { params, .. } => x.conv2d(y, *params)?,
+            Self::Conv2dInputGrad { input, params, .. } => Tensor::conv2d_input_grad(x, y, input, *params)?,
+            Self::Conv2dKernelGrad { kernel, params, .. } => Tensor::conv2d_kernel_grad(x, y, kernel, *params)?,
         })
     }
 
@@ -116,14 +145,28 @@ impl Product {
                 batch.push(n);
                 Ok(batch)
             }
-            Self::Conv2d { input, kernel, params } => match (&input[..], &kernel[..]) {
-                (&[n, c, h, w], &[o, kc, kh, kw]) if c == kc => {
-                    let (oh, ow) = params.output_size("conv2d", (h, w), (kh, kw))?;
-                    Ok(vec![n, o, oh, ow])
-                }
-                _ => Err(SpdzError::ShapeMismatch { op: "conv2d", lhs: a, rhs: b }),
-            },
+            Self::Conv2d { input, kernel, params } => conv_output_shape(input, kernel, *params),
+            Self::Conv2dInputGrad { input, kernel, params } => {
+                conv_output_shape(input, kernel, *params)?;
+                Ok(input.clone())
+            }
+            Self::Conv2dKernelGrad { input, kernel, params } => {
+                conv_output_shape(input, kernel, *params)?;
+                Ok(kernel.clone())
+            }
         }
+    }
+}
+
+/// The output shape `[N, O, OH, OW]` of a convolution of `input` `[N, C, H, W]` with
+/// `kernel` `[O, C, KH, KW]`, checking that they fit together.
+fn conv_output_shape(input: &[usize], kernel: &[usize], params: Conv2dParams) -> Result<Vec<usize>> {
+    match (input, kernel) {
+        (&[n, c, h, w], &[o, kc, kh, kw]) if c == kc => {
+            let (oh, ow) = params.output_size("conv2d", (h, w), (kh, kw))?;
+            Ok(vec![n, o, oh, ow])
+        }
+        _ => Err(SpdzError::ShapeMismatch { op: "conv2d", lhs: input.to_vec(), rhs: kernel.to_vec() }),
     }
 }
 

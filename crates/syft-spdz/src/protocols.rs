@@ -154,6 +154,34 @@ impl<'a> Party<'a> {
         self.product(&product, x, k)
     }
 
+    /// The gradient of `conv2d` with respect to its input: `grad` (shaped like the
+    /// convolution's output) through the adjoint of `input ↦ input ⋆ kernel`, for an input
+    /// of shape `input_shape`. One round (opens `grad` and the kernel).
+    pub fn conv2d_input_grad(
+        &mut self,
+        grad: &Tensor<u64>,
+        kernel: &Tensor<u64>,
+        input_shape: &[usize],
+        params: Conv2dParams,
+    ) -> Result<Tensor<u64>> {
+        let product = Product::Conv2dInputGrad { input: input_shape.to_vec(), kernel: kernel.shape().to_vec(), params };
+        self.product(&product, grad, kernel)
+    }
+
+    /// The gradient of `conv2d` with respect to its kernel, of shape `kernel_shape`, from
+    /// the convolution's input and output gradient. One round (opens both).
+    pub fn conv2d_kernel_grad(
+        &mut self,
+        input: &Tensor<u64>,
+        grad: &Tensor<u64>,
+        kernel_shape: &[usize],
+        params: Conv2dParams,
+    ) -> Result<Tensor<u64>> {
+        let product =
+            Product::Conv2dKernelGrad { input: input.shape().to_vec(), kernel: kernel_shape.to_vec(), params };
+        self.product(&product, input, grad)
+    }
+
     /// `x ⊙ x` with a square pair (one round, `8·|x|` bytes to each peer).
     pub fn square(&mut self, x: &Tensor<u64>) -> Result<Tensor<u64>> {
         let Material::Square { a, a2 } = self.material(&Request::Square { shape: x.shape().to_vec() })? else {

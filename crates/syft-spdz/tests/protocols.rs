@@ -136,6 +136,40 @@ proptest! {
     }
 
     #[test]
+    fn conv_gradients_are_exact(n in 2usize..4, h in 3usize..6, pad in 0usize..2, stride in 1usize..3, seed: u64) {
+        let mut prg = Prg::new(&Seed::from_u64(seed));
+        let params = Conv2dParams::new(stride, pad);
+        let (input, kernel) = (vec![2, 2, h, h], vec![3, 2, 3, 3]);
+        let Ok(out_shape) = Product::Conv2d { input: input.clone(), kernel: kernel.clone(), params }.output_shape() else {
+            return Ok(());
+        };
+        let x = tensor(&mut prg, &input);
+        let k = tensor(&mut prg, &kernel);
+        let g = tensor(&mut prg, &out_shape);
+        let plan = vec![
+            Request::Triple(Product::Conv2dInputGrad { input: input.clone(), kernel: kernel.clone(), params }),
+            Request::Triple(Product::Conv2dKernelGrad { input: input.clone(), kernel: kernel.clone(), params }),
+        ];
+        let (out, outcomes, _) = run_online(n, seed, &[x.clone(), k.clone(), g.clone()], &plan, |p, s| {
+            let dx = p.conv2d_input_grad(&s[2], &s[1], &input, params)?;
+            let dk = p.conv2d_kernel_grad(&s[0], &s[2], &kernel, params)?;
+            let (lx, lk) = (dx.len(), dk.len());
+            Ok(Tensor::concat(&[&dx.into_shape(&[lx])?, &dk.into_shape(&[lk])?], 0)?)
+        });
+        let dx = Tensor::conv2d_input_grad(&g, &k, &input, params).unwrap();
+        let dk = Tensor::conv2d_kernel_grad(&x, &g, &kernel, params).unwrap();
+        let (lx, lk) = (dx.len(), dk.len());
+        let want = Tensor::concat(&[&dx.into_shape(&[lx]).unwrap(), &dk.into_shape(&[lk]).unwrap()], 0).unwrap();
+        prop_assert_eq!(out, want);
+        // Each product opens its two operands, once, in one round.
+        for o in outcomes.iter().filter(|o| o.out.is_some()) {
+            let per_peer = 8 * (2 * g.len() + k.len() + x.len()) as u64;
+            prop_assert_eq!(o.counters.bytes_sent(), per_peer * (n as u64 - 1));
+            prop_assert_eq!(o.rounds, 2);
+        }
+    }
+
+    #[test]
     fn fixed_point_products_within_one_unit(
         n in 2usize..4,
         vals in prop::collection::vec(prop_oneof![Just(0.0), Just(0.001), Just(-0.001), -1000.0f64..1000.0], 8),

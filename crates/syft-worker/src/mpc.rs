@@ -98,6 +98,14 @@ pub enum MpcOp {
         /// Divide the product by this (1 for none).
         scale: u64,
     },
+    /// Any other bilinear Beaver product of `a` and `b` (the gradients of a convolution),
+    /// then division by `scale`. One round.
+    Product {
+        /// The bilinear map, with its operand shapes.
+        product: Product,
+        /// Divide the product by this (1 for none).
+        scale: u64,
+    },
     /// Sum of all elements (local).
     Sum,
     /// Sum along an axis (local).
@@ -168,7 +176,7 @@ impl MpcOp {
     /// Whether the dealer takes part.
     #[must_use]
     pub fn needs_dealer(&self) -> bool {
-        matches!(self, Self::MatMul { .. } | Self::Mul { .. } | Self::Conv2d { .. })
+        matches!(self, Self::MatMul { .. } | Self::Mul { .. } | Self::Conv2d { .. } | Self::Product { .. })
             || self.is_securenn()
             || matches!(self, Self::MulPublic { scale, .. } if *scale > 1)
     }
@@ -209,6 +217,9 @@ impl MpcOp {
             Self::MatMul { .. } => "matmul",
             Self::Mul { .. } => "mul",
             Self::Conv2d { .. } => "conv2d",
+            Self::Product { product: Product::Conv2dInputGrad { .. }, .. } => "conv2d_input_grad",
+            Self::Product { product: Product::Conv2dKernelGrad { .. }, .. } => "conv2d_kernel_grad",
+            Self::Product { .. } => "beaver_product",
             Self::Sum => "sum",
             Self::SumAxis { .. } => "sum_axis",
             Self::Reshape(_) => "reshape",
@@ -584,6 +595,9 @@ fn compute(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Te
         MpcOp::Conv2d { params, scale, .. } => {
             (party.conv2d(a, arg(shares, 1, op)?, *params).map_err(protocol)?, *scale)
         }
+        MpcOp::Product { product, scale } => {
+            (party.product(product, a, arg(shares, 1, op)?).map_err(protocol)?, *scale)
+        }
         other => return Err(err(K::BadRequest, format!("{} is not a party protocol", other.name()))),
     };
     if scale > 1 { party.truncate_owned(product, scale).map_err(protocol) } else { Ok(product) }
@@ -628,6 +642,10 @@ fn serve(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
             }));
             *scale
         }
+        MpcOp::Product { product, scale } => {
+            requests.push(Material::Triple(product.clone()));
+            *scale
+        }
         _ => 1,
     };
     if scale > 1 && parties > 2 {
@@ -643,6 +661,7 @@ fn serve(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
                     .output_shape()
                     .map_err(protocol)?
             }
+            MpcOp::Product { product, .. } => product.output_shape().map_err(protocol)?,
             MpcOp::MulPublic { c, .. } => c.shape().to_vec(),
             _ => Vec::new(),
         };

@@ -593,6 +593,52 @@ impl SharedTensor {
         Ok(self.derive(shares, shape, enc))
     }
 
+    /// The gradient of `conv2d` with respect to its input: this output gradient through the
+    /// adjoint of the convolution with `kernel`, for an input of shape `input_shape` (one
+    /// Beaver round).
+    pub fn conv2d_input_grad(
+        &self,
+        kernel: &Self,
+        input_shape: &[usize],
+        params: syft_ring::Conv2dParams,
+    ) -> Result<Self> {
+        let product =
+            syft_spdz::Product::Conv2dInputGrad { input: input_shape.to_vec(), kernel: kernel.shape.clone(), params };
+        self.bilinear("conv2d_input_grad", kernel, product)
+    }
+
+    /// The gradient of `conv2d` with respect to its kernel (of shape `kernel_shape`), from
+    /// this input and the output gradient `grad` (one Beaver round).
+    pub fn conv2d_kernel_grad(
+        &self,
+        grad: &Self,
+        kernel_shape: &[usize],
+        params: syft_ring::Conv2dParams,
+    ) -> Result<Self> {
+        let product =
+            syft_spdz::Product::Conv2dKernelGrad { input: self.shape.clone(), kernel: kernel_shape.to_vec(), params };
+        self.bilinear("conv2d_kernel_grad", grad, product)
+    }
+
+    /// The Beaver product `self ∘ other` for the bilinear map `product`, truncated when
+    /// both operands are fixed point.
+    fn bilinear(&self, name: &'static str, other: &Self, product: syft_spdz::Product) -> Result<Self> {
+        self.same_session(name, other)?;
+        let (enc, scale) = self.product_encoder(name, other)?;
+        let (sx, sy) = product.operand_shapes();
+        if self.shape != sx || other.shape != sy {
+            return Err(syft_ring::RingError::ShapeMismatch {
+                op: name,
+                lhs: self.shape.clone(),
+                rhs: other.shape.clone(),
+            }
+            .into());
+        }
+        let shape = product.output_shape()?;
+        let shares = self.session.run(&MpcOp::Product { product, scale }, &self.ids2(other))?;
+        Ok(self.derive(shares, shape, enc))
+    }
+
     fn two_parties(&self, op: &'static str) -> Result<()> {
         if self.session.parties() != 2 {
             return Err(WorkerError::InvalidArgument {

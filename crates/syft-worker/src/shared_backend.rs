@@ -131,21 +131,21 @@ impl ConvOps<SharedBackend> for SharedBackend {
     }
     fn conv2d_input_grad(
         &self,
-        _grad_out: &SharedTensor,
-        _w: &SharedTensor,
-        _input_shape: &[usize],
-        _p: Conv2dParams,
+        grad_out: &SharedTensor,
+        w: &SharedTensor,
+        input_shape: &[usize],
+        p: Conv2dParams,
     ) -> OpResult<Self, SharedTensor> {
-        Err(unsupported("conv2d backward (input)"))
+        grad_out.conv2d_input_grad(w, input_shape, p)
     }
     fn conv2d_kernel_grad(
         &self,
-        _x: &SharedTensor,
-        _grad_out: &SharedTensor,
-        _kernel_shape: &[usize],
-        _p: Conv2dParams,
+        x: &SharedTensor,
+        grad_out: &SharedTensor,
+        kernel_shape: &[usize],
+        p: Conv2dParams,
     ) -> OpResult<Self, SharedTensor> {
-        Err(unsupported("conv2d backward (kernel)"))
+        x.conv2d_kernel_grad(grad_out, kernel_shape, p)
     }
     fn max_pool2d_with_mask(&self, _x: &SharedTensor, _pool: Pool2d) -> OpResult<Self, (SharedTensor, SharedTensor)> {
         Err(unsupported("max_pool2d"))
