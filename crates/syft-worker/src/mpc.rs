@@ -123,6 +123,23 @@ pub enum MpcOp {
     BroadcastTo(Vec<usize>),
     /// Sum a broadcast result back to a shape (local).
     SumToShape(Vec<usize>),
+    /// The pooling windows of `[N, C, H, W]` as `[N, C, OH, OW, KH·KW]`, zero in the
+    /// padding (local).
+    PoolWindows {
+        /// Window height and width.
+        window: (usize, usize),
+        /// Stride and padding.
+        params: Conv2dParams,
+    },
+    /// The adjoint of `PoolWindows`: scatter-adds windows back to `input_shape` (local).
+    PoolWindowsAdjoint {
+        /// The pooled input's shape.
+        input_shape: Vec<usize>,
+        /// Window height and width.
+        window: (usize, usize),
+        /// Stride and padding.
+        params: Conv2dParams,
+    },
     /// SecureNN ReLU: outputs `max(a, 0)` and the raw bit `[a ≥ 0]` (two parties).
     Relu {
         /// Input shape.
@@ -222,6 +239,8 @@ impl MpcOp {
             Self::Product { .. } => "beaver_product",
             Self::Sum => "sum",
             Self::SumAxis { .. } => "sum_axis",
+            Self::PoolWindows { .. } => "pool_windows",
+            Self::PoolWindowsAdjoint { .. } => "pool_windows_adjoint",
             Self::Reshape(_) => "reshape",
             Self::Transpose => "transpose",
             Self::BroadcastTo(_) => "broadcast_to",
@@ -565,6 +584,10 @@ fn compute(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Te
         MpcOp::Transpose => Some(a.transpose().map_err(compute_err)?),
         MpcOp::BroadcastTo(s) => Some(a.broadcast_to(s).map_err(compute_err)?),
         MpcOp::SumToShape(s) => Some(a.sum_to_shape(s).map_err(compute_err)?),
+        MpcOp::PoolWindows { window, params } => Some(a.pool_windows(*window, *params, 0).map_err(compute_err)?),
+        MpcOp::PoolWindowsAdjoint { input_shape, window, params } => {
+            Some(a.pool_windows_adjoint(input_shape, *window, *params).map_err(compute_err)?)
+        }
         _ => None,
     };
     if let Some(out) = local {

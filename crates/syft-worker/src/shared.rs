@@ -822,6 +822,50 @@ impl SharedTensor {
         Ok(self.derive(shares, shape, self.encoder))
     }
 
+    /// The pooling windows of this `[N, C, H, W]` tensor as `[N, C, OH, OW, KH·KW]`, zero
+    /// in the padding (local).
+    pub fn pool_windows(&self, window: (usize, usize), params: syft_ring::Conv2dParams) -> Result<Self> {
+        let shape = pool_windows_shape("pool_windows", &self.shape, window, params)?;
+        self.local(MpcOp::PoolWindows { window, params }, shape)
+    }
+
+    /// The adjoint of [`pool_windows`](Self::pool_windows): scatter-adds these
+    /// `[N, C, OH, OW, KH·KW]` windows back to an input of shape `input_shape` (local).
+    pub fn pool_windows_adjoint(
+        &self,
+        input_shape: &[usize],
+        window: (usize, usize),
+        params: syft_ring::Conv2dParams,
+    ) -> Result<Self> {
+        let windows = pool_windows_shape("pool_windows_adjoint", input_shape, window, params)?;
+        if self.shape != windows {
+            return Err(syft_ring::RingError::ShapeMismatch {
+                op: "pool_windows_adjoint",
+                lhs: self.shape.clone(),
+                rhs: windows,
+            }
+            .into());
+        }
+        self.local(
+            MpcOp::PoolWindowsAdjoint { input_shape: input_shape.to_vec(), window, params },
+            input_shape.to_vec(),
+        )
+    }
+
+    /// 2-d max pooling without padding (SecureNN, two parties): the maxima and the raw
+    /// one-hot mask `[N, C, OH, OW, KH·KW]` of each window's first maximum.
+    pub fn max_pool2d_with_mask(&self, window: (usize, usize), stride: (usize, usize)) -> Result<(Self, Self)> {
+        self.two_parties("max_pool2d")?;
+        let params = syft_ring::Conv2dParams { stride, padding: (0, 0) };
+        let mask_shape = pool_windows_shape("max_pool2d", &self.shape, window, params)?;
+        let value_shape = mask_shape[..4].to_vec();
+        let op = MpcOp::MaxPool2d { shape: self.shape.clone(), window, stride };
+        let mut outs = self.session.run_multi(&op, &self.ids())?;
+        let mask = outs.pop().unwrap_or_default();
+        let value = outs.pop().unwrap_or_default();
+        Ok((self.derive(value, value_shape, self.encoder), self.derive(mask, mask_shape, None)))
+    }
+
     /// Sum of all elements (local).
     pub fn sum(&self) -> Result<Self> {
         self.local(MpcOp::Sum, Vec::new())
@@ -919,4 +963,18 @@ fn scalar_fraction(c: f64) -> Result<(i64, u32)> {
     }
     #[allow(clippy::cast_possible_truncation, reason = "checked to fit above")]
     Ok((scaled as i64, k))
+}
+
+/// The windows' shape `[N, C, OH, OW, KH·KW]` of pooling an input of shape `input`.
+fn pool_windows_shape(
+    op: &'static str,
+    input: &[usize],
+    window: (usize, usize),
+    params: syft_ring::Conv2dParams,
+) -> Result<Vec<usize>> {
+    let &[n, c, h, w] = input else {
+        return Err(syft_ring::RingError::ShapeMismatch { op, lhs: input.to_vec(), rhs: vec![0; 4] }.into());
+    };
+    let (oh, ow) = params.output_size(op, (h, w), window)?;
+    Ok(vec![n, c, oh, ow, window.0 * window.1])
 }

@@ -57,10 +57,6 @@ impl SharedBackend {
     }
 }
 
-fn unsupported(op: &'static str) -> WorkerError {
-    WorkerError::InvalidArgument { op, reason: "not available on shared tensors yet".into() }
-}
-
 impl Backend for SharedBackend {
     type Tensor = SharedTensor;
     type Mask = SharedTensor;
@@ -147,28 +143,41 @@ impl ConvOps<SharedBackend> for SharedBackend {
     ) -> OpResult<Self, SharedTensor> {
         x.conv2d_kernel_grad(grad_out, kernel_shape, p)
     }
-    fn max_pool2d_with_mask(&self, _x: &SharedTensor, _pool: Pool2d) -> OpResult<Self, (SharedTensor, SharedTensor)> {
-        Err(unsupported("max_pool2d"))
+    fn max_pool2d_with_mask(&self, x: &SharedTensor, pool: Pool2d) -> OpResult<Self, (SharedTensor, SharedTensor)> {
+        if pool.params.padding != (0, 0) {
+            return Err(WorkerError::InvalidArgument {
+                op: "max_pool2d",
+                reason: format!(
+                    "padded max pooling is not supported on shared tensors (padding {:?})",
+                    pool.params.padding
+                ),
+            });
+        }
+        x.max_pool2d_with_mask(pool.window, pool.params.stride)
     }
     fn max_pool2d_backward(
         &self,
-        _grad_out: &SharedTensor,
-        _mask: &SharedTensor,
-        _input_shape: &[usize],
-        _pool: Pool2d,
+        grad_out: &SharedTensor,
+        mask: &SharedTensor,
+        input_shape: &[usize],
+        pool: Pool2d,
     ) -> OpResult<Self, SharedTensor> {
-        Err(unsupported("max_pool2d backward"))
+        // Each output gradient to its window's maximum: spread over the taps, times the
+        // one-hot mask (a Beaver product; the mask is unscaled, so no truncation), then
+        // scattered back.
+        let spread = spread_over_taps(grad_out, pool)?;
+        spread.mul(mask)?.pool_windows_adjoint(input_shape, pool.window, pool.params)
     }
-    fn sum_pool2d(&self, _x: &SharedTensor, _pool: Pool2d) -> OpResult<Self, SharedTensor> {
-        Err(unsupported("sum_pool2d"))
+    fn sum_pool2d(&self, x: &SharedTensor, pool: Pool2d) -> OpResult<Self, SharedTensor> {
+        x.pool_windows(pool.window, pool.params)?.sum_axis(4, false)
     }
     fn sum_pool2d_backward(
         &self,
-        _grad_out: &SharedTensor,
-        _input_shape: &[usize],
-        _pool: Pool2d,
+        grad_out: &SharedTensor,
+        input_shape: &[usize],
+        pool: Pool2d,
     ) -> OpResult<Self, SharedTensor> {
-        Err(unsupported("sum_pool2d backward"))
+        spread_over_taps(grad_out, pool)?.pool_windows_adjoint(input_shape, pool.window, pool.params)
     }
 }
 
@@ -179,4 +188,14 @@ impl ActivationOps<SharedBackend> for SharedBackend {
     fn mul_mask(&self, x: &SharedTensor, mask: &SharedTensor) -> OpResult<Self, SharedTensor> {
         x.mul(mask)
     }
+}
+
+/// `[N, C, OH, OW]` → `[N, C, OH, OW, KH·KW]`, each value repeated over its window's taps.
+fn spread_over_taps(g: &SharedTensor, pool: Pool2d) -> Result<SharedTensor> {
+    let mut shape = g.shape().to_vec();
+    shape.push(1);
+    let column = g.reshape(&shape)?;
+    shape.pop();
+    shape.push(pool.taps());
+    column.broadcast_to(&shape)
 }
