@@ -117,7 +117,9 @@ impl<'h> Helper<'h> {
     }
 
     pub(crate) fn reserve(&mut self) -> u64 {
-        self.dealer.reserve_req()
+        let req = self.dealer.reserve_req();
+        self.comm.stats_mut().set_request(req);
+        req
     }
 
     fn paper_accounting(&self) -> bool {

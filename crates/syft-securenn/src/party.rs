@@ -164,7 +164,9 @@ impl<'a> SnnParty<'a> {
 
     /// The next request number (§2.2).
     pub(crate) fn reserve(&mut self) -> Result<u64> {
-        Ok(self.spdz.source.reserve_req()?)
+        let req = self.spdz.source.reserve_req()?;
+        self.spdz.comm.stats_mut().set_request(req);
+        Ok(req)
     }
 
     /// Whether this party expands helper-dealt shares from its seed instead of receiving them.

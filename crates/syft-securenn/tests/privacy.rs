@@ -22,18 +22,21 @@ mod common;
 use common::{Endpoint, Run, run, signed_tensor};
 use syft_ring::{Prg, Seed, Tensor};
 use syft_securenn::{Accounting, Config, DivParams, Helper, Pool2d, SnnParty};
-use syft_share::PartyId;
 use syft_share::dev::{ChiSquare, chi_square_homogeneity, positional_byte_histogram};
+use syft_share::{PartyId, tensor_header_len};
 
 const ALPHA: f64 = 0.001;
 
 /// A framed tensor message's payload and the width of one histogram position group.
 fn payload(msg: &[u8]) -> (&[u8], usize) {
-    // kind (1) | element tag (4) | rank (1) | dims (8 each) | payload
-    let rank = usize::from(msg[5]);
-    let dims: Vec<usize> =
-        (0..rank).map(|i| u64::from_le_bytes(msg[6 + 8 * i..14 + 8 * i].try_into().unwrap()) as usize).collect();
-    let body = &msg[6 + 8 * rank..];
+    // kind (1) | request (6) | element tag (4) | rank (1) | dims (8 each) | payload
+    let start = tensor_header_len(0);
+    let rank = usize::from(msg[start - 1]);
+    let dims: Vec<usize> = (0..rank)
+        .map(|i| u64::from_le_bytes(msg[start + 8 * i..start + 8 * i + 8].try_into().unwrap()) as usize)
+        .collect();
+    let body = &msg[tensor_header_len(rank)..];
+    assert_eq!(body.len() % dims.iter().product::<usize>().max(1), 0, "payload of {dims:?}: {} bytes", body.len());
     let numel: usize = dims.iter().product();
     let width = body.len().checked_div(numel).unwrap_or(1);
     // PrivateCompare's digits: group by slot.

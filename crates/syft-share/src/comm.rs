@@ -13,13 +13,23 @@
 //! | bytes | content |
 //! |---|---|
 //! | 1 | kind: `0x01` tensor, `0x02` opaque byte payload |
+//! | 6 | the sender's current request number `req` (PROTOCOLS.md §2.2), little-endian |
 //! | 4 | element tag (tensor only): a hash of the element's name and width, little-endian |
 //! | 1 | rank `r` (tensor only) |
 //! | `8r` | the dimensions, `u64` little-endian each (tensor only) |
 //! | rest | the payload: `len · T::BYTES` bytes (8 per `u64`, 1 per Z_p element) |
 //!
-//! So a tensor of rank `r` costs [`tensor_header_len`]`(r) = 6 + 8r` framing bytes; an
-//! opaque byte message costs 1 ([`BYTES_HEADER_LEN`]).
+//! So a tensor of rank `r` costs [`tensor_header_len`]`(r) = 12 + 8r` framing bytes; an
+//! opaque byte message costs 7 ([`BYTES_HEADER_LEN`]).
+//!
+//! # Request numbers
+//!
+//! Every party and the dealer number the requests of a session alike (dealer material and
+//! SecureNN sub-protocols, in call order), and protocol code records the current one with
+//! [`CommStats::set_request`]. Every message carries its sender's current number, and a
+//! receiver at another number rejects it with [`ShareError::OutOfStep`]: parties that
+//! have fallen out of step stop with an error instead of computing on each other's
+//! unrelated values.
 //!
 //! # Counting
 //!
@@ -249,13 +259,32 @@ pub struct CommStats {
     counters: CommCounters,
     /// Whether the last counted operation was a send (a following send is in the same round).
     sending: bool,
+    /// The current request number, carried in every message header.
+    request: u64,
 }
 
 impl CommStats {
     /// Zeroed counters for a network of `parties` endpoints.
     #[must_use]
     pub fn new(parties: usize) -> Self {
-        Self { counters: CommCounters { peers: vec![PeerStats::default(); parties], rounds: 0 }, sending: false }
+        Self {
+            counters: CommCounters { peers: vec![PeerStats::default(); parties], rounds: 0 },
+            sending: false,
+            request: 0,
+        }
+    }
+
+    /// Sets the current request number (PROTOCOLS.md §2.2): messages sent from now on carry
+    /// it, and messages received must carry it. Protocol code calls this when a request
+    /// starts; it is not reset by [`reset`](Self::reset).
+    pub fn set_request(&mut self, req: u64) {
+        self.request = req & REQUEST_MASK;
+    }
+
+    /// The current request number.
+    #[must_use]
+    pub fn request(&self) -> u64 {
+        self.request
     }
 
     /// Zeroes every counter; the next send starts a new round.
@@ -350,13 +379,61 @@ impl CommStats {
 const KIND_TENSOR: u8 = 0x01;
 const KIND_BYTES: u8 = 0x02;
 
-/// Framing bytes of an opaque byte message ([`CommExt::send_payload`]).
-pub const BYTES_HEADER_LEN: usize = 1;
+/// Request numbers are 48-bit (PROTOCOLS.md §2.2).
+const REQUEST_MASK: u64 = (1 << 48) - 1;
 
-/// Framing bytes of a tensor message of the given rank: kind, element tag, rank, dims.
+/// Bytes of the request number in a header.
+const REQUEST_BYTES: usize = 6;
+
+/// Framing bytes of an opaque byte message ([`CommExt::send_payload`]): kind, request.
+pub const BYTES_HEADER_LEN: usize = 1 + REQUEST_BYTES;
+
+/// Framing bytes of a tensor message of the given rank: kind, request, element tag, rank,
+/// dims.
 #[must_use]
 pub const fn tensor_header_len(rank: usize) -> usize {
-    6 + 8 * rank
+    1 + REQUEST_BYTES + 5 + 8 * rank
+}
+
+/// Appends a request number to a header.
+fn push_request(out: &mut Vec<u8>, req: u64) {
+    out.extend_from_slice(&req.to_le_bytes()[..REQUEST_BYTES]);
+}
+
+/// The request number at the start of `bytes` (after the kind byte).
+fn read_request(bytes: &[u8]) -> Option<u64> {
+    let b = bytes.get(..REQUEST_BYTES)?;
+    let mut w = [0u8; 8];
+    w[..REQUEST_BYTES].copy_from_slice(b);
+    Some(u64::from_le_bytes(w))
+}
+
+/// Why a received message was rejected.
+#[derive(Debug)]
+enum Reject {
+    Malformed(String),
+    OutOfStep(u64),
+}
+
+impl Reject {
+    fn into_error(self, party: PartyId, from: PartyId, expected: u64) -> ShareError {
+        match self {
+            Self::Malformed(reason) => ShareError::BadMessage { party, from, reason },
+            Self::OutOfStep(got) => ShareError::OutOfStep { party, from, expected, got },
+        }
+    }
+}
+
+impl From<String> for Reject {
+    fn from(reason: String) -> Self {
+        Self::Malformed(reason)
+    }
+}
+
+impl From<&str> for Reject {
+    fn from(reason: &str) -> Self {
+        Self::Malformed(reason.to_string())
+    }
 }
 
 /// A 32-bit tag of an element type (FNV-1a of its name and width).
@@ -370,12 +447,12 @@ fn element_tag<T: Element>() -> u32 {
 }
 
 /// Encodes a tensor message (header + payload).
-pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>) -> Result<(Vec<u8>, usize)> {
+pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>, req: u64) -> Result<(Vec<u8>, usize)> {
     let rank = u8::try_from(t.rank()).map_err(|_| ShareError::InvalidArgument {
         op: "send_tensor",
         reason: format!("rank {} exceeds the wire limit of 255", t.rank()),
     })?;
-    let mut out = tensor_message_with_header::<T>(t.shape(), rank);
+    let mut out = tensor_message_with_header::<T>(t.shape(), rank, req);
     t.extend_le_bytes(&mut out);
     let header = tensor_header_len(t.rank());
     debug_assert_eq!(out.len(), header + t.len() * T::BYTES);
@@ -384,11 +461,12 @@ pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>) -> Result<(Vec<u8>, usize
 
 /// A message buffer holding the header of a tensor of `shape` (of rank `rank`), with
 /// capacity for its payload.
-fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8) -> Vec<u8> {
+fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8, req: u64) -> Vec<u8> {
     let header = tensor_header_len(shape.len());
     let payload = shape.iter().product::<usize>() * T::BYTES;
     let mut out = Vec::with_capacity(header + payload);
     out.push(KIND_TENSOR);
+    push_request(&mut out, req);
     out.extend_from_slice(&element_tag::<T>().to_le_bytes());
     out.push(rank);
     for &d in shape {
@@ -399,12 +477,12 @@ fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8) -> Vec<u8> 
 
 /// Encodes the `u64` tensor message of `x − y` (wrapping; the shapes must be equal)
 /// without forming the difference as a tensor: one pass over the operands.
-fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>) -> Result<(Vec<u8>, usize)> {
+fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>, req: u64) -> Result<(Vec<u8>, usize)> {
     let rank = u8::try_from(x.rank()).map_err(|_| ShareError::InvalidArgument {
         op: "open_diffs_u64",
         reason: format!("rank {} exceeds the wire limit of 255", x.rank()),
     })?;
-    let mut out = tensor_message_with_header::<u64>(x.shape(), rank);
+    let mut out = tensor_message_with_header::<u64>(x.shape(), rank, req);
     let header = out.len();
     // An exact-size iterator of byte arrays: written straight into the reserved capacity.
     out.extend(x.data().iter().zip(y.data()).flat_map(|(&a, &b)| a.wrapping_sub(b).to_le_bytes()));
@@ -412,19 +490,24 @@ fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>) -> Result<(Vec<u8>, usize)>
 }
 
 /// Decodes a tensor message, validating kind, element type, shape and payload.
-fn decode_tensor<T: Element>(msg: &[u8]) -> std::result::Result<(Tensor<T>, usize), String> {
-    let (shape, header) = decode_tensor_header::<T>(msg)?;
+fn decode_tensor<T: Element>(msg: &[u8], req: u64) -> std::result::Result<(Tensor<T>, usize), Reject> {
+    let (shape, header) = decode_tensor_header::<T>(msg, req)?;
     let t = Tensor::from_le_bytes(&shape, &msg[header..]).map_err(|e| e.to_string())?;
     Ok((t, header))
 }
 
 /// Checks a tensor message's header and payload length; returns the shape and the header
 /// length.
-fn decode_tensor_header<T: Element>(msg: &[u8]) -> std::result::Result<(Vec<usize>, usize), String> {
+fn decode_tensor_header<T: Element>(msg: &[u8], req: u64) -> std::result::Result<(Vec<usize>, usize), Reject> {
     let (&kind, rest) = msg.split_first().ok_or("empty message")?;
     if kind != KIND_TENSOR {
-        return Err(format!("expected a tensor message (kind 0x01), got kind {kind:#04x}"));
+        return Err(format!("expected a tensor message (kind 0x01), got kind {kind:#04x}").into());
     }
+    let got = read_request(rest).ok_or("truncated header")?;
+    if got != req {
+        return Err(Reject::OutOfStep(got));
+    }
+    let rest = &rest[REQUEST_BYTES..];
     let tag = rest.get(..4).ok_or("truncated header")?;
     let tag = u32::from_le_bytes([tag[0], tag[1], tag[2], tag[3]]);
     let expected_tag = element_tag::<T>();
@@ -432,11 +515,14 @@ fn decode_tensor_header<T: Element>(msg: &[u8]) -> std::result::Result<(Vec<usiz
         return Err(format!(
             "element type mismatch: expected {} (tag {expected_tag:#010x}), got tag {tag:#010x}",
             T::NAME
-        ));
+        )
+        .into());
     }
     let rank = usize::from(*rest.get(4).ok_or("truncated header")?);
     let header = tensor_header_len(rank);
-    let dims = msg.get(6..header).ok_or_else(|| format!("truncated header: rank {rank} needs {header} bytes"))?;
+    let dims = msg
+        .get(tensor_header_len(0)..header)
+        .ok_or_else(|| format!("truncated header: rank {rank} needs {header} bytes"))?;
     let mut shape = Vec::with_capacity(rank);
     for d in dims.chunks_exact(8) {
         let mut b = [0u8; 8];
@@ -447,7 +533,9 @@ fn decode_tensor_header<T: Element>(msg: &[u8]) -> std::result::Result<(Vec<usiz
     let payload = &msg[header..];
     let expected = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).and_then(|n| n.checked_mul(T::BYTES));
     if expected != Some(payload.len()) {
-        return Err(format!("shape {shape:?} of {} needs {expected:?} payload bytes, got {}", T::NAME, payload.len()));
+        return Err(
+            format!("shape {shape:?} of {} needs {expected:?} payload bytes, got {}", T::NAME, payload.len()).into()
+        );
     }
     Ok((shape, header))
 }
@@ -462,7 +550,7 @@ pub trait CommExt: Comm {
     /// Sends a tensor to `to` (one message: header + raw little-endian payload).
     fn send_tensor<T: Element>(&mut self, to: PartyId, t: &Tensor<T>) -> Result<()> {
         check_peer(self, "send_tensor", to)?;
-        let (msg, header) = encode_tensor(t)?;
+        let (msg, header) = encode_tensor(t, self.stats().request())?;
         let payload = msg.len() - header;
         self.send_bytes(to, msg)?;
         self.stats_mut().record_send(to, payload, header);
@@ -476,14 +564,15 @@ pub trait CommExt: Comm {
     fn recv_tensor<T: Element>(&mut self, from: PartyId) -> Result<Tensor<T>> {
         check_peer(self, "recv_tensor", from)?;
         let msg = self.recv_bytes(from)?;
-        match decode_tensor::<T>(&msg) {
+        let req = self.stats().request();
+        match decode_tensor::<T>(&msg, req) {
             Ok((t, header)) => {
                 self.stats_mut().record_recv(from, msg.len() - header, header);
                 Ok(t)
             }
-            Err(reason) => {
+            Err(reject) => {
                 self.stats_mut().record_recv(from, 0, msg.len());
-                Err(ShareError::BadMessage { party: self.id(), from, reason })
+                Err(reject.into_error(self.id(), from, req))
             }
         }
     }
@@ -507,11 +596,12 @@ pub trait CommExt: Comm {
     fn recv_u64_message(&mut self, from: PartyId, shape: &[usize], op: &'static str) -> Result<(Vec<u8>, usize)> {
         check_peer(self, op, from)?;
         let msg = self.recv_bytes(from)?;
-        let (got, header) = match decode_tensor_header::<u64>(&msg) {
+        let req = self.stats().request();
+        let (got, header) = match decode_tensor_header::<u64>(&msg, req) {
             Ok(h) => h,
-            Err(reason) => {
+            Err(reject) => {
                 self.stats_mut().record_recv(from, 0, msg.len());
-                return Err(ShareError::BadMessage { party: self.id(), from, reason });
+                return Err(reject.into_error(self.id(), from, req));
             }
         };
         self.stats_mut().record_recv(from, msg.len() - header, header);
@@ -558,7 +648,7 @@ pub trait CommExt: Comm {
             return Ok(());
         };
         for (x, y) in pairs {
-            let (msg, header) = encode_diff_u64(x, y)?;
+            let (msg, header) = encode_diff_u64(x, y, self.stats().request())?;
             let payload = msg.len() - header;
             for &p in rest {
                 self.send_bytes(p, msg.clone())?;
@@ -648,6 +738,7 @@ pub trait CommExt: Comm {
         check_peer(self, "send_payload", to)?;
         let mut msg = Vec::with_capacity(BYTES_HEADER_LEN + bytes.len());
         msg.push(KIND_BYTES);
+        push_request(&mut msg, self.stats().request());
         msg.extend_from_slice(bytes);
         self.send_bytes(to, msg)?;
         self.stats_mut().record_send(to, bytes.len(), BYTES_HEADER_LEN);
@@ -657,19 +748,24 @@ pub trait CommExt: Comm {
     /// Receives an opaque byte payload sent with [`send_payload`](Self::send_payload).
     fn recv_payload(&mut self, from: PartyId) -> Result<Vec<u8>> {
         check_peer(self, "recv_payload", from)?;
-        let mut msg = self.recv_bytes(from)?;
-        if msg.first() != Some(&KIND_BYTES) {
-            let len = msg.len();
-            self.stats_mut().record_recv(from, 0, len);
-            let reason = match msg.first() {
-                None => "empty message".to_string(),
-                Some(k) => format!("expected a byte message (kind 0x02), got kind {k:#04x}"),
-            };
-            return Err(ShareError::BadMessage { party: self.id(), from, reason });
+        let msg = self.recv_bytes(from)?;
+        let req = self.stats().request();
+        let checked = match msg.split_first() {
+            None => Err(Reject::from("empty message")),
+            Some((&KIND_BYTES, rest)) => match read_request(rest) {
+                None => Err(Reject::from("truncated header")),
+                Some(got) if got != req => Err(Reject::OutOfStep(got)),
+                Some(_) => Ok(()),
+            },
+            Some((k, _)) => Err(Reject::Malformed(format!("expected a byte message (kind 0x02), got kind {k:#04x}"))),
+        };
+        if let Err(reject) = checked {
+            self.stats_mut().record_recv(from, 0, msg.len());
+            return Err(reject.into_error(self.id(), from, req));
         }
-        msg.remove(0);
-        self.stats_mut().record_recv(from, msg.len(), BYTES_HEADER_LEN);
-        Ok(msg)
+        let payload = msg[BYTES_HEADER_LEN..].to_vec();
+        self.stats_mut().record_recv(from, payload.len(), BYTES_HEADER_LEN);
+        Ok(payload)
     }
 
     /// Sends `t` to every peer in `peers`, then receives one tensor from each (in the
@@ -820,35 +916,40 @@ mod tests {
     #[test]
     fn tensor_frames_round_trip() {
         let t = Tensor::<u64>::from_fn(&[2, 3], |i| (i[0] * 3 + i[1]) as u64);
-        let (msg, header) = encode_tensor(&t).unwrap();
+        let (msg, header) = encode_tensor(&t, 0).unwrap();
         assert_eq!(header, tensor_header_len(2));
         assert_eq!(msg.len(), header + 6 * 8);
-        let (back, h) = decode_tensor::<u64>(&msg).unwrap();
+        let (back, h) = decode_tensor::<u64>(&msg, 0).unwrap();
         assert_eq!((back, h), (t, header));
         // Scalars and empty tensors.
         let s = Tensor::<Z67>::scalar(Z67::new(5));
-        let (msg, _) = encode_tensor(&s).unwrap();
-        assert_eq!(decode_tensor::<Z67>(&msg).unwrap().0, s);
+        let (msg, _) = encode_tensor(&s, 0).unwrap();
+        assert_eq!(decode_tensor::<Z67>(&msg, 0).unwrap().0, s);
         let e = Tensor::<u64>::zeros(&[3, 0]);
-        let (msg, _) = encode_tensor(&e).unwrap();
-        assert_eq!(decode_tensor::<u64>(&msg).unwrap().0, e);
+        let (msg, _) = encode_tensor(&e, 0).unwrap();
+        assert_eq!(decode_tensor::<u64>(&msg, 0).unwrap().0, e);
     }
 
     #[test]
     fn bad_frames_are_errors() {
         let t = Tensor::<u64>::from_vec(vec![1, 2]);
-        let (msg, _) = encode_tensor(&t).unwrap();
-        assert!(decode_tensor::<u64>(&[]).is_err());
-        assert!(decode_tensor::<u64>(&msg[..msg.len() - 1]).is_err());
-        assert!(decode_tensor::<u64>(&msg[..5]).is_err());
-        assert!(decode_tensor::<f64>(&msg).is_err(), "element type is checked");
+        let (msg, _) = encode_tensor(&t, 0).unwrap();
+        assert!(decode_tensor::<u64>(&[], 0).is_err());
+        assert!(decode_tensor::<u64>(&msg[..msg.len() - 1], 0).is_err());
+        assert!(decode_tensor::<u64>(&msg[..5], 0).is_err());
+        assert!(decode_tensor::<f64>(&msg, 0).is_err(), "element type is checked");
         let mut huge = msg.clone();
-        huge[6..14].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert!(decode_tensor::<u64>(&huge).is_err());
+        let dims = tensor_header_len(0);
+        huge[dims..dims + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode_tensor::<u64>(&huge, 0).is_err());
+        // A message of another request is out of step, whatever else it holds.
+        let (msg4, _) = encode_tensor(&t, 4).unwrap();
+        assert!(matches!(decode_tensor::<u64>(&msg4, 5), Err(Reject::OutOfStep(4))));
+        assert_eq!(decode_tensor::<u64>(&msg4, 4).unwrap().0, t);
         let z = Tensor::<Z67>::from_vec(vec![Z67::new(1)]);
-        let (mut zm, _) = encode_tensor(&z).unwrap();
+        let (mut zm, _) = encode_tensor(&z, 0).unwrap();
         *zm.last_mut().unwrap() = 67;
-        assert!(decode_tensor::<Z67>(&zm).is_err(), "non-canonical element");
+        assert!(decode_tensor::<Z67>(&zm, 0).is_err(), "non-canonical element");
         assert_ne!(element_tag::<u64>(), element_tag::<f64>());
     }
 

@@ -95,6 +95,19 @@ pub enum ShareError {
         /// What is wrong.
         reason: String,
     },
+    /// A received message belongs to another request than the one this endpoint is at
+    /// (PROTOCOLS.md §2.2): the parties have fallen out of step.
+    #[error("party {party}: message from party {from} is for request {got}, but this party is at request {expected}")]
+    OutOfStep {
+        /// This endpoint.
+        party: PartyId,
+        /// The sender.
+        from: PartyId,
+        /// This endpoint's current request number.
+        expected: u64,
+        /// The request number in the message.
+        got: u64,
+    },
     /// A transport-level failure in a `Comm` implementation (I/O, TLS, ...).
     #[error("party {party}: transport failure with party {peer}: {reason}")]
     Transport {

@@ -248,7 +248,7 @@ fn stats_helpers() {
     for r in out {
         let (all, delta) = r.unwrap();
         assert_eq!(all.bytes_sent(), 48 + 16);
-        assert_eq!(all.total().header_bytes_sent, (tensor_header_len(2) + 1) as u64);
+        assert_eq!(all.total().header_bytes_sent, (tensor_header_len(2) + syft_share::BYTES_HEADER_LEN) as u64);
         assert_eq!(all.rounds, 2);
         assert_eq!(delta.bytes_sent(), 16);
         assert_eq!(delta.bytes_received(), 48 + 16);

@@ -93,6 +93,8 @@ impl DealerLink {
 impl TripleSource for DealerLink {
     fn next(&mut self, comm: &mut dyn Comm, request: &Request) -> Result<(u64, Material)> {
         let req = self.req + 1;
+        // The request's messages (the correction, then the protocol's) carry its number.
+        comm.stats_mut().set_request(req);
         let correction = if self.seed.is_last() && !matches!(request, Request::Mask { .. }) {
             let shape = request.correction_shape()?;
             Some(comm.recv_tensor_shaped::<u64>(self.dealer, &shape)?)
@@ -143,6 +145,7 @@ pub fn distribute_seeds(comm: &mut dyn Comm, dealer: &mut Dealer, parties: &[Par
 /// the last party (`last`). Nothing is sent for a mask.
 pub fn serve_request(comm: &mut dyn Comm, dealer: &mut Dealer, last: PartyId, request: &Request) -> Result<u64> {
     let (req, correction) = dealer.serve(request)?;
+    comm.stats_mut().set_request(req);
     if !matches!(request, Request::Mask { .. }) {
         comm.send_tensor(last, &correction)?;
     }
@@ -169,7 +172,7 @@ impl Preprocessed {
 }
 
 impl TripleSource for Preprocessed {
-    fn next(&mut self, _comm: &mut dyn Comm, request: &Request) -> Result<(u64, Material)> {
+    fn next(&mut self, comm: &mut dyn Comm, request: &Request) -> Result<(u64, Material)> {
         match self.queue.front() {
             Some((_, planned, _)) if planned == request => {}
             Some((req, planned, _)) => {
@@ -184,6 +187,7 @@ impl TripleSource for Preprocessed {
         let Some((req, _, material)) = self.queue.pop_front() else {
             return Err(SpdzError::Exhausted { asked: format!("{request:?}") });
         };
+        comm.stats_mut().set_request(req);
         self.next = req + 1;
         self.stats.count(request);
         Ok((req, material))

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use syft_ring::{Conv2dParams, Prg, Seed, Tensor, from_signed, signed};
 use syft_share::{AdditiveShares, Comm, CommCounters, run_parties_with};
 use syft_spdz::{
-    Dealer, DealerLink, DealerStats, Party, Product, Request, SignedFloorDiv, distribute_seeds, floor_div_signed,
-    preprocess, serve_request,
+    Dealer, DealerLink, DealerStats, Party, Product, Request, SignedFloorDiv, TripleSource, distribute_seeds,
+    floor_div_signed, preprocess, serve_request,
 };
 
 /// What each endpoint returns: its output share (computing parties) and its counters.
@@ -208,6 +208,49 @@ proptest! {
                 prop_assert_eq!(div.floor(v) as i64, (v as i64).div_euclid(s as i64));
             }
         }
+    }
+}
+
+#[test]
+fn parties_out_of_step_stop_with_an_error() {
+    // Party 0 skips a request number, so its material belongs to another request than
+    // party 1's and the dealer's. Unchecked, the product would silently be wrong; with the
+    // request number in every header (PROTOCOLS.md §2.2) both parties stop with an error.
+    let x = Tensor::from_vec(vec![3u64, 4]);
+    let shares = AdditiveShares::split(&x, 2, &mut Prg::new(&Seed::from_u64(1))).unwrap();
+    let mut inputs: Vec<Option<Tensor<u64>>> = shares.into_shares().into_iter().map(Some).collect();
+    inputs.push(None);
+    let plan = [Request::Triple(Product::Mul { shape: vec![2] })];
+    let results = run_parties_with(inputs, |comm, input| {
+        let parties = vec![0, 1];
+        match input {
+            None => {
+                let mut dealer = Dealer::new(2).unwrap();
+                distribute_seeds(comm, &mut dealer, &parties).unwrap();
+                for r in &plan {
+                    serve_request(comm, &mut dealer, 1, r).unwrap();
+                }
+                None
+            }
+            Some(share) => {
+                let me = comm.id();
+                let mut link = DealerLink::connect(comm, 2, me, 2).unwrap();
+                if me == 0 {
+                    link.reserve_req().unwrap();
+                }
+                let mut party = Party::new(comm, &mut link, parties).unwrap();
+                Some(party.mul(&share, &share))
+            }
+        }
+    })
+    .unwrap();
+    let errors: Vec<_> = results.into_iter().flatten().collect();
+    assert_eq!(errors.len(), 2);
+    for r in errors {
+        assert!(
+            matches!(r, Err(syft_spdz::SpdzError::Share(syft_share::ShareError::OutOfStep { .. }))),
+            "expected an out-of-step error, got {r:?}"
+        );
     }
 }
 

@@ -339,13 +339,14 @@ fn counters<C: Comm, F: Fn(usize) -> Vec<C>>(make: &F) -> Check {
 
 fn bad_payloads<C: Comm, F: Fn(usize) -> Vec<C>>(make: &F) -> Check {
     let good = Tensor::<u64>::from_vec(vec![1, 2, 3]);
-    let (frame, _) = encode_tensor(&good).map_err(err("encode"))?;
-    let (mut z_frame, _) = encode_tensor(&Tensor::<Z67>::from_vec(vec![Z67::new(3)])).map_err(err("encode"))?;
+    let (frame, _) = encode_tensor(&good, 0).map_err(err("encode"))?;
+    let (mut z_frame, _) = encode_tensor(&Tensor::<Z67>::from_vec(vec![Z67::new(3)]), 0).map_err(err("encode"))?;
     if let Some(b) = z_frame.last_mut() {
         *b = 67;
     }
     let mut huge = frame.clone();
-    huge[6..14].copy_from_slice(&u64::MAX.to_le_bytes());
+    let dims = tensor_header_len(0);
+    huge[dims..dims + 8].copy_from_slice(&u64::MAX.to_le_bytes());
     let garbage: Vec<Vec<u8>> =
         vec![Vec::new(), vec![0xff], frame[..frame.len() - 1].to_vec(), frame[..7].to_vec(), huge, vec![0x02, 1, 2]];
     run(make, 2, |c| {
@@ -357,7 +358,9 @@ fn bad_payloads<C: Comm, F: Fn(usize) -> Vec<C>>(make: &F) -> Check {
             c.send_bytes(1, z_frame.clone()).map_err(err("send_bytes"))?; // non-canonical Z67
             c.send_tensor(1, &good).map_err(err("send_tensor"))?; // received as a payload
             c.send_payload(1, &[9]).map_err(err("send_payload"))?; // received as a tensor
-            c.send_tensor(1, &good).map_err(err("send_tensor"))?; // finally valid
+            c.stats_mut().set_request(7);
+            c.send_tensor(1, &good).map_err(err("send_tensor"))?; // for request 7, received at 0
+            c.send_tensor(1, &good).map_err(err("send_tensor"))?; // finally valid, at request 7
         } else {
             let is_bad = |r: Result<(), ShareError>| matches!(r, Err(ShareError::BadMessage { from: 0, .. }));
             for (i, _) in garbage.iter().enumerate() {
@@ -367,6 +370,12 @@ fn bad_payloads<C: Comm, F: Fn(usize) -> Vec<C>>(make: &F) -> Check {
             ensure!(is_bad(c.recv_tensor::<Z67>(0).map(drop)), "a non-canonical Z67 element was accepted");
             ensure!(is_bad(c.recv_payload(0).map(drop)), "a tensor was accepted as a payload");
             ensure!(is_bad(c.recv_tensor::<u64>(0).map(drop)), "a payload was accepted as a tensor");
+            let r = c.recv_tensor::<u64>(0).map(drop);
+            ensure!(
+                matches!(r, Err(ShareError::OutOfStep { from: 0, expected: 0, got: 7, .. })),
+                "a message of another request was accepted: {r:?}"
+            );
+            c.stats_mut().set_request(7);
             let t = c.recv_tensor::<u64>(0).map_err(err("recv after bad messages"))?;
             ensure!(t == good, "the channel is out of step after bad messages");
         }
