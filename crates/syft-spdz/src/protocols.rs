@@ -212,12 +212,7 @@ impl<'a> Party<'a> {
     pub fn truncate_owned(&mut self, mut x: Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
         check_scale(scale)?;
         if self.parties.len() == 2 {
-            let div = SignedFloorDiv::new(scale)?;
-            if self.index == 0 {
-                x.map_inplace(|z| div.floor(z));
-            } else {
-                x.map_inplace(|z| div.floor(z.wrapping_neg()).wrapping_neg());
-            }
+            x.map_inplace(local_truncation(scale, self.index)?);
             Ok(x)
         } else {
             self.truncate_with_pair(&x, scale)
@@ -354,6 +349,12 @@ fn check_scale(scale: u64) -> Result<()> {
 /// Local (SecureML) truncation of a two-party share: party 0 computes `floor(z0/s)`,
 /// party 1 computes `−floor(−z1/s)` (PROTOCOLS.md §4.1).
 pub fn truncate_local(share: &Tensor<u64>, scale: u64, index: usize) -> Result<Tensor<u64>> {
+    Ok(share.map(local_truncation(scale, index)?))
+}
+
+/// Local truncation of one element of party `index`'s share.
+fn local_truncation(scale: u64, index: usize) -> Result<impl Fn(u64) -> u64> {
     let div = SignedFloorDiv::new(scale)?;
-    Ok(if index == 0 { share.map(|z| div.floor(z)) } else { share.map(|z| div.floor(z.wrapping_neg()).wrapping_neg()) })
+    let negate = index != 0;
+    Ok(move |z: u64| if negate { div.floor(z.wrapping_neg()).wrapping_neg() } else { div.floor(z) })
 }

@@ -80,26 +80,8 @@ pub enum MpcOp {
         /// the tensor exists (model weights).
         reuse_rhs: Option<u64>,
     },
-    /// `a ⊙ b` (one round; same shape), then division by `scale`.
-    Mul {
-        /// The common shape.
-        shape: Vec<usize>,
-        /// Divide the product by this (1 for none).
-        scale: u64,
-    },
-    /// 2-d convolution `a ⋆ b`, then division by `scale`.
-    Conv2d {
-        /// Input shape.
-        input: Vec<usize>,
-        /// Kernel shape.
-        kernel: Vec<usize>,
-        /// Stride and padding.
-        params: Conv2dParams,
-        /// Divide the product by this (1 for none).
-        scale: u64,
-    },
-    /// Any other bilinear Beaver product of `a` and `b` (the gradients of a convolution),
-    /// then division by `scale`. One round.
+    /// A Beaver product `a ∘ b` for a bilinear map other than a matrix product (elementwise,
+    /// convolution, the convolution's gradients), then division by `scale`. One round.
     Product {
         /// The bilinear map, with its operand shapes.
         product: Product,
@@ -193,7 +175,7 @@ impl MpcOp {
     /// Whether the dealer takes part.
     #[must_use]
     pub fn needs_dealer(&self) -> bool {
-        matches!(self, Self::MatMul { .. } | Self::Mul { .. } | Self::Conv2d { .. } | Self::Product { .. })
+        matches!(self, Self::MatMul { .. } | Self::Product { .. })
             || self.is_securenn()
             || matches!(self, Self::MulPublic { scale, .. } if *scale > 1)
     }
@@ -232,8 +214,8 @@ impl MpcOp {
             Self::AddPublic(_) => "add_public",
             Self::MulPublic { .. } => "mul_public",
             Self::MatMul { .. } => "matmul",
-            Self::Mul { .. } => "mul",
-            Self::Conv2d { .. } => "conv2d",
+            Self::Product { product: Product::Mul { .. }, .. } => "mul",
+            Self::Product { product: Product::Conv2d { .. }, .. } => "conv2d",
             Self::Product { product: Product::Conv2dInputGrad { .. }, .. } => "conv2d_input_grad",
             Self::Product { product: Product::Conv2dKernelGrad { .. }, .. } => "conv2d_kernel_grad",
             Self::Product { .. } => "beaver_product",
@@ -614,10 +596,6 @@ fn compute(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Te
             };
             (z, *scale)
         }
-        MpcOp::Mul { scale, .. } => (party.mul(a, arg(shares, 1, op)?).map_err(protocol)?, *scale),
-        MpcOp::Conv2d { params, scale, .. } => {
-            (party.conv2d(a, arg(shares, 1, op)?, *params).map_err(protocol)?, *scale)
-        }
         MpcOp::Product { product, scale } => {
             (party.product(product, a, arg(shares, 1, op)?).map_err(protocol)?, *scale)
         }
@@ -653,18 +631,6 @@ fn serve(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
             }
             *scale
         }
-        MpcOp::Mul { shape, scale } => {
-            requests.push(Material::Triple(Product::Mul { shape: shape.clone() }));
-            *scale
-        }
-        MpcOp::Conv2d { input, kernel, params, scale } => {
-            requests.push(Material::Triple(Product::Conv2d {
-                input: input.clone(),
-                kernel: kernel.clone(),
-                params: *params,
-            }));
-            *scale
-        }
         MpcOp::Product { product, scale } => {
             requests.push(Material::Triple(product.clone()));
             *scale
@@ -675,12 +641,6 @@ fn serve(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
         let shape = match op {
             MpcOp::MatMul { lhs, rhs, lhs_t, rhs_t, .. } => {
                 Product::MatMul { lhs: lhs.clone(), rhs: rhs.clone(), lhs_t: *lhs_t, rhs_t: *rhs_t }
-                    .output_shape()
-                    .map_err(protocol)?
-            }
-            MpcOp::Mul { shape, .. } => shape.clone(),
-            MpcOp::Conv2d { input, kernel, params, .. } => {
-                Product::Conv2d { input: input.clone(), kernel: kernel.clone(), params: *params }
                     .output_shape()
                     .map_err(protocol)?
             }

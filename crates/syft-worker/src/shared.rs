@@ -537,7 +537,7 @@ impl SharedTensor {
     /// `self ⊙ other` (broadcasting; one Beaver round, rescaled for fixed × fixed).
     pub fn mul(&self, other: &Self) -> Result<Self> {
         self.same_session("mul", other)?;
-        let (enc, scale) = self.product_encoder("mul", other)?;
+        self.product_encoder("mul", other)?;
         let shape = broadcast_shapes("mul", &self.shape, &other.shape)?;
         let a = if self.shape == shape {
             None
@@ -550,8 +550,7 @@ impl SharedTensor {
             Some(other.local(MpcOp::BroadcastTo(shape.clone()), shape.clone())?)
         };
         let (a, b) = (a.as_ref().unwrap_or(self), b.as_ref().unwrap_or(other));
-        let shares = self.session.run(&MpcOp::Mul { shape: shape.clone(), scale }, &a.ids2(b))?;
-        Ok(self.derive(shares, shape, enc))
+        a.bilinear("mul", b, syft_spdz::Product::Mul { shape })
     }
 
     /// `self · other` (one Beaver round, rescaled for fixed × fixed).
@@ -584,13 +583,8 @@ impl SharedTensor {
 
     /// 2-d convolution of this input with the kernel `kernel` (one Beaver round).
     pub fn conv2d(&self, kernel: &Self, params: syft_ring::Conv2dParams) -> Result<Self> {
-        self.same_session("conv2d", kernel)?;
-        let (enc, scale) = self.product_encoder("conv2d", kernel)?;
         let product = syft_spdz::Product::Conv2d { input: self.shape.clone(), kernel: kernel.shape.clone(), params };
-        let shape = product.output_shape()?;
-        let op = MpcOp::Conv2d { input: self.shape.clone(), kernel: kernel.shape.clone(), params, scale };
-        let shares = self.session.run(&op, &self.ids2(kernel))?;
-        Ok(self.derive(shares, shape, enc))
+        self.bilinear("conv2d", kernel, product)
     }
 
     /// The gradient of `conv2d` with respect to its input: this output gradient through the
@@ -655,10 +649,16 @@ impl SharedTensor {
     /// `max(self, 0)` and the raw bit `[self ≥ 0]` (its derivative, for the backward pass).
     pub fn relu_with_mask(&self) -> Result<(Self, Self)> {
         self.two_parties("relu")?;
-        let mut outs = self.session.run_multi(&MpcOp::Relu { shape: self.shape.clone() }, &self.ids())?;
+        self.value_and_mask(&MpcOp::Relu { shape: self.shape.clone() }, self.shape.clone(), self.shape.clone())
+    }
+
+    /// Runs a two-output SecureNN protocol: a value at this tensor's precision and a raw
+    /// (unscaled) mask.
+    fn value_and_mask(&self, op: &MpcOp, value_shape: Vec<usize>, mask_shape: Vec<usize>) -> Result<(Self, Self)> {
+        let mut outs = self.session.run_multi(op, &self.ids())?;
         let mask = outs.pop().unwrap_or_default();
         let value = outs.pop().unwrap_or_default();
-        Ok((self.derive(value, self.shape.clone(), self.encoder), self.derive(mask, self.shape.clone(), None)))
+        Ok((self.derive(value, value_shape, self.encoder), self.derive(mask, mask_shape, None)))
     }
 
     /// `max(self, 0)`.
@@ -859,11 +859,7 @@ impl SharedTensor {
         let params = syft_ring::Conv2dParams { stride, padding: (0, 0) };
         let mask_shape = pool_windows_shape("max_pool2d", &self.shape, window, params)?;
         let value_shape = mask_shape[..4].to_vec();
-        let op = MpcOp::MaxPool2d { shape: self.shape.clone(), window, stride };
-        let mut outs = self.session.run_multi(&op, &self.ids())?;
-        let mask = outs.pop().unwrap_or_default();
-        let value = outs.pop().unwrap_or_default();
-        Ok((self.derive(value, value_shape, self.encoder), self.derive(mask, mask_shape, None)))
+        self.value_and_mask(&MpcOp::MaxPool2d { shape: self.shape.clone(), window, stride }, value_shape, mask_shape)
     }
 
     /// Sum of all elements (local).
