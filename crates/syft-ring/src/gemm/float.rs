@@ -4,8 +4,8 @@
 //! `f32` and `f64` are recognised by [`TypeId`] and routed to `gemm::gemm`, everything else
 //! falls back to [`naive`].
 
-use super::u64_kernel::strictly_in_bounds;
-use super::{MatRef, Parallelism, check_shapes, naive};
+use super::u64_kernel::prologue;
+use super::{MatRef, Parallelism, naive};
 use crate::element::Scalar;
 use std::any::TypeId;
 
@@ -89,18 +89,9 @@ fn gemm_real<F: Copy + Send + Sync + 'static>(
     one: F,
     zero: F,
 ) {
-    check_shapes(c, &a, &b);
-    assert!(strictly_in_bounds(&a) && strictly_in_bounds(&b), "gemm: operand view out of bounds");
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if m == 0 || n == 0 {
+    let Some((m, k, n)) = prologue(c, &a, &b, accumulate, zero) else {
         return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(zero);
-        }
-        return;
-    }
+    };
     let parallelism = if par == Parallelism::Auto && m.saturating_mul(n).saturating_mul(k) >= PAR_MIN_WORK {
         gemm::Parallelism::Rayon(0)
     } else {

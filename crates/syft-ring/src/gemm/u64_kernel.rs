@@ -101,18 +101,9 @@ pub fn gemm_u64_with_path(
     par: Parallelism,
     path: KernelPath,
 ) {
-    check_shapes(c, &a, &b);
-    assert!(strictly_in_bounds(&a) && strictly_in_bounds(&b), "gemm: operand view out of bounds");
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    if m == 0 || n == 0 {
+    let Some((m, k, n)) = prologue(c, &a, &b, accumulate, 0) else {
         return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(0);
-        }
-        return;
-    }
+    };
     let threads = if par == Parallelism::Auto && m.saturating_mul(n).saturating_mul(k) >= PAR_MIN_WORK {
         rayon::current_num_threads()
     } else {
@@ -127,6 +118,32 @@ pub fn gemm_u64_with_path(
         KernelPath::Avx2 => run::<avx2::Avx2>(out, a, b, accumulate, threads),
         _ => run::<portable::Portable>(out, a, b, accumulate, threads),
     }
+}
+
+/// What every GEMM entry point checks and settles first: the shapes (panicking, as
+/// [`check_shapes`]), that both views lie strictly inside their buffers, and the empty
+/// cases (nothing to do, or `c = 0` when `k = 0`). Returns `(m, k, n)` when there is a
+/// product left to compute.
+pub(super) fn prologue<T: Copy>(
+    c: &mut [T],
+    a: &MatRef<'_, T>,
+    b: &MatRef<'_, T>,
+    accumulate: bool,
+    zero: T,
+) -> Option<(usize, usize, usize)> {
+    check_shapes(c, a, b);
+    assert!(strictly_in_bounds(a) && strictly_in_bounds(b), "gemm: operand view out of bounds");
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return None;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(zero);
+        }
+        return None;
+    }
+    Some((m, k, n))
 }
 
 /// Whether every element of `m` lies inside `m.data`, with overflow-checked arithmetic.
