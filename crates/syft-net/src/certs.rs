@@ -1,11 +1,21 @@
-//! Development certificates with `rcgen`: a CA and one certificate per worker, so that a
-//! first-time user needs no openssl (`syft-worker gen-certs --out certs --names me,bob,alice`).
+//! Development certificates with `rcgen`: a CA, and one certificate per identity, so
+//! that a first-time user needs no openssl:
 //!
-//! Each certificate names its worker id as a DNS subject alternative name and may serve
-//! both as a server and as a client certificate (a worker is a client of the workers it
-//! forwards to). Keys are ECDSA P-256. The CA key is written next to the CA certificate so
-//! that certificates for more workers can be issued later by running `gen-certs` again on
-//! the same directory; keep it private (files are created with mode 0600 on Unix).
+//! ```text
+//! syft-worker gen-certs --out certs --workers bob,alice,crypto_provider --clients model_owner,data_owner
+//! ```
+//!
+//! A certificate names its identity as its one DNS subject alternative name and says
+//! which kind of identity it is: a **worker** certificate is valid for TLS servers and
+//! clients (a worker serves, and dials its peers), a **client** certificate only for TLS
+//! clients, so a client can never pose as a worker, and a worker knows from the
+//! certificate alone whether a connection is a client's or a peer's. Keys are ECDSA P-256.
+//!
+//! `gen-certs` writes one directory per identity holding only what it needs
+//! (`NAME/cert.pem`, `NAME/key.pem`, `NAME/ca.pem`), and the CA apart (`ca/ca.pem`,
+//! `ca/ca.key`): copy `NAME/` to the host of `NAME`, keep `ca/` off the workers. Running it
+//! again on the same directory reuses the CA, to add identities to a deployment. Every
+//! private key is written with mode 0600 (on Unix), also when the file already existed.
 
 use crate::error::{NetError, Result};
 use rcgen::{
@@ -14,10 +24,25 @@ use rcgen::{
 };
 use std::path::{Path, PathBuf};
 
-/// File name of the CA certificate in a certificate directory.
+/// File name of the CA certificate (in the CA's directory and in every identity's).
 pub const CA_CERT_FILE: &str = "ca.pem";
-/// File name of the CA private key in a certificate directory.
+/// File name of the CA private key (in the CA's directory only).
 pub const CA_KEY_FILE: &str = "ca.key";
+/// The CA's directory inside a `gen-certs` output directory.
+pub const CA_DIR: &str = "ca";
+/// File name of an identity's certificate in its directory.
+pub const CERT_FILE: &str = "cert.pem";
+/// File name of an identity's private key in its directory.
+pub const KEY_FILE: &str = "key.pem";
+
+/// Which kind of identity a certificate is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityKind {
+    /// A worker: TLS server and client.
+    Worker,
+    /// A client program: TLS client only.
+    Client,
+}
 
 /// The subject of every development CA (fixed, so that a CA reloaded from its key issues
 /// certificates that chain to the original CA certificate).
@@ -117,8 +142,18 @@ impl DevCa {
         self.issuer.key().serialize_pem()
     }
 
-    /// Issues a certificate for worker `name`, usable as server and client certificate.
+    /// Issues a worker certificate for `name`, usable as server and client certificate.
     pub fn issue(&self, name: &str) -> Result<IssuedCert> {
+        self.issue_kind(name, IdentityKind::Worker)
+    }
+
+    /// Issues a client certificate for `name` (TLS client only: it cannot serve as a worker).
+    pub fn issue_client(&self, name: &str) -> Result<IssuedCert> {
+        self.issue_kind(name, IdentityKind::Client)
+    }
+
+    /// Issues a certificate of `kind` for `name`.
+    pub fn issue_kind(&self, name: &str, kind: IdentityKind) -> Result<IssuedCert> {
         check_worker_id(name)?;
         let key = KeyPair::generate().map_err(cert_err)?;
         let mut params = CertificateParams::new(vec![name.to_string()]).map_err(cert_err)?;
@@ -126,7 +161,10 @@ impl DevCa {
         dn.push(DnType::CommonName, name);
         params.distinguished_name = dn;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = match kind {
+            IdentityKind::Worker => vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth],
+            IdentityKind::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
+        };
         params.use_authority_key_identifier_extension = true;
         validity(&mut params, 5);
         let cert = params.signed_by(&key, &self.issuer).map_err(cert_err)?;
@@ -143,9 +181,16 @@ fn write_file(path: &Path, contents: &str, private: bool) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
+    let mut file = options.open(path).map_err(err)?;
+    // The mode above applies only when the file is created: tighten an existing one too,
+    // before the key is written into it.
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    }
     #[cfg(not(unix))]
     let _ = private;
-    let mut file = options.open(path).map_err(err)?;
     std::io::Write::write_all(&mut file, contents.as_bytes()).map_err(err)
 }
 
@@ -153,28 +198,54 @@ fn read_file(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| NetError::File { path: path.to_path_buf(), reason: e.to_string() })
 }
 
+fn create_dir(path: &Path) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|e| NetError::File { path: path.to_path_buf(), reason: e.to_string() })
+}
+
+/// One identity's files as [`gen_certs`] wrote them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityFiles {
+    /// The identity's name.
+    pub name: String,
+    /// Worker or client.
+    pub kind: IdentityKind,
+    /// Its directory (what to copy to its host).
+    pub dir: PathBuf,
+    /// Its certificate (`--cert`).
+    pub cert: PathBuf,
+    /// Its private key (`--key`).
+    pub key: PathBuf,
+    /// The CA certificate (`--ca`).
+    pub ca: PathBuf,
+}
+
 /// The files [`gen_certs`] wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertFiles {
-    /// The CA certificate (`--ca` of every worker and client).
-    pub ca: PathBuf,
-    /// Per worker id: its certificate and key (`--cert`, `--key`).
-    pub workers: Vec<(String, PathBuf, PathBuf)>,
+    /// The CA's directory (its certificate and private key: keep it off the workers).
+    pub ca_dir: PathBuf,
+    /// One entry per identity.
+    pub identities: Vec<IdentityFiles>,
 }
 
-/// Writes a development CA (`ca.pem`, `ca.key`) and a certificate and key per name
-/// (`NAME.pem`, `NAME.key`) into `out`, creating the directory. An existing CA in `out` is
-/// reused, so running it again adds workers to the same deployment.
-pub fn gen_certs(out: &Path, names: &[String]) -> Result<CertFiles> {
-    if names.is_empty() {
-        return Err(NetError::Config { what: "--names", reason: "no worker names given".into() });
+/// Writes a development CA into `out/ca/` and, per identity, its certificate, key and
+/// the CA certificate into `out/NAME/` (workers first, then clients). An existing CA in
+/// `out/ca/` is reused, so running it again adds identities to the same deployment.
+pub fn gen_certs(out: &Path, workers: &[String], clients: &[String]) -> Result<CertFiles> {
+    if workers.is_empty() && clients.is_empty() {
+        return Err(NetError::Config { what: "--workers/--clients", reason: "no identity names given".into() });
     }
-    for n in names {
+    let mut seen = std::collections::BTreeSet::new();
+    for n in workers.iter().chain(clients) {
         check_worker_id(n)?;
+        if n == CA_DIR || !seen.insert(n.as_str()) {
+            return Err(NetError::Config { what: "--workers/--clients", reason: format!("{n:?} is named twice or reserved") });
+        }
     }
-    std::fs::create_dir_all(out).map_err(|e| NetError::File { path: out.to_path_buf(), reason: e.to_string() })?;
-    let ca_cert = out.join(CA_CERT_FILE);
-    let ca_key = out.join(CA_KEY_FILE);
+    let ca_dir = out.join(CA_DIR);
+    create_dir(&ca_dir)?;
+    let ca_cert = ca_dir.join(CA_CERT_FILE);
+    let ca_key = ca_dir.join(CA_KEY_FILE);
     let ca = if ca_cert.exists() && ca_key.exists() {
         DevCa::load(&read_file(&ca_cert)?, &read_file(&ca_key)?)?
     } else {
@@ -183,13 +254,17 @@ pub fn gen_certs(out: &Path, names: &[String]) -> Result<CertFiles> {
         write_file(&ca_cert, ca.cert_pem(), false)?;
         ca
     };
-    let mut workers = Vec::with_capacity(names.len());
-    for n in names {
-        let issued = ca.issue(n)?;
-        let (cert, key) = (out.join(format!("{n}.pem")), out.join(format!("{n}.key")));
+    let kinds = workers.iter().map(|n| (n, IdentityKind::Worker)).chain(clients.iter().map(|n| (n, IdentityKind::Client)));
+    let mut identities = Vec::with_capacity(workers.len() + clients.len());
+    for (n, kind) in kinds {
+        let issued = ca.issue_kind(n, kind)?;
+        let dir = out.join(n);
+        create_dir(&dir)?;
+        let (cert, key, ca_copy) = (dir.join(CERT_FILE), dir.join(KEY_FILE), dir.join(CA_CERT_FILE));
         write_file(&key, &issued.key_pem, true)?;
         write_file(&cert, &issued.cert_pem, false)?;
-        workers.push((n.clone(), cert, key));
+        write_file(&ca_copy, ca.cert_pem(), false)?;
+        identities.push(IdentityFiles { name: n.clone(), kind, dir, cert, key, ca: ca_copy });
     }
-    Ok(CertFiles { ca: ca_cert, workers })
+    Ok(CertFiles { ca_dir, identities })
 }

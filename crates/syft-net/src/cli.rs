@@ -1,11 +1,16 @@
 //! The `syft-worker` command line: serve a worker, or generate development certificates.
 //!
 //! ```text
-//! syft-worker gen-certs --out certs --names me,bob,alice,crypto_provider
+//! syft-worker gen-certs --out certs --workers bob,alice,crypto_provider --clients model_owner,data_owner
 //! syft-worker --id bob --listen 0.0.0.0:7001 --peer-listen 0.0.0.0:7002 --peer-advertise 10.0.0.2:7002 \
-//!             --ca certs/ca.pem --cert certs/bob.pem --key certs/bob.key
+//!             --ca certs/bob/ca.pem --cert certs/bob/cert.pem --key certs/bob/key.pem \
+//!             --clients model_owner,data_owner --peers alice,crypto_provider --dealers crypto_provider
 //! syft-worker --id bob --listen 127.0.0.1:7001 --insecure     # plain TCP, trusted networks only
 //! ```
+//!
+//! Under TLS a worker serves exactly the clients and peers it is told about (`--clients`,
+//! `--peers`, `--dealers`: see `syft_worker::access`); with `--insecure` nobody is
+//! authenticated and it serves everyone.
 //!
 //! Once listening, the server prints one line on standard output,
 //! `ready id=bob listen=127.0.0.1:7001 peer=bob@127.0.0.1:7002`, and logs nothing else
@@ -65,15 +70,18 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create a development CA and a certificate per worker (and client) name.
+    /// Create a development CA (`OUT/ca/`) and a directory per identity (`OUT/NAME/`
+    /// with `cert.pem`, `key.pem`, `ca.pem`).
     GenCerts {
-        /// Directory to write `ca.pem`, `ca.key` and `NAME.pem`/`NAME.key` into (an
-        /// existing CA there is reused).
+        /// Output directory (an existing CA in `OUT/ca/` is reused).
         #[arg(long)]
         out: PathBuf,
-        /// Worker ids, comma-separated; include one for the client (e.g. `me`).
-        #[arg(long, value_delimiter = ',', required = true)]
-        names: Vec<String>,
+        /// Worker ids, comma-separated (certificates valid for serving and dialling).
+        #[arg(long, value_delimiter = ',')]
+        workers: Vec<String>,
+        /// Client names, comma-separated (certificates valid only for dialling workers).
+        #[arg(long, value_delimiter = ',')]
+        clients: Vec<String>,
     },
 }
 
@@ -104,6 +112,24 @@ pub struct ServeArgs {
     /// Plain TCP: no encryption, no authentication (trusted networks only).
     #[arg(long)]
     pub insecure: bool,
+    /// The clients this worker serves (names in their client certificates), comma-separated.
+    #[arg(long, value_delimiter = ',', required_unless_present = "insecure")]
+    pub clients: Vec<String>,
+    /// The workers this worker accepts as peers (session members, pointer chains, moves).
+    #[arg(long, value_delimiter = ',')]
+    pub peers: Vec<String>,
+    /// The peers it accepts as the crypto provider of a session (default: none).
+    #[arg(long, value_delimiter = ',')]
+    pub dealers: Vec<String>,
+    /// Elements of any one tensor a request may name or produce.
+    #[arg(long)]
+    pub max_tensor_elements: Option<usize>,
+    /// Elements of all tensors of one request together.
+    #[arg(long)]
+    pub max_request_elements: Option<usize>,
+    /// Bytes of tensor data one owner may keep stored on this worker.
+    #[arg(long)]
+    pub max_stored_bytes: Option<u64>,
     /// The largest frame sent or accepted, in bytes.
     #[arg(long, default_value_t = DEFAULT_MAX_FRAME)]
     pub max_frame: u32,
@@ -111,7 +137,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "10")]
     pub connect_timeout: Seconds,
     /// Seconds a party waits for a peer's message during a protocol (0: forever).
-    #[arg(long, default_value = "60")]
+    #[arg(long, default_value = "20")]
     pub recv_timeout: Seconds,
     /// Seconds this worker waits for another worker's answer when forwarding (0: forever).
     #[arg(long, default_value = "600")]
@@ -157,10 +183,14 @@ where
     };
     init_logging(cli.verbose);
     let outcome = match cli.command {
-        Some(Command::GenCerts { out, names }) => gen_certs(&out, &names).map(|files| {
-            println!("CA certificate: {}", files.ca.display());
-            for (name, cert, key) in files.workers {
-                println!("{name}: {} {}", cert.display(), key.display());
+        Some(Command::GenCerts { out, workers, clients }) => gen_certs(&out, &workers, &clients).map(|files| {
+            println!("CA (keep it off the workers): {}", files.ca_dir.display());
+            for id in files.identities {
+                let kind = match id.kind {
+                    crate::certs::IdentityKind::Worker => "worker",
+                    crate::certs::IdentityKind::Client => "client",
+                };
+                println!("{kind} {}: {}", id.name, id.dir.display());
             }
         }),
         None => serve(cli.serve),
@@ -188,6 +218,20 @@ fn serve(args: ServeArgs) -> crate::Result<()> {
         Security::Tls(TlsIdentity::from_files(&ca, &cert, &key)?)
     };
     let mut config = ServerConfig::new(&id, &listen, security);
+    if !args.insecure {
+        config.policy = syft_worker::AccessPolicy::new(&args.clients, &args.peers, &args.dealers);
+    }
+    let mut limits = syft_worker::Limits::default();
+    if let Some(n) = args.max_tensor_elements {
+        limits.max_tensor_elements = n;
+    }
+    if let Some(n) = args.max_request_elements {
+        limits.max_request_elements = n;
+    }
+    if let Some(n) = args.max_stored_bytes {
+        limits.max_stored_bytes_per_owner = n;
+    }
+    config.limits = limits;
     if let Some(p) = args.peer_listen {
         config.peer_listen = p;
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use syft_share::{Comm, CommStats, PartyId, ShareError};
 
 /// The default receive timeout of party-to-party channels.
-pub const DEFAULT_RECV_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_RECV_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A session endpoint over network connections (see the [module docs](self)).
 pub struct NetComm {

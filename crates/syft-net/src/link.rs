@@ -135,6 +135,11 @@ impl Link {
         &self.peer
     }
 
+    /// The certificate the peer presented (on an accepted TLS connection).
+    pub(crate) fn peer_certificate(&self) -> Option<CertificateDer<'static>> {
+        self.peer_cert.clone()
+    }
+
     /// What the peer proved about itself (its certificate, on an accepted TLS connection).
     pub(crate) fn identity(&self) -> PeerIdentity {
         PeerIdentity { tls: self.tls.is_some(), cert: self.peer_cert.clone(), peer: self.peer.clone() }

@@ -28,7 +28,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use syft_worker::store::Envelope;
-use syft_worker::{Hub, Reply, Transport, WorkerCore};
+use syft_worker::{AccessPolicy, Caller, Hub, Limits, Reply, Transport, WorkerCore};
 
 /// An answer from the worker thread: the encoded response, or why there is none.
 type Answer = std::result::Result<Vec<u8>, String>;
@@ -56,6 +56,10 @@ pub struct ServerConfig {
     pub net: NetConfig,
     /// Client connections served at once, at most.
     pub max_connections: usize,
+    /// Whom the worker serves (under TLS: identities proved by certificates).
+    pub policy: AccessPolicy,
+    /// Resource limits of the worker.
+    pub limits: Limits,
 }
 
 impl ServerConfig {
@@ -72,6 +76,8 @@ impl ServerConfig {
             security,
             net: NetConfig::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            policy: AccessPolicy::open(),
+            limits: Limits::default(),
         }
     }
 }
@@ -97,7 +103,9 @@ impl Transport for Loopback {
     fn send(&self, request: Vec<u8>) -> syft_worker::Result<Reply> {
         let stopped = || syft_worker::WorkerError::Transport { worker: self.id.clone(), reason: "stopped".into() };
         let (reply_tx, reply_rx) = mpsc::channel();
-        self.tx.lock().map_err(|_| stopped())?.send((request, reply_tx)).map_err(|_| stopped())?;
+        // The worker's own requests (a chain that comes back through it) come from itself.
+        let envelope = Envelope { caller: Caller::worker(self.id.clone()), bytes: request, reply: reply_tx };
+        self.tx.lock().map_err(|_| stopped())?.send(envelope).map_err(|_| stopped())?;
         Ok(Reply::new(self.id.clone(), reply_rx, None))
     }
 
@@ -145,6 +153,7 @@ struct Shared {
     peer_address: String,
     connections: AtomicUsize,
     max_connections: usize,
+    policy: AccessPolicy,
     stop: AtomicBool,
     stopped: (Mutex<bool>, Condvar),
 }
@@ -212,23 +221,16 @@ impl Server {
             peer_address: peers.address().to_string(),
             connections: AtomicUsize::new(0),
             max_connections: config.max_connections,
+            policy: config.policy.clone(),
             stop: AtomicBool::new(false),
             stopped: (Mutex::new(false), Condvar::new()),
         });
 
         let mut core = WorkerCore::new(config.id.clone(), hub);
-        core.set_inbox(inbox_rx);
+        core.set_policy(config.policy.clone(), config.limits.clone());
         let worker_shared = shared.clone();
         spawn(format!("worker {}", config.id), move || {
-            loop {
-                let Some(inbox) = core.take_inbox() else { break };
-                let Ok((bytes, reply)) = inbox.recv() else { break };
-                core.set_inbox(inbox);
-                if worker_shared.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let _ = reply.send(core.handle_bytes(&bytes));
-            }
+            core.serve(inbox_rx, &|| worker_shared.stop.load(Ordering::SeqCst));
             tracing::debug!(worker = %worker_shared.id, "worker thread stopped");
             let (done, cv) = &worker_shared.stopped;
             if let Ok(mut d) = done.lock() {
@@ -284,7 +286,7 @@ impl Server {
         // Wake the worker thread and the accept loop.
         if let Ok(tx) = self.shared.inbox.lock() {
             let (reply, _) = mpsc::channel();
-            let _ = tx.send((Vec::new(), reply));
+            let _ = tx.send(Envelope { caller: Caller::worker(self.shared.id.clone()), bytes: Vec::new(), reply });
         }
         let wake = match self.local.ip() {
             ip if ip.is_unspecified() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), self.local.port()),
@@ -341,6 +343,7 @@ fn serve_connection(shared: &Shared, tcp: TcpStream) -> Result<()> {
     let net = &shared.net;
     let link = Link::server(tcp, &shared.security, net.connect_timeout)?;
     let peer = link.peer().to_string();
+    let link_identity = link.peer_certificate();
     let (tx, rx) = link.start(net.max_frame, net.write_timeout)?;
     let hello = match protocol::decode_client(&peer, rx.recv(Some(net.connect_timeout))?) {
         Ok(ClientMessage::Hello(h)) => h,
@@ -354,19 +357,30 @@ fn serve_connection(shared: &Shared, tcp: TcpStream) -> Result<()> {
         let reason = format!("protocol version {} (this worker speaks {})", hello.version, protocol::VERSION);
         return Err(protocol_error(&tx, NetError::Refused { peer, reason }));
     }
+    // Who this connection is: proved by its certificate under TLS; without TLS nobody is
+    // authenticated and the connection is the client it says it is.
+    let caller = match link_identity {
+        Some(cert) => crate::tls::principal(&cert, &peer)?,
+        None => Caller::client(hello.client.clone()),
+    };
+    if !shared.policy.admits(&caller) {
+        let reason = format!("{} does not serve {caller}", shared.id);
+        return Err(protocol_error(&tx, NetError::Refused { peer, reason }));
+    }
     tx.send(Vec::new(), protocol::welcome(&shared.id, Some(shared.peer_address.clone()))?)?;
-    tracing::debug!(worker = %shared.id, client = %hello.client, %peer, "client connected");
+    tracing::debug!(worker = %shared.id, %caller, %peer, "client connected");
 
     let tx = Arc::new(tx);
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let pump_tx = tx.clone();
     spawn(format!("net-pump {}", shared.id), move || pump(&jobs_rx, &pump_tx))?;
     let inbox = shared.inbox.lock().map_err(|_| NetError::Disconnected { peer: shared.id.clone() })?.clone();
-    read_requests(shared, &rx, &tx, &jobs_tx, &inbox, &peer)
+    read_requests(shared, &caller, &rx, &tx, &jobs_tx, &inbox, &peer)
 }
 
 fn read_requests(
     shared: &Shared,
+    caller: &Caller,
     rx: &FrameRx,
     tx: &FrameTx,
     jobs: &Sender<Job>,
@@ -382,7 +396,8 @@ fn read_requests(
         match protocol::decode_client(peer, frame) {
             Ok(ClientMessage::Request { tag, body }) => {
                 let (reply_tx, reply_rx) = mpsc::channel();
-                if inbox.send((body, reply_tx)).is_err() || shared.stop.load(Ordering::SeqCst) {
+                let envelope = Envelope { caller: caller.clone(), bytes: body, reply: reply_tx };
+                if inbox.send(envelope).is_err() || shared.stop.load(Ordering::SeqCst) {
                     return Err(protocol_error(tx, NetError::Disconnected { peer: shared.id.clone() }));
                 }
                 if jobs.send((tag, reply_rx)).is_err() {

@@ -149,3 +149,33 @@ pub(crate) fn cert_names(cert: &CertificateDer<'_>, id: &str, who: &str) -> Resu
         reason: format!("its certificate does not name {id}: {e:?}"),
     })
 }
+
+/// The identity a verified peer certificate proves: its one DNS name, and its kind. A
+/// certificate valid for TLS servers (extended key usage `serverAuth`) is a worker's; one
+/// valid only for TLS clients is a client's (`syft-worker gen-certs` issues both kinds).
+pub(crate) fn principal(cert: &CertificateDer<'_>, who: &str) -> Result<syft_worker::Caller> {
+    use x509_parser::extensions::GeneralName;
+    let bad = |reason: String| NetError::Identity { peer: who.to_string(), expected: "a syft-rs identity".into(), reason };
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
+        .map_err(|e| bad(format!("unreadable certificate: {e}")))?;
+    let names: Vec<String> = parsed
+        .subject_alternative_name()
+        .map_err(|e| bad(format!("unreadable subject alternative names: {e}")))?
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::DNSName(d) => Some((*d).to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let [name] = names.as_slice() else {
+        return Err(bad(format!("a certificate must name exactly one identity, this one names {names:?}")));
+    };
+    let eku = parsed.extended_key_usage().map_err(|e| bad(format!("unreadable extended key usage: {e}")))?;
+    let server = eku.is_some_and(|e| e.value.server_auth || e.value.any);
+    Ok(if server { syft_worker::Caller::worker(name.clone()) } else { syft_worker::Caller::client(name.clone()) })
+}

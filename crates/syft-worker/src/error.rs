@@ -21,6 +21,14 @@ pub enum RemoteErrorKind {
     Unreachable,
     /// A multi-party protocol failed (a peer disconnected, timed out, misbehaved).
     Protocol,
+    /// The caller may not do this (not the owner, not granted, not delegated, not a
+    /// client or peer this worker serves).
+    Forbidden,
+    /// The request is past one of the worker's configured limits (the message names it).
+    LimitExceeded,
+    /// The worker hit a bug while serving this request; the request failed, the worker
+    /// goes on serving.
+    Internal,
 }
 
 /// An error reported by a remote worker.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod error;
 pub mod message;
 pub mod mpc;
@@ -12,12 +13,13 @@ pub mod store;
 pub mod transport;
 pub mod virtual_worker;
 
+pub use access::{AccessPolicy, Caller, Limits, Ownership, PrincipalKind};
 pub use error::{RemoteError, RemoteErrorKind, Result, WorkerError};
 pub use message::{ObjectId, ObjectInfo, ObjectKind, Request, Response, Value};
 pub use ops::{FloatVar, TensorOp};
 pub use pointer::{Fetched, LOCAL_WORKER, PointerTensor, Sendable};
-pub use shared::{MpcSession, SharedTensor};
+pub use shared::{MpcSession, SharedHandle, SharedTensor};
 pub use shared_backend::SharedBackend;
-pub use store::WorkerCore;
+pub use store::{Envelope, WorkerCore};
 pub use transport::{Hub, Reply, Transport, WorkerRef};
 pub use virtual_worker::{VirtualWorker, Worker};

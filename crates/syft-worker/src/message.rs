@@ -162,6 +162,38 @@ pub enum Request {
     },
     /// Multi-party computation on shares held by this worker (see [`crate::mpc`]).
     Mpc(crate::mpc::MpcRequest),
+    /// The receiving end of a [`Request::Move`]: store `value` under `id` for `owner`
+    /// (sent by the worker the object moves from).
+    Adopt {
+        /// The id.
+        id: ObjectId,
+        /// The value.
+        value: Value,
+        /// The client that owns it.
+        owner: String,
+    },
+    /// Allow client `to` to compute with object `id` (never to read it). Owner only.
+    Grant {
+        /// The id.
+        id: ObjectId,
+        /// The client.
+        to: String,
+    },
+    /// Withdraw a [`Request::Grant`]. Owner only.
+    Revoke {
+        /// The id.
+        id: ObjectId,
+        /// The client.
+        from: String,
+    },
+    /// Allow worker `to` to use object `id` on its owner's behalf (a pointer to it is
+    /// being sent to `to`: a chain). Owner only.
+    Delegate {
+        /// The id.
+        id: ObjectId,
+        /// The worker.
+        to: String,
+    },
 }
 
 impl Request {
@@ -179,6 +211,10 @@ impl Request {
             Self::Grad { .. } => "grad",
             Self::Move { .. } => "move",
             Self::Mpc(_) => "mpc",
+            Self::Adopt { .. } => "adopt",
+            Self::Grant { .. } => "grant",
+            Self::Revoke { .. } => "revoke",
+            Self::Delegate { .. } => "delegate",
         }
     }
 }

@@ -8,6 +8,7 @@
 //! the material the protocol consumes. Masked values travel party to party over the
 //! session's channels; the orchestrator sees only acknowledgements and shapes.
 
+use crate::access::{Caller, forbidden};
 use crate::error::{RemoteError, RemoteErrorKind as K};
 use crate::message::{ObjectId, ObjectInfo, ObjectKind, Response};
 use crate::store::{Stored, WorkerCore};
@@ -204,6 +205,81 @@ impl MpcOp {
         }
     }
 
+    /// Whether the op's outputs may be read by a client that computed them from objects
+    /// it was only granted: the outputs of `argmax` (see [`crate::access`]).
+    #[must_use]
+    pub fn declassifies(&self) -> bool {
+        matches!(self, Self::Argmax { .. } | Self::ArgmaxOneHot { .. })
+    }
+
+    /// The shapes of what a member allocates for this op (operands the op names, results,
+    /// im2col and window buffers; SecureNN protocols count the bit decomposition of their
+    /// input, 64 words per element), computed with checked arithmetic, for operands of
+    /// `inputs` shapes (a party's actual shares; none at the dealer).
+    pub fn alloc_shapes(&self, inputs: &[&[usize]]) -> Result<Vec<Vec<usize>>, String> {
+        let bits = |shape: &[usize]| [&[64usize][..], shape].concat();
+        let conv = |input: &[usize], kernel: &[usize], params: Conv2dParams| -> Result<Vec<Vec<usize>>, String> {
+            let (Ok([n, c, h, w]), Ok([o, _, kh, kw])) =
+                (<[usize; 4]>::try_from(input), <[usize; 4]>::try_from(kernel))
+            else {
+                return Err(format!("convolution shapes {input:?} and {kernel:?}"));
+            };
+            let (oh, ow) = crate::ops::conv_out(h, w, kh, kw, params)?;
+            Ok(vec![vec![n, o, oh, ow], vec![n, oh, ow, c, kh, kw]])
+        };
+        let product_shapes = |product: &Product| -> Result<Vec<Vec<usize>>, String> {
+            let mut v = match product {
+                Product::Conv2d { input, kernel, params }
+                | Product::Conv2dInputGrad { input, kernel, params }
+                | Product::Conv2dKernelGrad { input, kernel, params } => {
+                    let mut v = conv(input, kernel, *params)?;
+                    v.extend([input.clone(), kernel.clone()]);
+                    v
+                }
+                other => {
+                    let (a, b) = other.operand_shapes();
+                    vec![a, b]
+                }
+            };
+            v.push(product.output_shape().map_err(|e| e.to_string())?);
+            Ok(v)
+        };
+        let mut out: Vec<Vec<usize>> = inputs.iter().map(|s| s.to_vec()).collect();
+        match self {
+            Self::AddPublic(c) | Self::MulPublic { c, .. } => out.push(c.shape().to_vec()),
+            Self::MatMul { lhs, rhs, lhs_t, rhs_t, .. } => out.extend(product_shapes(&Product::MatMul {
+                lhs: lhs.clone(),
+                rhs: rhs.clone(),
+                lhs_t: *lhs_t,
+                rhs_t: *rhs_t,
+            })?),
+            Self::Product { product, .. } => out.extend(product_shapes(product)?),
+            Self::Reshape(s) | Self::BroadcastTo(s) | Self::SumToShape(s) => out.push(s.clone()),
+            Self::PoolWindows { window, params } => {
+                if let Some(&[n, c, h, w]) = inputs.first().copied() {
+                    let (oh, ow) = crate::ops::conv_out(h, w, window.0, window.1, *params)?;
+                    out.push(vec![n, c, oh, ow, window.0, window.1]);
+                }
+            }
+            Self::PoolWindowsAdjoint { input_shape, .. } => out.push(input_shape.clone()),
+            Self::Relu { shape }
+            | Self::ArgmaxOneHot { shape, .. }
+            | Self::Argmax { shape, .. }
+            | Self::Max { shape, .. }
+            | Self::Gt { shape }
+            | Self::Eq { shape } => out.push(bits(shape)),
+            Self::MaxPool2d { shape, window, stride } => {
+                let [n, c, h, w] = <[usize; 4]>::try_from(shape.as_slice())
+                    .map_err(|_| format!("max pooling of shape {shape:?}"))?;
+                let params = Conv2dParams { stride: *stride, padding: (0, 0) };
+                let (oh, ow) = crate::ops::conv_out(h, w, window.0, window.1, params)?;
+                out.push(bits(&[n, c, oh, ow, window.0, window.1]));
+            }
+            Self::Add | Self::Sub | Self::Neg | Self::Sum | Self::SumAxis { .. } | Self::Transpose => {}
+        }
+        Ok(out)
+    }
+
     /// A short name.
     #[must_use]
     pub fn name(&self) -> &'static str {
@@ -287,8 +363,24 @@ pub enum MpcRequest {
     },
 }
 
+impl MpcRequest {
+    /// The session the request is about.
+    #[must_use]
+    pub fn session(&self) -> Option<u64> {
+        match self {
+            Self::Join { session, .. }
+            | Self::Leave { session }
+            | Self::Run { session, .. }
+            | Self::Forget { session, .. }
+            | Self::Stats { session } => Some(*session),
+        }
+    }
+}
+
 /// A session as one member holds it.
 struct Member {
+    /// The client that started the session: the only one that may run, query or end it.
+    client: String,
     role: Role,
     parties: usize,
     comm: Box<dyn Comm>,
@@ -312,6 +404,13 @@ pub struct Sessions {
     members: HashMap<u64, Member>,
 }
 
+impl Sessions {
+    /// Forgets a session (its channels are out of step).
+    pub(crate) fn drop_session(&mut self, session: u64) {
+        self.members.remove(&session);
+    }
+}
+
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sessions").field("count", &self.members.len()).finish()
@@ -326,29 +425,44 @@ fn protocol(e: impl std::fmt::Display) -> RemoteError {
     err(K::Protocol, e.to_string())
 }
 
+/// The session `session` if `caller` is its client.
+fn member_of<'a>(core: &'a mut WorkerCore, caller: &Caller, session: u64) -> Result<&'a mut Member, RemoteError> {
+    let id = core.id().to_string();
+    let m = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
+    if !caller.is_client() || m.client != caller.name() {
+        return Err(forbidden(format!("{caller} did not start session {session} on {id}")));
+    }
+    Ok(m)
+}
+
 /// Handles a multi-party request at one worker.
-pub(crate) fn handle(core: &mut WorkerCore, req: MpcRequest) -> Result<Response, RemoteError> {
+pub(crate) fn handle(core: &mut WorkerCore, caller: &Caller, req: MpcRequest) -> Result<Response, RemoteError> {
+    if !caller.is_client() {
+        return Err(forbidden(format!("{caller} may not take part in sessions on {} as a client", core.id())));
+    }
     match req {
-        MpcRequest::Join { session, role, parties, channels } => join(core, session, role, parties, &channels),
+        MpcRequest::Join { session, role, parties, channels } => {
+            join(core, caller, session, role, parties, &channels)
+        }
         MpcRequest::Leave { session } => {
+            member_of(core, caller, session)?;
             core.sessions.members.remove(&session);
             Ok(Response::Ok)
         }
         MpcRequest::Forget { session, key } => {
-            if let Some(m) = core.sessions.members.get_mut(&session) {
-                m.opened.remove(&key);
-                m.masks.remove(&key);
-            }
+            let m = member_of(core, caller, session)?;
+            m.opened.remove(&key);
+            m.masks.remove(&key);
             Ok(Response::Ok)
         }
         MpcRequest::Stats { session } => {
-            let m = core.sessions.members.get(&session).ok_or_else(|| unknown_session(session))?;
+            let m = member_of(core, caller, session)?;
             let c: CommCounters = m.comm.stats().snapshot();
             let t = c.total();
             let stats = Tensor::from_vec(vec![t.bytes_sent, m.comm.stats().rounds(), t.messages_sent]);
             Ok(Response::Value(crate::message::Value::Ring(stats)))
         }
-        MpcRequest::Run { session, op, args, results } => run(core, session, &op, &args, &results),
+        MpcRequest::Run { session, op, args, results } => run(core, caller, session, &op, &args, &results),
     }
 }
 
@@ -356,8 +470,14 @@ fn unknown_session(session: u64) -> RemoteError {
     err(K::BadRequest, format!("not a member of session {session}"))
 }
 
+/// The worker id of a peer address `id@host:port`.
+fn peer_id(address: &str) -> &str {
+    address.split_once('@').map_or(address, |(id, _)| id)
+}
+
 fn join(
     core: &mut WorkerCore,
+    caller: &Caller,
     session: u64,
     role: Role,
     parties: usize,
@@ -369,10 +489,35 @@ fn join(
     if parties < 2 {
         return Err(err(K::BadRequest, format!("a session needs at least 2 parties, got {parties}")));
     }
+    if parties > core.limits().max_parties {
+        return Err(err(
+            K::LimitExceeded,
+            format!("max_parties: a session of {parties} parties (limit {})", core.limits().max_parties),
+        ));
+    }
     let me = match role {
         Role::Party(i) => i,
         Role::Dealer => parties,
     };
+    if let Channels::Network { peers } = channels {
+        // Every member must be a worker this one knows, the crypto provider one it accepts
+        // in that role, and this worker must be where the client says it is.
+        let policy = core.policy();
+        for (i, address) in peers.iter().enumerate() {
+            let id = peer_id(address);
+            if i == me {
+                if id != core.id() {
+                    return Err(forbidden(format!("{} is not {id}, member {i} of session {session}", core.id())));
+                }
+            } else if i == parties {
+                if !policy.accepts_dealer(id) {
+                    return Err(forbidden(format!("{} does not accept {id} as a crypto provider", core.id())));
+                }
+            } else if !policy.is_peer(id) {
+                return Err(forbidden(format!("{id} is not a worker {} knows", core.id())));
+            }
+        }
+    }
     let mut comm = match channels {
         Channels::InProcess => core
             .hub()?
@@ -403,21 +548,25 @@ fn join(
             (None, Some(dealer))
         }
     };
-    let member = Member { role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new(), k01: None };
+    let member = Member { client: caller.name().to_string(), role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new(), k01: None };
     core.sessions.members.insert(session, member);
     Ok(Response::Ok)
 }
 
 fn run(
     core: &mut WorkerCore,
+    caller: &Caller,
     session: u64,
     op: &MpcOp,
     args: &[ObjectId],
     results: &[ObjectId],
 ) -> Result<Response, RemoteError> {
-    let role = core.sessions.members.get(&session).ok_or_else(|| unknown_session(session))?.role;
+    let role = member_of(core, caller, session)?.role;
+    let limits = core.limits().clone();
     match role {
         Role::Dealer => {
+            let shapes = op.alloc_shapes(&[]).map_err(|e| err(K::Compute, e))?;
+            limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
             let outcome = if op.is_securenn() { help(member, op) } else { serve(member, op) };
             abandon_on_protocol_error(core, session, outcome)?;
@@ -431,17 +580,21 @@ fn run(
                 ));
             }
             for &r in results {
-                if core.object(r).is_ok() {
+                if core.contains(r) {
                     return Err(err(K::BadRequest, format!("object {r} already exists")));
                 }
             }
             let shares: Vec<Tensor<u64>> = args
                 .iter()
-                .map(|&id| match core.object(id)? {
+                .map(|&id| match core.usable(caller, id)? {
                     Stored::Ring(t) => Ok(t.clone()),
                     _ => Err(err(K::WrongKind, format!("object {id} is not a share"))),
                 })
                 .collect::<Result<_, _>>()?;
+            let inputs: Vec<&[usize]> = shares.iter().map(Tensor::shape).collect();
+            let shapes = op.alloc_shapes(&inputs).map_err(|e| err(K::Compute, e))?;
+            limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
+            let own = core.derived(caller, args, op.declassifies())?;
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
             let outcome = if op.is_securenn() {
                 compute_securenn(member, op, &shares)
@@ -452,7 +605,7 @@ fn run(
             let mut shapes = Vec::with_capacity(outs.len());
             for (&id, out) in results.iter().zip(outs) {
                 shapes.push(out.shape().to_vec());
-                core.insert(id, Stored::Ring(out))?;
+                core.insert(id, Stored::Ring(out), own.clone())?;
             }
             let info = ObjectInfo { kind: ObjectKind::Ring, shape: shapes.swap_remove(0), requires_grad: false };
             Ok(Response::Info(info))

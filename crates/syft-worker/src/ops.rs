@@ -151,6 +151,47 @@ impl TensorOp {
         )
     }
 
+    /// The shapes of what the operation allocates (its result, and the im2col or window
+    /// buffers of convolution and pooling) for operands of `inputs` shapes, computed with
+    /// checked arithmetic so that a worker can check them against its limits before
+    /// running it. Operands of unknown shape (pointers, forwarded) give no shapes.
+    pub fn result_shapes(&self, inputs: &[Vec<usize>]) -> Result<Vec<Vec<usize>>, String> {
+        if inputs.len() != self.arity() {
+            return Ok(Vec::new());
+        }
+        let a = &inputs[0];
+        Ok(match self {
+            Self::Add | Self::Sub | Self::Mul | Self::CrossEntropy => {
+                vec![syft_ring::broadcast_shapes(self.name(), a, &inputs[1]).map_err(|e| e.to_string())?]
+            }
+            Self::MatMul => {
+                let b = &inputs[1];
+                if a.len() < 2 || b.len() < 2 {
+                    return Ok(Vec::new());
+                }
+                let Ok(mut out) = syft_ring::broadcast_shapes("matmul", &a[..a.len() - 2], &b[..b.len() - 2]) else {
+                    return Ok(Vec::new());
+                };
+                out.extend([a[a.len() - 2], b[b.len() - 1]]);
+                vec![out]
+            }
+            Self::Reshape(shape) => vec![shape.clone()],
+            Self::Conv2d(p) => {
+                let k = &inputs[1];
+                let [n, c, h, w] = four(a)?;
+                let [o, _, kh, kw] = four(k)?;
+                let (oh, ow) = conv_out(h, w, kh, kw, *p)?;
+                vec![vec![n, o, oh, ow], vec![n, oh, ow, c, kh, kw]]
+            }
+            Self::MaxPool2d { window, params } | Self::AvgPool2d { window, params } => {
+                let [n, c, h, w] = four(a)?;
+                let (oh, ow) = conv_out(h, w, window.0, window.1, *params)?;
+                vec![vec![n, c, oh, ow], vec![n, c, oh, ow, window.0, window.1]]
+            }
+            _ => Vec::new(),
+        })
+    }
+
     /// Runs the operation on ring tensors (exact arithmetic modulo 2^64).
     pub fn apply_ring(&self, args: &[&Tensor<u64>]) -> Result<Tensor<u64>, String> {
         let a = args.first().ok_or("missing operand")?;
@@ -171,6 +212,25 @@ impl TensorOp {
         };
         r.map_err(|e| e.to_string())
     }
+}
+
+fn four(shape: &[usize]) -> Result<[usize; 4], String> {
+    <[usize; 4]>::try_from(shape).map_err(|_| format!("expected a shape [N, C, H, W], got {shape:?}"))
+}
+
+/// The output height and width of a convolution or pooling window `kh × kw` over an
+/// `h × w` input, with checked arithmetic (zero strides, overflowing paddings and windows
+/// larger than the padded input are errors).
+pub fn conv_out(h: usize, w: usize, kh: usize, kw: usize, p: Conv2dParams) -> Result<(usize, usize), String> {
+    let one = |size: usize, k: usize, stride: usize, pad: usize| -> Result<usize, String> {
+        if stride == 0 || k == 0 {
+            return Err("zero stride or window".to_string());
+        }
+        let padded = pad.checked_mul(2).and_then(|p2| size.checked_add(p2)).ok_or("padding overflows")?;
+        let span = padded.checked_sub(k).ok_or_else(|| format!("window {k} larger than the padded input {padded}"))?;
+        Ok(span / stride + 1)
+    };
+    Ok((one(h, kh, p.stride.0, p.padding.0)?, one(w, kw, p.stride.1, p.padding.1)?))
 }
 
 /// Generates the pointer methods from the operation table.

@@ -256,8 +256,12 @@ impl PointerTensor {
 
     /// Sends this pointer to `worker`: `worker` now holds a pointer to the object (the data
     /// does not move), and the returned pointer points to that pointer.
+    ///
+    /// The object's worker is told first that `worker` may use this one object on this
+    /// program's behalf (a delegation: nothing else of this program's on that worker).
     pub fn send(self, worker: &(impl Worker + ?Sized)) -> Result<PointerTensor> {
         self.check_live()?;
+        self.request(&Request::Delegate { id: self.id_at_location(), to: worker.id().to_string() })?;
         let value = Value::Pointer { location: self.location().to_string(), id: self.id_at_location() };
         let p = Self::store(worker, value)?;
         // The stored pointer now owns the object.
@@ -274,6 +278,29 @@ impl PointerTensor {
         self.request(&Request::Move { id: self.id_at_location(), to: worker.id().to_string() })?;
         self.inner.consumed.store(true, Ordering::SeqCst);
         Ok(Self::new(worker.transport(), self.inner.hub.clone(), self.id_at_location()))
+    }
+
+    /// Allows client `client` to compute with the remote object (as an operand of its own
+    /// computations on this worker), never to read, move or delete it. Results it computes
+    /// from the object are its own but restricted: usable, not readable, except the
+    /// outputs of `argmax`.
+    pub fn grant(&self, client: &str) -> Result<()> {
+        self.request(&Request::Grant { id: self.id_at_location(), to: client.to_string() })?;
+        Ok(())
+    }
+
+    /// Withdraws a [`PointerTensor::grant`].
+    pub fn revoke(&self, client: &str) -> Result<()> {
+        self.request(&Request::Revoke { id: self.id_at_location(), from: client.to_string() })?;
+        Ok(())
+    }
+
+    /// A pointer to an object someone else owns on the worker named `location` (granted
+    /// to this program): dropping it deletes nothing.
+    pub fn borrowed(hub: &Arc<Hub>, location: &str, id: ObjectId) -> Result<Self> {
+        let p = Self::attach(hub, location, id)?;
+        p.set_garbage_collect_data(false);
+        Ok(p)
     }
 
     /// Runs the backward pass from this (scalar) remote tensor.

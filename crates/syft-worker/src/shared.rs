@@ -39,8 +39,53 @@ impl std::fmt::Debug for MpcSession {
     }
 }
 
+/// Waits for the replies of every member of one step. As soon as one member fails (a
+/// peer it waited for went silent, a refusal), the others are not waited for: their
+/// results are reported as abandoned, so a paused member cannot hold the caller beyond
+/// the protocol timeout of the members that noticed it.
 fn wait_all(replies: Vec<Result<Reply>>) -> Vec<Result<Response>> {
-    replies.into_iter().map(|r| r.and_then(Reply::wait)).collect()
+    const SLICE: std::time::Duration = std::time::Duration::from_millis(10);
+    let mut out: Vec<Option<Result<Response>>> = Vec::with_capacity(replies.len());
+    let mut pending: Vec<(usize, Reply)> = Vec::new();
+    for (i, r) in replies.into_iter().enumerate() {
+        match r {
+            Ok(reply) => {
+                out.push(None);
+                pending.push((i, reply));
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    let mut failed = out.iter().any(|o| matches!(o, Some(Err(_))));
+    while !pending.is_empty() && !failed {
+        let mut still = Vec::with_capacity(pending.len());
+        for (i, reply) in pending {
+            if failed {
+                still.push((i, reply));
+                continue;
+            }
+            match reply.bytes_within(SLICE) {
+                None => still.push((i, reply)),
+                Some(bytes) => {
+                    let worker = reply.worker().to_string();
+                    let result = bytes.and_then(|b| match crate::message::decode::<Response>(&b)? {
+                        Response::Err(error) => Err(WorkerError::Remote { worker, error }),
+                        other => Ok(other),
+                    });
+                    failed |= result.is_err();
+                    out[i] = Some(result);
+                }
+            }
+        }
+        pending = still;
+    }
+    for (i, reply) in pending {
+        out[i] = Some(Err(WorkerError::Transport {
+            worker: reply.worker().to_string(),
+            reason: "abandoned: another member of the step failed first".into(),
+        }));
+    }
+    out.into_iter().map(|o| o.unwrap_or_else(|| Err(WorkerError::Codec("no reply".into())))).collect()
 }
 
 fn first_error(results: Vec<Result<Response>>) -> Result<Vec<Response>> {
@@ -261,6 +306,18 @@ impl Drop for Opening {
     }
 }
 
+/// Where the shares of a [`SharedTensor`] are, for another client that was granted the
+/// right to compute with it ([`SharedTensor::handle`], [`SharedTensor::from_handle`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SharedHandle {
+    /// Per party, in order: its worker id and the share's id there.
+    pub shares: Vec<(String, ObjectId)>,
+    /// The tensor's shape.
+    pub shape: Vec<usize>,
+    /// Its fixed-point encoding, if any.
+    pub encoder: Option<FixedEncoder>,
+}
+
 /// A tensor secret-shared among the parties of a session.
 ///
 /// Shared tensors are immutable: every operation returns a new one. That is what makes
@@ -343,6 +400,47 @@ impl SharedTensor {
         }
         first_error(outcomes)?;
         Ok(Self::from_parts(session.clone(), pointers, shape, encoder))
+    }
+
+    /// Allows client `client` to compute with this tensor's shares (each party is told),
+    /// never to read them: what `client` computes from it is restricted to it, and only
+    /// `argmax` outputs become readable (see `syft_worker::access`). The model owner of
+    /// Part 11 grants its weights to the data owner this way.
+    pub fn grant(&self, client: &str) -> Result<()> {
+        for p in &self.shares {
+            p.grant(client)?;
+        }
+        Ok(())
+    }
+
+    /// What another client needs to compute with this tensor once it is granted: where
+    /// each share is, its shape and encoding (no share data).
+    #[must_use]
+    pub fn handle(&self) -> SharedHandle {
+        SharedHandle {
+            shares: self.shares.iter().map(|p| (p.location().to_string(), p.id_at_location())).collect(),
+            shape: self.shape.clone(),
+            encoder: self.encoder,
+        }
+    }
+
+    /// A tensor someone else shared and granted to this program, in this program's own
+    /// `session` (among the same parties, in the same order). Dropping it deletes nothing.
+    pub fn from_handle(handle: &SharedHandle, session: &Arc<MpcSession>) -> Result<Self> {
+        let parties = session.party_ids();
+        let locations: Vec<&str> = handle.shares.iter().map(|(w, _)| w.as_str()).collect();
+        if locations != parties {
+            return Err(WorkerError::InvalidArgument {
+                op: "from_handle",
+                reason: format!("shares on {locations:?}, the session's parties are {parties:?}"),
+            });
+        }
+        let shares = handle
+            .shares
+            .iter()
+            .map(|(w, id)| PointerTensor::borrowed(&session.hub, w, *id))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self::from_parts(session.clone(), shares, handle.shape.clone(), handle.encoder))
     }
 
     /// Marks this tensor as a parameter: products with it on the right open it once and

@@ -1,8 +1,12 @@
 //! A worker's object store and its request handler, independent of any transport.
 //!
-//! [`WorkerCore::handle`] turns one [`Request`] into one [`Response`]; a failed request
-//! leaves the store as it was.
+//! [`WorkerCore::handle`] turns one [`Request`] from one [`Caller`] into one [`Response`];
+//! a failed request leaves the store as it was. Every request is checked against the
+//! worker's [`AccessPolicy`], the ownership of the objects it names and the worker's
+//! [`Limits`] (see [`crate::access`]) before anything runs, and a bug that panics while
+//! serving one request fails that request only ([`WorkerCore::handle_bytes`]).
 
+use crate::access::{AccessPolicy, Caller, Limits, Ownership, PrincipalKind, forbidden};
 use crate::error::{RemoteError, RemoteErrorKind as K, WorkerError};
 use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, new_id};
 use crate::message::{decode, encode};
@@ -104,11 +108,45 @@ fn remote(e: WorkerError) -> RemoteError {
     }
 }
 
-/// The state of one worker: its id, its objects, the hub to reach other workers, and its
-/// multi-party sessions.
+/// A stored object with its ownership record.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) obj: Stored,
+    pub(crate) own: Ownership,
+    bytes: u64,
+}
+
+impl Stored {
+    /// Bytes of tensor data held (gradient included).
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        let words = |n: usize, size: usize| (n as u64).saturating_mul(size as u64);
+        match self {
+            Self::Float(v) => words(v.value().len(), 4).saturating_add(v.grad().map_or(0, |g| words(g.len(), 4))),
+            Self::Ring(t) => words(t.len(), 8),
+            Self::Pointer { .. } => 0,
+        }
+    }
+
+    /// The shapes of the tensors it holds (for limits).
+    fn shapes(&self) -> Vec<Vec<usize>> {
+        match self {
+            Self::Float(v) => vec![v.shape()],
+            Self::Ring(t) => vec![t.shape().to_vec()],
+            Self::Pointer { .. } => Vec::new(),
+        }
+    }
+}
+
+/// The state of one worker: its id, its objects, the hub to reach other workers, its
+/// multi-party sessions, whom it serves and its limits.
 pub struct WorkerCore {
     id: String,
-    store: BTreeMap<ObjectId, Stored>,
+    store: BTreeMap<ObjectId, Entry>,
+    /// Bytes stored per owner.
+    usage: BTreeMap<String, u64>,
+    policy: AccessPolicy,
+    limits: Limits,
     /// Weak, so that a worker's thread (which owns this core) does not keep the hub, and
     /// through it its own channel, alive forever.
     hub: std::sync::Weak<Hub>,
@@ -118,9 +156,17 @@ pub struct WorkerCore {
     inbox: Option<Inbox>,
 }
 
-/// One request as it arrives at a worker's queue: the encoded request and where to send
-/// the encoded answer.
-pub type Envelope = (Vec<u8>, std::sync::mpsc::Sender<std::result::Result<Vec<u8>, String>>);
+/// One request as it arrives at a worker's queue: who sent it, the encoded request, and
+/// where to send the encoded answer.
+#[derive(Debug)]
+pub struct Envelope {
+    /// The identity the request comes from.
+    pub caller: Caller,
+    /// The encoded [`Request`].
+    pub bytes: Vec<u8>,
+    /// Where the encoded [`Response`] (or why there is none) goes.
+    pub reply: std::sync::mpsc::Sender<std::result::Result<Vec<u8>, String>>,
+}
 
 /// A worker's request queue.
 pub type Inbox = std::sync::mpsc::Receiver<Envelope>;
@@ -132,16 +178,26 @@ impl std::fmt::Debug for WorkerCore {
 }
 
 impl WorkerCore {
-    /// An empty worker named `id` that reaches others through `hub`.
+    /// An empty worker named `id` that reaches others through `hub`, serving everyone
+    /// ([`AccessPolicy::open`]) with default [`Limits`].
     #[must_use]
     pub fn new(id: impl Into<String>, hub: Arc<Hub>) -> Self {
         Self {
             id: id.into(),
             store: BTreeMap::new(),
+            usage: BTreeMap::new(),
+            policy: AccessPolicy::open(),
+            limits: Limits::default(),
             hub: Arc::downgrade(&hub),
             sessions: Sessions::default(),
             inbox: None,
         }
+    }
+
+    /// Sets whom this worker serves and its limits.
+    pub fn set_policy(&mut self, policy: AccessPolicy, limits: Limits) {
+        self.policy = policy;
+        self.limits = limits;
     }
 
     /// The worker's id.
@@ -150,36 +206,153 @@ impl WorkerCore {
         &self.id
     }
 
+    /// Whom this worker serves.
+    #[must_use]
+    pub fn policy(&self) -> &AccessPolicy {
+        &self.policy
+    }
+
+    /// The worker's limits.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// The hub, while the process still holds it.
     pub fn hub(&self) -> Result<Arc<Hub>, RemoteError> {
         self.hub.upgrade().ok_or_else(|| err(K::Unreachable, "the worker registry is gone"))
     }
 
-    /// Handles one request.
-    pub fn handle(&mut self, request: Request) -> Response {
-        match self.dispatch(request) {
+    /// Handles one request from `caller`.
+    pub fn handle(&mut self, caller: &Caller, request: Request) -> Response {
+        if !self.policy.admits(caller) {
+            return Response::Err(forbidden(format!("{} does not serve {caller}", self.id)));
+        }
+        match self.dispatch(caller, request) {
             Ok(r) => r,
             Err(e) => Response::Err(e),
         }
     }
 
-    /// The stored object `id`.
-    pub(crate) fn object(&self, id: ObjectId) -> Result<&Stored, RemoteError> {
+    /// The entry `id`, whoever owns it.
+    fn entry(&self, id: ObjectId) -> Result<&Entry, RemoteError> {
         self.store.get(&id).ok_or_else(|| err(K::UnknownObject, format!("no object {id} on {}", self.id)))
     }
 
-    /// Stores `obj` under a fresh-or-given id, refusing to overwrite.
-    pub(crate) fn insert(&mut self, id: ObjectId, obj: Stored) -> Result<(), RemoteError> {
-        if self.store.contains_key(&id) {
-            return Err(err(K::BadRequest, format!("object {id} already exists on {}", self.id)));
+    /// The stored object `id`, if `caller` may compute with it: its owner or a client it
+    /// was granted to; a worker it was delegated to.
+    pub(crate) fn usable(&self, caller: &Caller, id: ObjectId) -> Result<&Stored, RemoteError> {
+        let e = self.entry(id)?;
+        let ok = match caller.kind() {
+            PrincipalKind::Client => e.own.owner == caller.name() || e.own.grants.contains(caller.name()),
+            PrincipalKind::Worker => e.own.delegates.contains(caller.name()),
+        };
+        if ok {
+            Ok(&e.obj)
+        } else {
+            Err(forbidden(format!("{caller} may not use object {id} on {}", self.id)))
         }
-        self.store.insert(id, obj);
+    }
+
+    /// Checks that `caller` may read, move or delete object `id` (its owner; for delete,
+    /// also a worker it was delegated to, cascading the deletion of a chain) and, to read
+    /// or move it, that it is not restricted.
+    fn check_manage(&self, caller: &Caller, id: ObjectId, read: bool) -> Result<(), RemoteError> {
+        let e = self.entry(id)?;
+        let ok = match caller.kind() {
+            PrincipalKind::Client => e.own.owner == caller.name(),
+            PrincipalKind::Worker => !read && e.own.delegates.contains(caller.name()),
+        };
+        if !ok {
+            return Err(forbidden(format!("{caller} does not own object {id} on {}", self.id)));
+        }
+        if read && e.own.restricted {
+            return Err(forbidden(format!(
+                "object {id} on {} was computed from an object {caller} does not own: it may be used, not read",
+                self.id
+            )));
+        }
         Ok(())
     }
 
-    /// Removes object `id`.
-    pub(crate) fn remove(&mut self, id: ObjectId) -> Result<Stored, RemoteError> {
-        self.store.remove(&id).ok_or_else(|| err(K::UnknownObject, format!("no object {id} on {}", self.id)))
+    /// The ownership of a result `caller` computes from `args`: the client that asks owns
+    /// it (restricted when an operand is not its own, unless `declassified`); through a
+    /// chain, the operands' owner owns it and the forwarding worker may use it.
+    pub(crate) fn derived(
+        &self,
+        caller: &Caller,
+        args: &[ObjectId],
+        declassified: bool,
+    ) -> Result<Ownership, RemoteError> {
+        let entries: Vec<&Entry> = args.iter().map(|&a| self.entry(a)).collect::<Result<_, _>>()?;
+        let restricted_input = entries.iter().any(|e| e.own.restricted);
+        match caller.kind() {
+            PrincipalKind::Client => {
+                let foreign = entries.iter().any(|e| e.own.owner != caller.name());
+                Ok(Ownership {
+                    restricted: !declassified && (restricted_input || foreign),
+                    ..Ownership::owned_by(caller.name())
+                })
+            }
+            PrincipalKind::Worker => {
+                let owner = entries.first().map_or_else(String::new, |e| e.own.owner.clone());
+                if entries.iter().any(|e| e.own.owner != owner) {
+                    return Err(forbidden(format!("{caller}: operands of different owners")));
+                }
+                let mut own = Ownership::owned_by(owner);
+                own.delegates.insert(caller.name().to_string());
+                own.restricted = restricted_input && !declassified;
+                Ok(own)
+            }
+        }
+    }
+
+    /// Stores `obj` under `id` for `own.owner`, refusing to overwrite and checking the
+    /// owner's storage limit.
+    pub(crate) fn insert(&mut self, id: ObjectId, obj: Stored, own: Ownership) -> Result<(), RemoteError> {
+        if self.store.contains_key(&id) {
+            return Err(err(K::BadRequest, format!("object {id} already exists on {}", self.id)));
+        }
+        let bytes = obj.bytes();
+        let used = self.usage.get(&own.owner).copied().unwrap_or(0);
+        let max = self.limits.max_stored_bytes_per_owner;
+        if used.saturating_add(bytes) > max {
+            return Err(err(
+                K::LimitExceeded,
+                format!(
+                    "max_stored_bytes_per_owner: {} would store {} bytes on {} (limit {max})",
+                    own.owner,
+                    used.saturating_add(bytes),
+                    self.id
+                ),
+            ));
+        }
+        *self.usage.entry(own.owner.clone()).or_insert(0) += bytes;
+        self.store.insert(id, Entry { obj, own, bytes });
+        Ok(())
+    }
+
+    /// Removes object `id` (whoever owns it; callers check rights first).
+    pub(crate) fn remove(&mut self, id: ObjectId) -> Result<Entry, RemoteError> {
+        let e = self.store.remove(&id).ok_or_else(|| err(K::UnknownObject, format!("no object {id} on {}", self.id)))?;
+        if let Some(u) = self.usage.get_mut(&e.own.owner) {
+            *u = u.saturating_sub(e.bytes);
+            if *u == 0 {
+                self.usage.remove(&e.own.owner);
+            }
+        }
+        Ok(e)
+    }
+
+    /// Puts back an entry taken out by [`Self::remove`] (a failed move).
+    fn restore(&mut self, id: ObjectId, e: Entry) {
+        *self.usage.entry(e.own.owner.clone()).or_insert(0) += e.bytes;
+        self.store.insert(id, e);
+    }
+
+    /// Whether an object `id` exists (for id collisions).
+    pub(crate) fn contains(&self, id: ObjectId) -> bool {
+        self.store.contains_key(&id)
     }
 
     /// Sends `request` to the worker at `location` and waits for its answer. While
@@ -200,8 +373,8 @@ impl WorkerCore {
                     };
                 }
                 match inbox.recv_timeout(std::time::Duration::from_micros(50)) {
-                    Ok((bytes, answer)) => {
-                        let _ = answer.send(self.handle_bytes(&bytes));
+                    Ok(envelope) => {
+                        let _ = envelope.reply.send(self.handle_bytes(&envelope.caller, &envelope.bytes));
                     }
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
@@ -215,10 +388,28 @@ impl WorkerCore {
         outcome
     }
 
-    /// Decodes, handles and encodes one request (the body of a worker's serving loop).
-    pub fn handle_bytes(&mut self, bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    /// Decodes, handles and encodes one request from `caller` (the body of a worker's
+    /// serving loop). A panic while handling it (a bug) is caught here: the request fails
+    /// with [`RemoteErrorKind::Internal`](crate::RemoteErrorKind), a session it was running
+    /// in is dropped (its members are out of step), and the worker goes on serving.
+    pub fn handle_bytes(&mut self, caller: &Caller, bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
         let response = match decode::<Request>(bytes) {
-            Ok(req) => self.handle(req),
+            Ok(req) => {
+                let session = match &req {
+                    Request::Mpc(m) => m.session(),
+                    _ => None,
+                };
+                let name = req.name();
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(caller, req))) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        if let Some(s) = session {
+                            self.sessions.drop_session(s);
+                        }
+                        Response::Err(err(K::Internal, format!("{} failed while serving a {name} request", self.id)))
+                    }
+                }
+            }
             Err(e) => Response::Err(err(K::BadRequest, format!("undecodable request: {e}"))),
         };
         encode(&response).map_err(|e| e.to_string())
@@ -235,25 +426,113 @@ impl WorkerCore {
         self.inbox.take()
     }
 
-    fn dispatch(&mut self, request: Request) -> Result<Response, RemoteError> {
+    /// Serves requests from `inbox` until every sender is gone (or `stop` says so): the
+    /// serving loop of every worker, in process or behind a network server.
+    pub fn serve(&mut self, inbox: Inbox, stop: &dyn Fn() -> bool) {
+        self.set_inbox(inbox);
+        loop {
+            let Some(inbox) = self.take_inbox() else { break };
+            let Ok(envelope) = inbox.recv() else { break };
+            self.set_inbox(inbox);
+            if stop() {
+                break;
+            }
+            // The caller may have gone away; nothing to do then.
+            let _ = envelope.reply.send(self.handle_bytes(&envelope.caller, &envelope.bytes));
+        }
+    }
+
+    fn check_value(&self, what: &str, value: &Value) -> Result<(), RemoteError> {
+        match value {
+            Value::Float { data, grad, .. } => {
+                self.limits.request(what, [data.shape()].into_iter().chain(grad.as_ref().map(|g| g.shape())))
+            }
+            Value::Ring(t) => self.limits.request(what, [t.shape()]),
+            Value::Pointer { .. } => Ok(()),
+        }
+    }
+
+    fn dispatch(&mut self, caller: &Caller, request: Request) -> Result<Response, RemoteError> {
         match request {
             Request::Store { id, value } => {
-                self.insert(id, Stored::from_value(value))?;
+                if !caller.is_client() {
+                    return Err(forbidden(format!("{caller} may not store objects on {}", self.id)));
+                }
+                self.check_value("store", &value)?;
+                self.insert(id, Stored::from_value(value), Ownership::owned_by(caller.name()))?;
                 Ok(Response::Ok)
             }
-            Request::Get { id } => Ok(Response::Value(self.remove(id)?.into_value())),
+            Request::Adopt { id, value, owner } => {
+                // The receiving end of a `move` the owner asked another worker for.
+                let allowed = match caller.kind() {
+                    PrincipalKind::Worker => true,
+                    PrincipalKind::Client => owner == caller.name(),
+                };
+                if !allowed || !self.policy.is_client(&owner) {
+                    return Err(forbidden(format!("{caller} may not hand over an object of {owner} to {}", self.id)));
+                }
+                self.check_value("move", &value)?;
+                self.insert(id, Stored::from_value(value), Ownership::owned_by(owner))?;
+                Ok(Response::Ok)
+            }
+            Request::Get { id } => {
+                self.check_manage(caller, id, true)?;
+                Ok(Response::Value(self.remove(id)?.obj.into_value()))
+            }
             Request::Delete { id } => {
-                if let Stored::Pointer { location, id: target } = self.remove(id)? {
+                self.check_manage(caller, id, false)?;
+                if let Stored::Pointer { location, id: target } = self.remove(id)?.obj {
                     // A stored pointer owns what it points to: cascade the deletion.
                     // The target may already be gone; that is not this worker's error.
                     let _ = self.forward(&location, &Request::Delete { id: target });
                 }
                 Ok(Response::Ok)
             }
-            Request::Describe { id } => Ok(Response::Info(self.object(id)?.info())),
-            Request::List => Ok(Response::List(self.store.iter().map(|(k, v)| (*k, v.info())).collect())),
-            Request::Op { op, args, result } => self.op(op, &args, result),
-            Request::Backward { id } => match self.object(id)? {
+            Request::Describe { id } => Ok(Response::Info(self.usable(caller, id)?.info())),
+            Request::List => {
+                if !caller.is_client() {
+                    return Err(forbidden(format!("{caller} may not list the store of {}", self.id)));
+                }
+                Ok(Response::List(
+                    self.store
+                        .iter()
+                        .filter(|(_, e)| e.own.owner == caller.name())
+                        .map(|(k, e)| (*k, e.obj.info()))
+                        .collect(),
+                ))
+            }
+            Request::Grant { id, to } => {
+                self.check_manage(caller, id, false)?;
+                if !caller.is_client() || !self.policy.is_client(&to) {
+                    return Err(forbidden(format!("{caller} may not grant object {id} to {to}")));
+                }
+                if let Some(e) = self.store.get_mut(&id) {
+                    e.own.grants.insert(to);
+                }
+                Ok(Response::Ok)
+            }
+            Request::Revoke { id, from } => {
+                self.check_manage(caller, id, false)?;
+                if let Some(e) = self.store.get_mut(&id) {
+                    e.own.grants.remove(&from);
+                }
+                Ok(Response::Ok)
+            }
+            Request::Delegate { id, to } => {
+                if !caller.is_client() {
+                    return Err(forbidden(format!("{caller} may not delegate object {id}")));
+                }
+                self.check_manage(caller, id, false)?;
+                if to != self.id && !self.policy.is_peer(&to) {
+                    return Err(forbidden(format!("{to} is not a worker {} knows", self.id)));
+                }
+                if let Some(e) = self.store.get_mut(&id) {
+                    e.own.delegates.insert(to);
+                }
+                Ok(Response::Ok)
+            }
+            Request::Op { op, args, result } => self.op(caller, op, &args, result),
+            Request::Backward { id } => match self.usable(caller, id)? {
                 Stored::Float(v) => {
                     v.backward().map_err(|e| err(K::Compute, e.to_string()))?;
                     Ok(Response::Ok)
@@ -265,10 +544,11 @@ impl WorkerCore {
                 Stored::Ring(_) => Err(err(K::WrongKind, "backward needs a float tensor")),
             },
             Request::Grad { id, result } => {
-                if self.store.contains_key(&result) {
+                if self.contains(result) {
                     return Err(err(K::BadRequest, format!("object {result} already exists on {}", self.id)));
                 }
-                let stored = match self.object(id)? {
+                let own = self.derived(caller, &[id], false)?;
+                let stored = match self.usable(caller, id)? {
                     Stored::Float(v) => {
                         let g = v.grad().ok_or_else(|| err(K::Compute, format!("object {id} has no gradient")))?;
                         Stored::from_value(Value::float((*g).clone()))
@@ -281,36 +561,46 @@ impl WorkerCore {
                     Stored::Ring(_) => return Err(err(K::WrongKind, "ring tensors have no gradient")),
                 };
                 let info = stored.info();
-                self.insert(result, stored)?;
+                self.insert(result, stored, own)?;
                 Ok(Response::Info(info))
             }
             Request::Move { id, to } => {
                 if to == self.id {
+                    self.check_manage(caller, id, true)?;
                     return Ok(Response::Ok);
                 }
-                let obj = self.remove(id)?;
-                let value = obj.to_value();
-                match self.forward(&to, &Request::Store { id, value }) {
+                if !caller.is_client() {
+                    return Err(forbidden(format!("{caller} may not move objects from {}", self.id)));
+                }
+                self.check_manage(caller, id, true)?;
+                let entry = self.remove(id)?;
+                let value = entry.obj.to_value();
+                let owner = entry.own.owner.clone();
+                match self.forward(&to, &Request::Adopt { id, value, owner }) {
                     Ok(_) => Ok(Response::Ok),
                     Err(e) => {
                         // Put it back: a failed move leaves the store unchanged.
-                        self.store.insert(id, obj);
+                        self.restore(id, entry);
                         Err(e)
                     }
                 }
             }
-            Request::Mpc(req) => crate::mpc::handle(self, req),
+            Request::Mpc(req) => crate::mpc::handle(self, caller, req),
         }
     }
 
-    fn op(&mut self, op: TensorOp, args: &[ObjectId], result: ObjectId) -> Result<Response, RemoteError> {
+    fn op(&mut self, caller: &Caller, op: TensorOp, args: &[ObjectId], result: ObjectId) -> Result<Response, RemoteError> {
         if args.len() != op.arity() {
             return Err(err(K::BadRequest, format!("{} takes {} operands, got {}", op.name(), op.arity(), args.len())));
         }
-        if self.store.contains_key(&result) {
+        if self.contains(result) {
             return Err(err(K::BadRequest, format!("object {result} already exists on {}", self.id)));
         }
-        let objs: Vec<&Stored> = args.iter().map(|&a| self.object(a)).collect::<Result<_, _>>()?;
+        let objs: Vec<&Stored> = args.iter().map(|&a| self.usable(caller, a)).collect::<Result<_, _>>()?;
+        let mut shapes: Vec<Vec<usize>> = objs.iter().flat_map(|o| o.shapes()).collect();
+        shapes.extend(op.result_shapes(&shapes).map_err(|e| err(K::Compute, e))?);
+        self.limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
+        let own = self.derived(caller, args, false)?;
         let stored = match objs.as_slice() {
             [Stored::Float(_), ..] => {
                 let vars: Vec<&FloatVar> = objs
@@ -362,7 +652,7 @@ impl WorkerCore {
             [] => return Err(err(K::BadRequest, "no operands")),
         };
         let info = stored.info();
-        self.insert(result, stored)?;
+        self.insert(result, stored, own)?;
         Ok(Response::Info(info))
     }
 }

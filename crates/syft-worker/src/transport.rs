@@ -54,6 +54,19 @@ impl Reply {
         }
     }
 
+    /// The encoded response if it arrives within `wait` (`None` if it has not yet).
+    pub fn bytes_within(&self, wait: Duration) -> Option<Result<Vec<u8>>> {
+        match self.rx.recv_timeout(wait) {
+            Ok(Ok(bytes)) => Some(Ok(bytes)),
+            Ok(Err(reason)) => Some(Err(WorkerError::Transport { worker: self.worker.clone(), reason })),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => Some(Err(WorkerError::Transport {
+                worker: self.worker.clone(),
+                reason: "the worker has stopped".into(),
+            })),
+        }
+    }
+
     /// The worker this reply comes from.
     #[must_use]
     pub fn worker(&self) -> &str {

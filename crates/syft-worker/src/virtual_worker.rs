@@ -1,6 +1,7 @@
 //! [`VirtualWorker`]: an in-process worker on its own thread that receives every request
 //! as encoded bytes, exactly as a network worker would.
 
+use crate::access::Caller;
 use crate::error::{Result, WorkerError};
 use crate::message::{ObjectId, ObjectInfo, Request, Response};
 use crate::store::WorkerCore;
@@ -10,10 +11,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::store::Envelope;
 
-/// The channel to a virtual worker's thread.
+/// The channel to a virtual worker's thread. Every request on it comes from the one
+/// program all in-process workers serve, the local client.
 struct Channel {
     id: String,
     tx: Mutex<mpsc::Sender<Envelope>>,
+    caller: Caller,
 }
 
 impl Transport for Channel {
@@ -27,7 +30,7 @@ impl Transport for Channel {
             .tx
             .lock()
             .map_err(|_| WorkerError::Transport { worker: self.id.clone(), reason: "poisoned".into() })?;
-        tx.send((request, reply_tx))
+        tx.send(Envelope { caller: self.caller.clone(), bytes: request, reply: reply_tx })
             .map_err(|_| WorkerError::Transport { worker: self.id.clone(), reason: "the worker has stopped".into() })?;
         Ok(Reply::new(self.id.clone(), reply_rx, None))
     }
@@ -79,21 +82,11 @@ impl VirtualWorker {
     /// Starts a worker named `id` and registers it in `hub`.
     pub fn new(hub: &Arc<Hub>, id: &str) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Envelope>();
-        let transport: WorkerRef = Arc::new(Channel { id: id.to_string(), tx: Mutex::new(tx) });
+        let caller = Caller::client(crate::pointer::LOCAL_WORKER);
+        let transport: WorkerRef = Arc::new(Channel { id: id.to_string(), tx: Mutex::new(tx), caller });
         hub.register(transport.clone())?;
         let mut core = WorkerCore::new(id, hub.clone());
-        core.set_inbox(rx);
-        std::thread::Builder::new()
-            .name(format!("worker-{id}"))
-            .spawn(move || {
-                loop {
-                    let Some(inbox) = core.take_inbox() else { break };
-                    let Ok((bytes, reply)) = inbox.recv() else { break };
-                    core.set_inbox(inbox);
-                    // The caller may have gone away; nothing to do then.
-                    let _ = reply.send(core.handle_bytes(&bytes));
-                }
-            })
+        std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || core.serve(rx, &|| false))
             .map_err(|e| {
                 hub.unregister(id);
                 WorkerError::Transport { worker: id.to_string(), reason: format!("cannot spawn thread: {e}") }
