@@ -30,6 +30,12 @@ pub(crate) const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     ("syft-worker", &["error", "message", "mpc", "ops", "pointer", "shared", "store", "transport", "virtual_worker"]),
 ];
 
+/// A module cycle: its modules (sorted), and each edge inside it with where it was seen.
+pub(crate) type Cycle = (Vec<String>, Vec<String>);
+
+/// The module cycles of each crate, by crate name.
+pub(crate) type CyclesByCrate = BTreeMap<String, Vec<Cycle>>;
+
 const BEGIN: &str = "<!-- xtask-arch-layers:begin -->";
 const END: &str = "<!-- xtask-arch-layers:end -->";
 
@@ -132,7 +138,7 @@ pub(crate) fn check_layers(meta: &Metadata, table: &BTreeMap<String, Allowed>) -
 }
 
 /// The module cycles of one crate, with the edges inside each and where they were seen.
-pub(crate) fn crate_cycles(graph: &ModuleGraph, root: &Path) -> Vec<(Vec<String>, Vec<String>)> {
+pub(crate) fn crate_cycles(graph: &ModuleGraph, root: &Path) -> Vec<Cycle> {
     let nodes: BTreeSet<String> = graph.modules.keys().cloned().collect();
     let edges: BTreeSet<(String, String)> = graph.edges.keys().cloned().collect();
     modgraph::cycles(&nodes, &edges)
@@ -153,10 +159,7 @@ pub(crate) fn crate_cycles(graph: &ModuleGraph, root: &Path) -> Vec<(Vec<String>
 }
 
 /// Compares the cycles found per crate with the known ones: returns (warnings, errors).
-pub(crate) fn judge_cycles(
-    found: &BTreeMap<String, Vec<(Vec<String>, Vec<String>)>>,
-    known: &[(&str, &[&str])],
-) -> (Vec<String>, Vec<String>) {
+pub(crate) fn judge_cycles(found: &CyclesByCrate, known: &[(&str, &[&str])]) -> (Vec<String>, Vec<String>) {
     let (mut warnings, mut errors) = (Vec::new(), Vec::new());
     let describe = |krate: &str, cycle: &[String], detail: &[String]| {
         format!("`{krate}`: modules {} form a cycle:\n      {}", cycle.join(", "), detail.join("\n      "))
@@ -190,7 +193,7 @@ pub(crate) fn judge_cycles(
 }
 
 /// Module cycles of every library crate in the workspace, by crate name.
-pub(crate) fn workspace_cycles(meta: &Metadata) -> Result<BTreeMap<String, Vec<(Vec<String>, Vec<String>)>>, String> {
+pub(crate) fn workspace_cycles(meta: &Metadata) -> Result<CyclesByCrate, String> {
     let mut found = BTreeMap::new();
     for p in meta.members() {
         let Some(lib) = p.lib_root() else { continue };

@@ -25,7 +25,7 @@ fn root() -> std::path::PathBuf {
 }
 
 /// Runs cargo with `args` and extra environment variables; fails if it fails.
-pub(crate) fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("$ cargo {}", args.join(" "));
     let mut cmd = Command::new(cargo);
