@@ -169,7 +169,11 @@ pub(crate) fn judge_cycles(found: &CyclesByCrate, known: &[(&str, &[&str])]) -> 
             let is_known =
                 known.iter().any(|(k, m)| k == krate && m.iter().copied().eq(cycle.iter().map(String::as_str)));
             if is_known {
-                warnings.push(format!("known debt: {}", describe(krate, cycle, detail)));
+                warnings.push(format!(
+                    "known debt: `{krate}`: modules {} form a cycle ({} edges; remove it, then its KNOWN_CYCLES entry)",
+                    cycle.join(", "),
+                    detail.len()
+                ));
             } else {
                 errors.push(format!(
                     "new module cycle in {}\n    (break it; only a reorganisation in progress may list it in KNOWN_CYCLES)",
