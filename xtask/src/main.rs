@@ -1,9 +1,30 @@
-//! Workspace automation. `cargo xtask ci` runs what CI runs: the tidy check (every
-//! source file documented), formatting, clippy with warnings denied, every test, and the
-//! docs with warnings denied. `cargo xtask tidy` runs the first alone.
+//! Workspace automation.
+//!
+//! - `cargo xtask ci` runs what CI runs: the tidy check (every source file documented),
+//!   the architecture check, formatting, clippy with warnings denied, every test, and the
+//!   docs with warnings denied.
+//! - `cargo xtask tidy` runs the first alone.
+//! - `cargo xtask arch` checks the crate layering against the table in
+//!   `docs/ARCHITECTURE.md` and looks for module cycles inside each library crate
+//!   ([`arch`]).
+//! - `cargo xtask release --check` checks that the workspace is ready to publish: versions
+//!   in step, a CHANGELOG.md section for the version, README and licence files in every
+//!   publishable crate, no path-only dependency. `cargo xtask release --dry-run` also
+//!   packages every publishable crate, in dependency order ([`release`]).
+
+mod arch;
+mod metadata;
+mod modgraph;
+mod release;
 
 use std::process::{Command, ExitCode};
 
+/// The workspace root.
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs cargo with `args` and extra environment variables; fails if it fails.
 fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("$ cargo {}", args.join(" "));
@@ -19,7 +40,7 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
 /// Every Rust source file opens with its documentation (`//!`, or `#![doc = ...]` for a
 /// crate root that includes its README).
 fn tidy() -> Result<(), String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = root();
     let mut bad = Vec::new();
     let mut stack: Vec<std::path::PathBuf> =
         ["crates", "examples", "benches", "xtask"].iter().map(|d| root.join(d)).collect();
@@ -50,6 +71,7 @@ fn tidy() -> Result<(), String> {
 
 fn ci() -> Result<(), String> {
     tidy()?;
+    arch::run(&root())?;
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[])?;
     cargo(&["test", "--workspace", "--all-targets", "--locked"], &[])?;
@@ -58,12 +80,27 @@ fn ci() -> Result<(), String> {
     Ok(())
 }
 
+const USAGE: &str = "usage:
+  cargo xtask ci                 tidy, arch, fmt, clippy -D warnings, tests, docs: what CI runs
+  cargo xtask tidy               every source file opens with its documentation
+  cargo xtask arch               crate layering (docs/ARCHITECTURE.md) and module cycles
+  cargo xtask release --check    versions in step, CHANGELOG.md entry, README and licences, no path-only deps
+  cargo xtask release --dry-run  the same, then package every publishable crate in dependency order";
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("ci") => ci(),
-        Some("tidy") => tidy(),
-        _ => Err("usage: cargo xtask ci | cargo xtask tidy".into()),
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["ci"] => ci(),
+        ["tidy"] => tidy(),
+        ["arch"] => arch::run(&root()),
+        ["release", "--check"] => release::run(&root(), false),
+        ["release", "--dry-run"] => release::run(&root(), true),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
