@@ -178,8 +178,8 @@ pub enum Request {
     /// A Beaver triple `(a, b, c = a ∘ b)`.
     Triple(Product),
     /// A triple whose `b` is the mask of an earlier [`Request::Mask`] (number `mask_req`),
-    /// for products with an operand that was opened once and is reused (docs/PROTOCOLS.md
-    /// §4.3).
+    /// for products with an operand that was opened once and is reused
+    /// (docs/PROTOCOLS.md §4.3).
     TripleWithMask {
         /// The product; its right operand is the masked one.
         product: Product,
