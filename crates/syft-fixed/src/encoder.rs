@@ -1,7 +1,7 @@
 //! [`FixedEncoder`]: real numbers ↔ Z_2^64 with a fixed scale `s = base^precision`.
 //!
-//! Encoding follows PROTOCOLS.md §4.0: `enc(v) = round(v · s)` (half away from zero) as a
-//! two's-complement `i64`, rejecting `|v · s| ≥ 2^63`, NaN and infinities. Decoding is
+//! Encoding follows docs/PROTOCOLS.md §5.1: `enc(v) = round(v · s)` (half away from zero)
+//! as a two's-complement `i64`, rejecting `|v · s| ≥ 2^63`, NaN and infinities. Decoding is
 //! `sgn(z) / s`. The product `v · s` is computed in `f64`.
 
 use crate::error::{FixedError, Result};

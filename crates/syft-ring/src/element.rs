@@ -59,7 +59,7 @@ pub trait Scalar: Element {
 pub trait Ring: Scalar + Eq + std::hash::Hash {
     /// The modulus as a `u128` (2^64 for `u64`).
     const MODULUS: u128;
-    /// Maps a uniform 64-bit word to a (nearly) uniform element (PROTOCOLS.md §2.2).
+    /// Maps a uniform 64-bit word to a (nearly) uniform element (docs/PROTOCOLS.md §3.2).
     fn from_word(w: u64) -> Self;
     /// Reduces an unsigned integer into the ring.
     fn from_u64(v: u64) -> Self;

@@ -148,7 +148,8 @@ fn set_counters(ctrs: &mut [Block<Aes128>], first: u64) {
 }
 
 impl Prg {
-    /// The stream for `(seed, req, label)` (PROTOCOLS.md §2.2). `req` uses its low 48 bits.
+    /// The stream for `(seed, req, label)` (docs/PROTOCOLS.md §3.2). `req` uses its low 48
+    /// bits.
     #[must_use]
     pub fn stream(seed: &Seed, req: u64, label: u16) -> Self {
         let mut nonce = [0u8; 8];
@@ -354,7 +355,8 @@ mod tests {
         assert_eq!(&rest[..], &big[1..]);
     }
 
-    /// Straightforward AES-128-CTR, one block at a time (the §2.2 definition).
+    /// Straightforward AES-128-CTR, one block at a time (the definition of
+    /// docs/PROTOCOLS.md §3.2).
     fn reference_words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
         let cipher = Aes128::new(&Array::from(seed.0));
         let mut out = Vec::new();

@@ -1,6 +1,6 @@
 //! Scalar arithmetic on raw `u64` words: the odd ring `Z_(2^64-1)` on canonical
 //! representatives, wrap bits, and XOR of a public bit with a shared bit
-//! (PROTOCOLS.md §0.2–0.3). Hot loops work on `&[u64]` with these inlined helpers.
+//! (docs/PROTOCOLS.md §0.2). Hot loops work on `&[u64]` with these inlined helpers.
 
 /// `a + b` in `Z_(2^64-1)` (end-around carry; canonical inputs and output).
 #[inline]

@@ -1,4 +1,4 @@
-//! Comparisons of shared values with shared or public values (PROTOCOLS.md §6):
+//! Comparisons of shared values with shared or public values (docs/PROTOCOLS.md §7):
 //! `≥ ≤ > < ==`, each one DReLU (equality: two DReLUs batched into one), with unscaled
 //! 0/1 results.
 //!

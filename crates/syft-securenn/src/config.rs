@@ -4,22 +4,24 @@
 //! session agreement, like the shapes of every call.
 
 /// How DReLU (and everything built on it) computes the most significant bit
-/// (PROTOCOLS.md §5).
+/// (docs/PROTOCOLS.md §6.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Profile {
-    /// §5.9: no ShareConvert (the doubled `Z_2^64` shares are already canonical shares over
-    /// `Z_(2^64-1)`, lemma F1) and ComputeMSB without its multiplication (the helper
-    /// shares `β' ⊕ x[0]`, F2). DReLU: 3 rounds, 224 bytes per element (compressed).
+    /// docs/PROTOCOLS.md §6.4–6.5: no ShareConvert (the doubled `Z_2^64` shares are already
+    /// canonical shares over `Z_(2^64-1)`, F1) and ComputeMSB without its multiplication
+    /// (the helper shares `β' ⊕ x[0]`, F2). DReLU: 3 rounds, 224 bytes per element
+    /// (compressed).
     #[default]
     Fast,
-    /// The paper's Algorithms 4–6 with the corrections of §8: ShareConvert, then
-    /// ComputeMSB with one Beaver multiplication. DReLU: 8 rounds, 496 bytes per element
-    /// (compressed), 664 under paper accounting — the paper's `8ℓ log p + 19ℓ` bits.
+    /// The paper's Algorithms 4–6 with the corrections of docs/PROTOCOLS.md §6.10:
+    /// ShareConvert, then ComputeMSB with one Beaver multiplication. DReLU: 8 rounds, 496
+    /// bytes per element (compressed), 664 under paper accounting — the paper's
+    /// `8ℓ log p + 19ℓ` bits.
     Paper,
 }
 
-/// Who receives a helper-dealt value (PROTOCOLS.md §0.4, §2.5).
+/// Who receives a helper-dealt value (docs/PROTOCOLS.md §0.3, §3.6).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Accounting {

@@ -1,5 +1,6 @@
-//! Division of shared fixed-point values: by a public value (local truncation, §4) and by
-//! a shared value (SecureNN's long division in its exact variant, PROTOCOLS.md §5.10).
+//! Division of shared fixed-point values: by a public value (local truncation,
+//! docs/PROTOCOLS.md §5.2) and by a shared value (SecureNN's long division in its exact
+//! variant, docs/PROTOCOLS.md §6.8).
 
 use crate::error::{Result, invalid, shape_mismatch};
 use crate::helper::Helper;
@@ -44,9 +45,9 @@ impl DivParams {
 }
 
 impl SnnParty<'_> {
-    /// `X / d` for a public integer `d ≥ 1`: local truncation (§4.1), no communication.
-    /// The result is `floor(X/d)` or `floor(X/d) + 1`, except with probability
-    /// `|X|/2^64`, when it is garbage. No helper call.
+    /// `X / d` for a public integer `d ≥ 1`: local truncation (docs/PROTOCOLS.md §5.2), no
+    /// communication. The result is `floor(X/d)` or `floor(X/d) + 1`, except with
+    /// probability `|X|/2^64`, when it is garbage. No helper call.
     pub fn div_public(&mut self, x: &Tensor<u64>, divisor: u64) -> Result<Tensor<u64>> {
         match divisor {
             0 => Err(invalid("div_public", "division by zero")),
@@ -72,8 +73,8 @@ impl SnnParty<'_> {
         Ok(if d < 0 { q.map(u64::wrapping_neg) } else { q })
     }
 
-    /// SecureNN division (§5.10, exact variant): `W = floor(X·s / Y)` for shared
-    /// fixed-point `X ≥ 0` and `Y > 0` at scale `s`, i.e. `x/y` at scale `s` rounded
+    /// SecureNN division (docs/PROTOCOLS.md §6.8, exact variant): `W = floor(X·s / Y)` for
+    /// shared fixed-point `X ≥ 0` and `Y > 0` at scale `s`, i.e. `x/y` at scale `s` rounded
     /// down, with no probabilistic error.
     ///
     /// Requires `X·s < Y·2^K`, `Y·2^(K−1) ≤ 2^62` and `X·s < 2^63` (`K` =

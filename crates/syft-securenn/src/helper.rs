@@ -1,11 +1,11 @@
 //! The helper's side (P2 = the crypto provider): [`Helper`], whose methods mirror
 //! [`SnnParty`](crate::SnnParty)'s and take the shapes instead of shares.
 //!
-//! The helper deals the bit decompositions PrivateCompare needs, learns each comparison
-//! bit only under a one-time pad `β` it does not know, and re-shares results; it also
-//! serves the Beaver triples of the protocols' multiplications, since it is the dealer.
-//! Under compressed accounting (the default) party 0's share of every helper-dealt value
-//! is `Stream(k_0D, req, label)` and only party 1 receives a message (§2.5).
+//! The helper deals the bit decompositions PrivateCompare needs, learns each comparison bit
+//! only under a one-time pad `β` it does not know, and re-shares results; it also serves
+//! the Beaver triples of the protocols' multiplications, since it is the dealer. Under
+//! compressed accounting (the default) party 0's share of every helper-dealt value is
+//! `Stream(k_0D, req, label)` and only party 1 receives a message (docs/PROTOCOLS.md §3.6).
 
 use crate::arith::{odd_sub, wrap};
 use crate::config::{Accounting, Config, Profile};
@@ -126,7 +126,8 @@ impl<'h> Helper<'h> {
         self.config.accounting == Accounting::Paper
     }
 
-    /// Deals `values` over `Z_L` (§2.5): party 0's share is `Stream(k_0D, req, label)`.
+    /// Deals `values` over `Z_L` (docs/PROTOCOLS.md §3.6): party 0's share is
+    /// `Stream(k_0D, req, label)`.
     pub(crate) fn deal_ring(&mut self, req: u64, label: u16, shape: &[usize], values: Vec<u64>) -> Result<()> {
         let s0 = words(&self.k0d, req, label, values.len());
         let mut s1 = values;

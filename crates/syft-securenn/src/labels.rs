@@ -1,4 +1,4 @@
-//! PRG stream labels of the SecureNN protocols (PROTOCOLS.md §2.3).
+//! PRG stream labels of the SecureNN protocols (docs/PROTOCOLS.md §3.3).
 //!
 //! Streams keyed by `k_01` (common to the computing parties) carry the protocols' common
 //! randomness; streams keyed by `k_0D` (party 0 and the helper) carry party 0's share of

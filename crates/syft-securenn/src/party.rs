@@ -1,7 +1,7 @@
 //! The computing parties' side: [`SnnParty`], a two-party [`syft_spdz::Party`] plus the
 //! common seed `k_01` and the helper's endpoint; the session start, and the core
 //! protocols ShareConvert, ComputeMSB, DReLU, ReLU, SelectShare and DMP
-//! (PROTOCOLS.md §5.1–5.9).
+//! (docs/PROTOCOLS.md §6.1–6.7).
 //!
 //! Comparisons, argmax/max pool and division are in their own modules, as further
 //! methods of [`SnnParty`].
@@ -20,7 +20,7 @@ use syft_spdz::Party;
 ///
 /// Built from a two-party [`Party`] whose material source is an online
 /// [`DealerLink`](syft_spdz::DealerLink) to the helper, by [`SnnParty::start`] (the
-/// session start of PROTOCOLS.md §2.1: party 0 draws `k_01` and sends it to party 1).
+/// session start of docs/PROTOCOLS.md §3.1: party 0 draws `k_01` and sends it to party 1).
 /// The helper endpoint runs the matching [`Helper`](crate::Helper) methods in the same
 /// order with the same shapes.
 ///
@@ -162,7 +162,7 @@ impl<'a> SnnParty<'a> {
         u64::from(self.index == 0)
     }
 
-    /// The next request number (§2.2).
+    /// The next request number (docs/PROTOCOLS.md §2.2).
     pub(crate) fn reserve(&mut self) -> Result<u64> {
         let req = self.spdz.source.reserve_req()?;
         self.spdz.comm.stats_mut().set_request(req);
@@ -174,7 +174,7 @@ impl<'a> SnnParty<'a> {
         self.index == 0 && self.config.accounting == Accounting::Compressed
     }
 
-    /// This party's share of a helper-dealt value over `Z_L` (§2.5).
+    /// This party's share of a helper-dealt value over `Z_L` (docs/PROTOCOLS.md §3.6).
     pub(crate) fn dealt_ring(&mut self, req: u64, label: u16, shape: &[usize]) -> Result<Vec<u64>> {
         if self.derives_dealt() {
             Ok(words(&self.k0d, req, label, numel(shape)))
@@ -202,7 +202,8 @@ impl<'a> SnnParty<'a> {
         }
     }
 
-    /// PrivateCompare (§5.2): sends this party's 64 values per element to the helper.
+    /// PrivateCompare (docs/PROTOCOLS.md §6.2): sends this party's 64 values per element to
+    /// the helper.
     fn private_compare(&mut self, bits: &mut BitShares, public: &PcPublic<'_>) -> Result<()> {
         let req = self.reserve()?;
         let n = public.r.len();
@@ -226,9 +227,9 @@ impl<'a> SnnParty<'a> {
     // -----------------------------------------------------------------------------------
     // ShareConvert, ComputeMSB, DReLU.
 
-    /// ShareConvert (§5.3, paper profile): shares of `a` over `Z_L` to shares of the same
-    /// integer over `Z_(2^64-1)`. Requires `a ≠ 2^64 − 1` (i.e. `a ≠ −1` signed); for
-    /// that one value the result is wrong. 4 rounds.
+    /// ShareConvert (docs/PROTOCOLS.md §6.3, paper profile): shares of `a` over `Z_L` to
+    /// shares of the same integer over `Z_(2^64-1)`. Requires `a ≠ 2^64 − 1` (i.e. `a ≠ −1`
+    /// signed); for that one value the result is wrong. 4 rounds.
     ///
     /// Helper side: [`Helper::share_convert`](crate::Helper::share_convert).
     pub fn share_convert(&mut self, a: &Tensor<u64>) -> Result<Tensor<OddRing>> {
@@ -276,9 +277,9 @@ impl<'a> SnnParty<'a> {
             .collect())
     }
 
-    /// ComputeMSB (§5.4; §5.9 F2 in the fast profile): shares over `Z_(2^64-1)` of
-    /// `a ∈ [0, 2^64 − 2]` to shares over `Z_L` of the unscaled bit `MSB(a)`.
-    /// Paper profile: 4 rounds; fast profile: 3 rounds.
+    /// ComputeMSB (docs/PROTOCOLS.md §6.4; F2 in the fast profile): shares over
+    /// `Z_(2^64-1)` of `a ∈ [0, 2^64 − 2]` to shares over `Z_L` of the unscaled bit
+    /// `MSB(a)`. Paper profile: 4 rounds; fast profile: 3 rounds.
     ///
     /// Helper side: [`Helper::compute_msb`](crate::Helper::compute_msb).
     pub fn compute_msb(&mut self, a: &Tensor<OddRing>) -> Result<Tensor<u64>> {
@@ -335,7 +336,8 @@ impl<'a> SnnParty<'a> {
         }
     }
 
-    /// DReLU (§5.5, §5.9): shares of the unscaled bit `[sgn(a) ≥ 0]` (so `DReLU(0) = 1`).
+    /// DReLU (docs/PROTOCOLS.md §6.5): shares of the unscaled bit `[sgn(a) ≥ 0]` (so
+    /// `DReLU(0) = 1`).
     ///
     /// Valid for `sgn(a) ∈ [−2^62, 2^62)`; outside that range the bit is wrong. At scale
     /// `s`, that is `|v| < 2^62/s` for a fixed-point value `v` (4.6·10^15 at `s = 10^3`).
@@ -363,9 +365,9 @@ impl<'a> SnnParty<'a> {
     // -----------------------------------------------------------------------------------
     // ReLU and SelectShare.
 
-    /// ReLU (§5.6): `max(x, 0)` with its derivative `[x ≥ 0]`, which the backward pass
-    /// uses without a second comparison. One DReLU and one Beaver product (not
-    /// truncated: the bit is unscaled). Valid range: that of [`drelu`](Self::drelu).
+    /// ReLU (docs/PROTOCOLS.md §6.6): `max(x, 0)` with its derivative `[x ≥ 0]`, which the
+    /// backward pass uses without a second comparison. One DReLU and one Beaver product
+    /// (not truncated: the bit is unscaled). Valid range: that of [`drelu`](Self::drelu).
     ///
     /// Helper side: [`Helper::relu`](crate::Helper::relu).
     pub fn relu(&mut self, x: &Tensor<u64>) -> Result<Relu> {
@@ -385,9 +387,9 @@ impl<'a> SnnParty<'a> {
         Ok(Tensor::new(grad.shape(), g)?)
     }
 
-    /// SelectShare (§5.1): `if_zero + bit·(if_one − if_zero)`, i.e. `if_one` where the
-    /// unscaled shared bit is 1 and `if_zero` where it is 0. One Beaver product, no
-    /// truncation; the values may be fixed point at any scale.
+    /// SelectShare (docs/PROTOCOLS.md §6.6): `if_zero + bit·(if_one − if_zero)`, i.e.
+    /// `if_one` where the unscaled shared bit is 1 and `if_zero` where it is 0. One Beaver
+    /// product, no truncation; the values may be fixed point at any scale.
     ///
     /// Helper side: [`Helper::select`](crate::Helper::select).
     pub fn select(&mut self, bit: &Tensor<u64>, if_zero: &Tensor<u64>, if_one: &Tensor<u64>) -> Result<Tensor<u64>> {
@@ -414,9 +416,10 @@ impl<'a> SnnParty<'a> {
     // -----------------------------------------------------------------------------------
     // DMP.
 
-    /// DMP (§5.8): from shares of an unscaled index `idx ∈ [0, n)` (`n` a power of two),
-    /// shares of the one-hot vector `e_idx`, appended as a last axis of length `n`.
-    /// 2 rounds. `idx` must be a fresh sharing (e.g. a Beaver output, as argmax returns).
+    /// DMP (docs/PROTOCOLS.md §6.7): from shares of an unscaled index `idx ∈ [0, n)` (`n` a
+    /// power of two), shares of the one-hot vector `e_idx`, appended as a last axis of
+    /// length `n`. 2 rounds. `idx` must be a fresh sharing (e.g. a Beaver output, as argmax
+    /// returns).
     ///
     /// Helper side: [`Helper::dmp`](crate::Helper::dmp).
     pub fn dmp(&mut self, idx: &Tensor<u64>, n: usize) -> Result<Tensor<u64>> {

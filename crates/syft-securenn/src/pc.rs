@@ -1,5 +1,5 @@
-//! PrivateCompare (PROTOCOLS.md §5.2): the computing parties' messages and the helper's
-//! decision, as pure functions over flat buffers.
+//! PrivateCompare (docs/PROTOCOLS.md §6.2): the computing parties' messages and the
+//! helper's decision, as pure functions over flat buffers.
 //!
 //! Parties 0 and 1 hold shares over `Z_67` of the 64 bits of some `x ∈ [0, 2^64)` (dealt
 //! by the helper), a public `R ∈ {−1} ∪ [0, 2^64 − 1]` and a common bit `β` per element.
@@ -7,8 +7,9 @@
 //! `β' = β ⊕ (x > R)` and nothing else. The per-element common randomness `s`, `π`, `m`
 //! (and `u` for the degenerate cases) comes from `k_01` streams at the invocation's `req`.
 //!
-//! The re-randomisation of step 4 (party 0 adds `m_k`, party 1 subtracts it) is the fix
-//! of §8 item 4: without it, the helper, who dealt both bit shares, can recognise `R`.
+//! The re-randomisation of step 4 (party 0 adds `m_k`, party 1 subtracts it) is the fix of
+//! docs/PROTOCOLS.md §6.10: without it, the helper, who dealt both bit shares, can
+//! recognise `R`.
 
 use crate::labels;
 use crate::stream::{WordReader, permute64, permute64x2, zp, zp_star};
@@ -34,7 +35,7 @@ pub(crate) struct PcPublic<'a> {
     pub(crate) beta: &'a [u64],
 }
 
-/// How one element's 64 values are formed (§5.2 step 1).
+/// How one element's 64 values are formed (docs/PROTOCOLS.md §6.2 step 1).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Case {
     /// Case A (`β = 0`) or B (`β = 1`) with the reference number whose bits enter.
@@ -209,7 +210,7 @@ const BIT_MASKS: [[u16; 8]; 256] = {
     t
 };
 
-/// Cases A and B of §5.2 for one element: `d_i = s_i·c_i` with
+/// Cases A and B of docs/PROTOCOLS.md §6.2 for one element: `d_i = s_i·c_i` with
 /// - `β = 0`: `c_i = ι(r_i + 1) − x_i + Σ_{k>i} w_k`, `w_k = x_k + ι r_k − 2 r_k x_k`;
 /// - `β = 1`: the same with `t = R + 1`, `c_i = ι(1 − t_i) + x_i + Σ_{k>i} w_k`.
 ///
@@ -474,8 +475,9 @@ mod tests {
         hits as f64 / trials as f64
     }
 
-    /// §5.2 security: the helper, who dealt both bit shares, tries to tell the true `R`
-    /// from a wrong guess. With the re-randomisation (step 4) it does no better than chance.
+    /// docs/PROTOCOLS.md §6.2, step 4: the helper, who dealt both bit shares, tries to tell
+    /// the true `R` from a wrong guess. With the re-randomisation (step 4) it does no
+    /// better than chance.
     #[test]
     fn helper_cannot_recognise_r() {
         let rate = attack_rate(4000, false, 4242);

@@ -1,7 +1,7 @@
-//! Sampling of the protocols' fields from the normative PRG streams (PROTOCOLS.md §2.2):
-//! `Z_L` from a word, `Z_(L-1)` as `w mod (2^64-1)`, `Z_p` as `w mod 67`, `Z_p*` as
-//! `1 + w mod 66`, a bit as `w & 1`, and a permutation of 64 positions by Fisher–Yates
-//! from 63 words.
+//! Sampling of the protocols' fields from the normative PRG streams
+//! (docs/PROTOCOLS.md §3.2): `Z_L` from a word, `Z_(L-1)` as `w mod (2^64-1)`, `Z_p` as
+//! `w mod 67`, `Z_p*` as `1 + w mod 66`, a bit as `w & 1`, and a permutation of 64
+//! positions by Fisher–Yates from 63 words.
 //!
 //! Per-element work runs over flat buffers filled a chunk at a time, so that the 191
 //! words PrivateCompare needs per element stay in cache.
@@ -173,7 +173,7 @@ mod tests {
         Seed(k)
     }
 
-    /// PROTOCOLS.md §2.6.
+    /// docs/PROTOCOLS.md §3.2.
     #[test]
     fn known_answer_vectors() {
         let s = kat_seed();

@@ -1,5 +1,5 @@
 //! Maximum and argmax along an axis, and 2-d max pooling with its backward mask, by a
-//! tournament (PROTOCOLS.md §7.2) batched level by level.
+//! tournament (docs/PROTOCOLS.md §8.1) batched level by level.
 //!
 //! Each level pairs neighbouring survivors `(2t, 2t+1)` (an odd one passes through):
 //! `b = DReLU(v_left − v_right)`, then one batched round of Beaver products selects the
@@ -10,7 +10,7 @@
 //! There are `⌈log2 k⌉` levels and `k − 1` comparisons per row, so the rounds are
 //! `⌈log2 k⌉ · (DReLU + 1)` and the bytes those of a linear scan at most. At the first
 //! level both candidates' indices (and one-hot vectors) are public, so their selection
-//! is local (§7.2's optimisation): this saves one product per first-level pair.
+//! is local (docs/PROTOCOLS.md §8.1): this saves one product per first-level pair.
 
 use crate::error::{Result, invalid, shape_mismatch};
 use crate::helper::Helper;

@@ -1,5 +1,5 @@
 //! Bytes and online rounds per element, measured on the in-memory network, against
-//! PROTOCOLS.md §5.11 (exact formulas, per sender) and the SecureNN paper's Tables 1–2
+//! docs/PROTOCOLS.md §6.9 (exact formulas, per sender) and the SecureNN paper's Tables 1–2
 //! (upper bounds on the total, with ℓ = 64 and log p = 8; bits / 8 = bytes).
 //!
 //! Bytes are payload bytes sent per element (per row for argmax, per window for pooling),
@@ -172,7 +172,7 @@ fn configs() -> [(Config, &'static str); 4] {
     ]
 }
 
-/// DReLU per element (P0, P1, helper) and rounds (PROTOCOLS.md §5.11).
+/// DReLU per element (P0, P1, helper) and rounds (docs/PROTOCOLS.md §6.9).
 fn drelu_cost(c: Config) -> ([f64; 3], u64) {
     let paper_acct = c.accounting == Accounting::Paper;
     match c.profile {
@@ -231,8 +231,8 @@ fn paper_bound(name: &str) -> Option<(f64, u64)> {
         // MaxPool_n (linear scan with index) plus DMP_n for the mask; the paper's argmax
         // is MaxPool over the k logits.
         "argmax k=10 (per row)" | "max k=10 (per row)" => (9.0 * (8.0 * llogp + 29.0 * l), 81),
-        // k = 10 is not a power of two, so no DMP: §5.8 tracks the one-hot vector during
-        // the scan instead, k more products per step.
+        // k = 10 is not a power of two, so no DMP: the bound (docs/PROTOCOLS.md §6.9)
+        // tracks the one-hot vector during the scan instead, k more products per step.
         "argmax one-hot k=10 (per row)" => (9.0 * (8.0 * llogp + 29.0 * l) + 9.0 * 10.0 * 5.0 * l, 81),
         "MaxPool 2x2 + mask (per window)" => (3.0 * (8.0 * llogp + 29.0 * l) + 2.0 * 5.0 * l, 29),
         "MaxPool 3x3 + mask (per window)" => (8.0 * (8.0 * llogp + 29.0 * l) + 8.0 * 9.0 * 5.0 * l, 72),
@@ -266,7 +266,7 @@ fn costs_equal_the_formulas_and_stay_within_the_paper() {
 }
 
 /// The paper profile under paper accounting reproduces the paper's Tables 1–2 exactly
-/// (PROTOCOLS.md §9, paper-formula check): DReLU `8ℓ log p + 19ℓ`, ReLU `+ 5ℓ`,
+/// (docs/PROTOCOLS.md §6.9): DReLU `8ℓ log p + 19ℓ`, ReLU `+ 5ℓ`,
 /// ShareConvert `4ℓ log p + 6ℓ`, ComputeMSB `4ℓ log p + 13ℓ`, DIV `8ℓ log p + 24ℓ` per bit.
 #[test]
 fn paper_profile_reproduces_the_paper_tables() {

@@ -1,8 +1,9 @@
-//! Known-answer tests against the reference simulation of PROTOCOLS.md
-//! (`shared/tools/protocol_sim.py`): with the harness's fixed seeds, every stream of a
-//! session is determined, so each party's output *share* must equal the simulation's bit
-//! for bit — a check of every step, label, `req` number and sampling rule, not only of
-//! the reconstructed result. `tests/kat/generate.py` produced the vectors below.
+//! Known-answer tests against the reference simulation of the protocols of
+//! docs/PROTOCOLS.md §6 (`shared/tools/protocol_sim.py`): with the harness's fixed seeds,
+//! every stream of a session is determined, so each party's output *share* must equal the
+//! simulation's bit for bit — a check of every step, label, `req` number and sampling rule,
+//! not only of the reconstructed result. `tests/kat/generate.py` produced the vectors
+//! below.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 

@@ -303,7 +303,8 @@ fn edge_values() -> Vec<i64> {
     ]
 }
 
-/// PROTOCOLS.md §10 item 4: one share in {0, 1, 2^62, 2^63 − 1, 2^63, 2^63 + 1, 2^64 − 2, 2^64 − 1}.
+/// docs/PROTOCOLS.md §10, share splits: one share in {0, 1, 2^62, 2^63 − 1, 2^63, 2^63 + 1,
+/// 2^64 − 2, 2^64 − 1}.
 #[test]
 fn drelu_is_right_for_adversarial_share_splits() {
     let splits = [0u64, 1, 1 << 62, (1 << 63) - 1, 1 << 63, (1 << 63) + 1, u64::MAX - 1, u64::MAX];

@@ -13,7 +13,7 @@
 //! | bytes | content |
 //! |---|---|
 //! | 1 | kind: `0x01` tensor, `0x02` opaque byte payload |
-//! | 6 | the sender's current request number `req` (PROTOCOLS.md §2.2), little-endian |
+//! | 6 | the sender's current request number `req` (docs/PROTOCOLS.md §2.2), little-endian |
 //! | 4 | element tag (tensor only): a hash of the element's name and width, little-endian |
 //! | 1 | rank `r` (tensor only) |
 //! | `8r` | the dimensions, `u64` little-endian each (tensor only) |
@@ -274,9 +274,9 @@ impl CommStats {
         }
     }
 
-    /// Sets the current request number (PROTOCOLS.md §2.2): messages sent from now on carry
-    /// it, and messages received must carry it. Protocol code calls this when a request
-    /// starts; it is not reset by [`reset`](Self::reset).
+    /// Sets the current request number (docs/PROTOCOLS.md §2.2): messages sent from now on
+    /// carry it, and messages received must carry it. Protocol code calls this when a
+    /// request starts; it is not reset by [`reset`](Self::reset).
     pub fn set_request(&mut self, req: u64) {
         self.request = req & REQUEST_MASK;
     }
@@ -379,7 +379,7 @@ impl CommStats {
 const KIND_TENSOR: u8 = 0x01;
 const KIND_BYTES: u8 = 0x02;
 
-/// Request numbers are 48-bit (PROTOCOLS.md §2.2).
+/// Request numbers are 48-bit (docs/PROTOCOLS.md §2.2).
 const REQUEST_MASK: u64 = (1 << 48) - 1;
 
 /// Bytes of the request number in a header.

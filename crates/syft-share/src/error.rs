@@ -96,7 +96,7 @@ pub enum ShareError {
         reason: String,
     },
     /// A received message belongs to another request than the one this endpoint is at
-    /// (PROTOCOLS.md §2.2): the parties have fallen out of step.
+    /// (docs/PROTOCOLS.md §2.2): the parties have fallen out of step.
     #[error("party {party}: message from party {from} is for request {got}, but this party is at request {expected}")]
     OutOfStep {
         /// This endpoint.

@@ -1,4 +1,4 @@
-//! Additive secret sharing over a ring (PROTOCOLS.md §1): split, reconstruct, and the
+//! Additive secret sharing over a ring (docs/PROTOCOLS.md §1): split, reconstruct, and the
 //! local linear operations on shares.
 //!
 //! - [`AdditiveShares`] holds *all* shares of a value: the dealer's or a test's view.
@@ -217,7 +217,7 @@ impl<R: Ring> AdditiveShares<R> {
     }
 }
 
-/// Party-local linear operations on one share (0 bytes, 0 rounds; PROTOCOLS.md §1).
+/// Party-local linear operations on one share (0 bytes, 0 rounds; docs/PROTOCOLS.md §1.2).
 ///
 /// Each function is what party `j` computes on its own share `⟨x⟩_j`. Public constants
 /// are added by party 0 only ([`add_public`](local::add_public)); every party multiplies by public values.
@@ -296,7 +296,8 @@ pub mod local {
     }
 }
 
-/// The owner-to-parties sharing step of PROTOCOLS.md §1, run by every party involved.
+/// The owner-to-parties sharing step of docs/PROTOCOLS.md §1.3, run by every party
+/// involved.
 ///
 /// The `owner` (which must pass `Some(secret)`) splits the secret into `holders.len()`
 /// shares with `prg` and sends share `i` to `holders[i]`, keeping its own if it is a holder.

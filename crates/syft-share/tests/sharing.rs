@@ -89,7 +89,8 @@ proptest! {
 
 #[test]
 fn public_constant_is_added_once() {
-    // If every party added c, the result would be off by (n − 1)·c (PROTOCOLS.md §1 pitfall).
+    // If every party added c, the result would be off by (n − 1)·c
+    // (docs/PROTOCOLS.md §1.2).
     let x = Tensor::<u64>::from_vec(vec![10, 20]);
     let sh = AdditiveShares::split(&x, 5, &mut Prg::new(&Seed::from_u64(1))).unwrap();
     let y = sh.add_public(&Tensor::scalar(1)).unwrap();

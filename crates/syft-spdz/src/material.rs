@@ -1,16 +1,16 @@
 //! Dealer material: what each request needs, how every party expands its share from a
 //! 128-bit seed, and how the dealer computes the one correction tensor it sends.
 //!
-//! PRG-seed compression (PROTOCOLS.md §2.4): for request number `req`, party `i` derives
-//! `⟨a⟩_i = Stream(k_i, req, 1)`, `⟨b⟩_i = Stream(k_i, req, 2)` and, unless it is the last
-//! party, `⟨c⟩_i = Stream(k_i, req, 3)`. The dealer derives every stream, computes
+//! PRG-seed compression (docs/PROTOCOLS.md §3.4): for request number `req`, party `i`
+//! derives `⟨a⟩_i = Stream(k_i, req, 1)`, `⟨b⟩_i = Stream(k_i, req, 2)` and, unless it is
+//! the last party, `⟨c⟩_i = Stream(k_i, req, 3)`. The dealer derives every stream, computes
 //! `c = a ∘ b` and sends `c − Σ_{i<last} ⟨c⟩_i` to the last party: `8·|c|` bytes in all.
 
 use crate::error::{Result, SpdzError};
 use serde::{Deserialize, Serialize};
 use syft_ring::{Conv2dParams, Parallelism, Prg, Seed, Tensor, Transpose, numel};
 
-/// Stream labels (PROTOCOLS.md §2.3).
+/// Stream labels (docs/PROTOCOLS.md §3.3).
 pub mod labels {
     /// Triple `a`.
     pub const TRIPLE_A: u16 = 0x0001;
@@ -178,7 +178,8 @@ pub enum Request {
     /// A Beaver triple `(a, b, c = a ∘ b)`.
     Triple(Product),
     /// A triple whose `b` is the mask of an earlier [`Request::Mask`] (number `mask_req`),
-    /// for products with an operand that was opened once and is reused (§3.3).
+    /// for products with an operand that was opened once and is reused
+    /// (docs/PROTOCOLS.md §4.3).
     TripleWithMask {
         /// The product; its right operand is the masked one.
         product: Product,
@@ -400,7 +401,8 @@ pub struct Dealer {
     req: u64,
     stats: DealerStats,
     /// Reused masks `b = Σ Stream(k_i, mask_req, 2)` already derived, by mask request,
-    /// oldest first (§3.3: products with an operand opened once reuse its mask).
+    /// oldest first (docs/PROTOCOLS.md §4.3: products with an operand opened once reuse its
+    /// mask).
     masks: Vec<(u64, Tensor<u64>)>,
 }
 

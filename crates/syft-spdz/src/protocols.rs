@@ -1,5 +1,5 @@
 //! Party-local SPDZ protocols: Beaver products in one round, squares, truncation, and
-//! products with an operand opened once and reused (PROTOCOLS.md §3–4).
+//! products with an operand opened once and reused (docs/PROTOCOLS.md §4–5).
 //!
 //! Every function runs at one computing party with its own shares, its [`TripleSource`]
 //! and its [`Comm`]; all computing parties call the same functions in the same order.
@@ -252,7 +252,8 @@ impl<'a> Party<'a> {
     /// `op(x) · op(W)` where W was opened once by [`open_operand`](Self::open_operand):
     /// only `x − A` is opened (`8·|x|` bytes to each peer, one round).
     ///
-    /// The rule for reuse (PROTOCOLS.md §3.3): W must not have changed since it was opened.
+    /// The rule for reuse (docs/PROTOCOLS.md §4.3): W must not have changed since it was
+    /// opened.
     pub fn matmul_opened(&mut self, x: &Tensor<u64>, x_t: bool, w: &OpenedOperand, w_t: bool) -> Result<Tensor<u64>> {
         let product = Product::MatMul { lhs: x.shape().to_vec(), rhs: w.f.shape().to_vec(), lhs_t: x_t, rhs_t: w_t };
         self.product_opened(&product, x, w)
@@ -347,7 +348,7 @@ fn check_scale(scale: u64) -> Result<()> {
 }
 
 /// Local (SecureML) truncation of a two-party share: party 0 computes `floor(z0/s)`,
-/// party 1 computes `−floor(−z1/s)` (PROTOCOLS.md §4.1).
+/// party 1 computes `−floor(−z1/s)` (docs/PROTOCOLS.md §5.2).
 pub fn truncate_local(share: &Tensor<u64>, scale: u64, index: usize) -> Result<Tensor<u64>> {
     Ok(share.map(local_truncation(scale, index)?))
 }

@@ -213,9 +213,10 @@ proptest! {
 
 #[test]
 fn parties_out_of_step_stop_with_an_error() {
-    // Party 0 skips a request number, so its material belongs to another request than
-    // party 1's and the dealer's. Unchecked, the product would silently be wrong; with the
-    // request number in every header (PROTOCOLS.md §2.2) both parties stop with an error.
+    // Party 0 skips a request number, so its material belongs to another request than party
+    // 1's and the dealer's. Unchecked, the product would silently be wrong; with the
+    // request number in every header (docs/PROTOCOLS.md §2.2) both parties stop with an
+    // error.
     let x = Tensor::from_vec(vec![3u64, 4]);
     let shares = AdditiveShares::split(&x, 2, &mut Prg::new(&Seed::from_u64(1))).unwrap();
     let mut inputs: Vec<Option<Tensor<u64>>> = shares.into_shares().into_iter().map(Some).collect();

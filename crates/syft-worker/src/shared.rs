@@ -321,7 +321,7 @@ pub struct SharedHandle {
 /// A tensor secret-shared among the parties of a session.
 ///
 /// Shared tensors are immutable: every operation returns a new one. That is what makes
-/// reusing an opened mask safe (PROTOCOLS.md §3.3): an opening belongs to one value.
+/// reusing an opened mask safe (docs/PROTOCOLS.md §4.3): an opening belongs to one value.
 #[derive(Clone)]
 pub struct SharedTensor {
     session: Arc<MpcSession>,

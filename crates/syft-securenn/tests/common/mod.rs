@@ -2,7 +2,7 @@
 //! threads over in-memory channels, with deterministic seeds, per-endpoint byte counters,
 //! a network-wide count of online rounds, and a record of every message received.
 //!
-//! **Online rounds** are counted as PROTOCOLS.md §0.4 and §10 item 3 define them: the
+//! **Online rounds** are counted as docs/PROTOCOLS.md §0.3 defines them: the
 //! length of the longest chain of messages, where a message's round is one more than the
 //! largest round its sender has received, and offline dealer messages count 0. A
 //! [`ClockComm`] wraps each endpoint and carries that number in front of every message,

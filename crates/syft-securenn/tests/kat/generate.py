@@ -1,4 +1,4 @@
-"""Known-answer vectors for tests/kat.rs, from the reference simulation of PROTOCOLS.md.
+"""Known-answer vectors for tests/kat.rs, from a reference simulation of docs/PROTOCOLS.md §6.
 
 Every stream of a session is fixed by the test harness's seeds (tests/common/mod.rs), so
 each party's *output share* of a protocol is deterministic; this script runs the shared
