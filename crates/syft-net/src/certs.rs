@@ -172,7 +172,7 @@ impl DevCa {
     }
 }
 
-fn write_file(path: &Path, contents: &str, private: bool) -> Result<()> {
+pub(crate) fn write_file(path: &Path, contents: &str, private: bool) -> Result<()> {
     let err = |e: std::io::Error| NetError::File { path: path.to_path_buf(), reason: e.to_string() };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

@@ -103,9 +103,11 @@ impl LocalClusterBuilder {
             for name in &self.names {
                 let issued = ca.issue(name)?;
                 write(&dir.path().join(format!("{name}.pem")), &issued.cert_pem)?;
-                write(&dir.path().join(format!("{name}.key")), &issued.key_pem)?;
+                crate::certs::write_file(&dir.path().join(format!("{name}.key")), &issued.key_pem, true)?;
             }
-            let me = ca.issue(LOCAL_WORKER)?;
+            // This program is the cluster's one client: a client certificate, which the
+            // workers serve as a client and never accept as a peer.
+            let me = ca.issue_client(LOCAL_WORKER)?;
             Security::Tls(TlsIdentity::from_pem(
                 ca.cert_pem().as_bytes(),
                 me.cert_pem.as_bytes(),
@@ -144,6 +146,14 @@ impl LocalClusterBuilder {
             .args(["--recv-timeout", &secs(self.net.recv_timeout)])
             .args(["--request-timeout", &secs(self.net.request_timeout)]);
         if self.tls {
+            // This program is the one client; every other worker of the cluster is a peer
+            // and may be the crypto provider.
+            let peers: Vec<&str> = self.names.iter().map(String::as_str).filter(|n| *n != name).collect();
+            let peers = peers.join(",");
+            cmd.args(["--clients", LOCAL_WORKER]);
+            if !peers.is_empty() {
+                cmd.args(["--peers", &peers, "--dealers", &peers]);
+            }
             cmd.arg("--ca").arg(certs.join(crate::certs::CA_CERT_FILE));
             cmd.arg("--cert").arg(certs.join(format!("{name}.pem")));
             cmd.arg("--key").arg(certs.join(format!("{name}.key")));

@@ -381,6 +381,8 @@ impl MpcRequest {
 struct Member {
     /// The client that started the session: the only one that may run, query or end it.
     client: String,
+    /// The members' worker ids by endpoint index (empty for in-process sessions).
+    names: Vec<String>,
     role: Role,
     parties: usize,
     comm: Box<dyn Comm>,
@@ -548,7 +550,11 @@ fn join(
             (None, Some(dealer))
         }
     };
-    let member = Member { client: caller.name().to_string(), role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new(), k01: None };
+    let names = match channels {
+        Channels::Network { peers } => peers.iter().map(|a| peer_id(a).to_string()).collect(),
+        Channels::InProcess => Vec::new(),
+    };
+    let member = Member { client: caller.name().to_string(), names, role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new(), k01: None };
     core.sessions.members.insert(session, member);
     Ok(Response::Ok)
 }
@@ -621,12 +627,36 @@ fn abandon_on_protocol_error<T>(
     session: u64,
     outcome: Result<T, RemoteError>,
 ) -> Result<T, RemoteError> {
-    if let Err(e) = &outcome
-        && e.kind == K::Protocol
-    {
-        core.sessions.members.remove(&session);
+    match outcome {
+        Err(mut e) if e.kind == K::Protocol => {
+            if let Some(m) = core.sessions.members.remove(&session) {
+                e.message = name_members(&e.message, &m.names);
+            }
+            e.message.push_str(&format!(" (session {session} dropped by {})", core.id()));
+            Err(e)
+        }
+        other => other,
     }
-    outcome
+}
+
+/// Names the members in a protocol error: `party 1` becomes `party 1 (alice)`, so the
+/// client learns which worker went silent or hung up.
+fn name_members(message: &str, names: &[String]) -> String {
+    let mut out = String::with_capacity(message.len() + 32);
+    let mut rest = message;
+    while let Some(at) = rest.find("party ") {
+        let (before, after) = rest.split_at(at + "party ".len());
+        out.push_str(before);
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        let (num, tail) = after.split_at(digits);
+        out.push_str(num);
+        if let Some(name) = num.parse::<usize>().ok().and_then(|i| names.get(i)) {
+            out.push_str(&format!(" ({name})"));
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The SecureNN configuration of every session.

@@ -225,7 +225,8 @@ impl WorkerCore {
 
     /// Handles one request from `caller`.
     pub fn handle(&mut self, caller: &Caller, request: Request) -> Response {
-        if !self.policy.admits(caller) {
+        let itself = caller.kind() == PrincipalKind::Worker && caller.name() == self.id;
+        if !itself && !self.policy.admits(caller) {
             return Response::Err(forbidden(format!("{} does not serve {caller}", self.id)));
         }
         match self.dispatch(caller, request) {
@@ -356,36 +357,37 @@ impl WorkerCore {
     }
 
     /// Sends `request` to the worker at `location` and waits for its answer. While
-    /// waiting, this worker keeps serving its own inbox, so a chain of pointers that
-    /// comes back through this worker (or a pointer to itself) does not deadlock.
+    /// waiting, this worker keeps serving its own inbox, re-entrantly and at any depth, so
+    /// a chain of pointers that comes back through this worker (a pointer to itself, a
+    /// cycle between workers, a chain through it several times) does not deadlock.
     fn forward(&mut self, location: &str, request: &Request) -> Result<Response, RemoteError> {
         let worker = self.hub()?.get(location).map_err(remote)?;
-        let Some(inbox) = self.inbox.take() else {
+        if self.inbox.is_none() {
             return call(worker.as_ref(), request).map_err(remote);
-        };
-        let outcome = (|| {
-            let reply = call_async(worker.as_ref(), request).map_err(remote)?;
-            loop {
-                if let Some(bytes) = reply.try_bytes() {
-                    return match decode::<Response>(&bytes.map_err(remote)?).map_err(remote)? {
-                        Response::Err(e) => Err(e),
-                        other => Ok(other),
-                    };
+        }
+        let reply = call_async(worker.as_ref(), request).map_err(remote)?;
+        loop {
+            if let Some(bytes) = reply.try_bytes() {
+                return match decode::<Response>(&bytes.map_err(remote)?).map_err(remote)? {
+                    Response::Err(e) => Err(e),
+                    other => Ok(other),
+                };
+            }
+            let next = match &self.inbox {
+                Some(inbox) => inbox.recv_timeout(std::time::Duration::from_micros(50)),
+                None => Err(std::sync::mpsc::RecvTimeoutError::Disconnected),
+            };
+            match next {
+                Ok(envelope) => {
+                    let _ = envelope.reply.send(self.handle_bytes(&envelope.caller, &envelope.bytes));
                 }
-                match inbox.recv_timeout(std::time::Duration::from_micros(50)) {
-                    Ok(envelope) => {
-                        let _ = envelope.reply.send(self.handle_bytes(&envelope.caller, &envelope.bytes));
-                    }
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                        // Nobody can reach this worker any more; just wait for the answer.
-                        return reply.wait().map_err(remote);
-                    }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    // Nobody can reach this worker any more; just wait for the answer.
+                    return reply.wait().map_err(remote);
                 }
             }
-        })();
-        self.inbox = Some(inbox);
-        outcome
+        }
     }
 
     /// Decodes, handles and encodes one request from `caller` (the body of a worker's
@@ -431,9 +433,7 @@ impl WorkerCore {
     pub fn serve(&mut self, inbox: Inbox, stop: &dyn Fn() -> bool) {
         self.set_inbox(inbox);
         loop {
-            let Some(inbox) = self.take_inbox() else { break };
-            let Ok(envelope) = inbox.recv() else { break };
-            self.set_inbox(inbox);
+            let Some(Ok(envelope)) = self.inbox.as_ref().map(Inbox::recv) else { break };
             if stop() {
                 break;
             }

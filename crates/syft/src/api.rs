@@ -6,7 +6,7 @@ use syft_autograd::{Cpu, Var};
 use syft_fixed::FixedEncoder;
 use syft_nn::Module;
 use syft_ring::{Float, Tensor};
-use syft_worker::{MpcSession, SharedBackend, SharedTensor, Worker};
+use syft_worker::{MpcSession, SharedBackend, SharedHandle, SharedTensor, Worker};
 
 /// A fixed-point encoded tensor (plaintext), ready to be shared.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,6 +77,82 @@ pub struct SharedModel<M> {
     pub module: M,
     /// The backend (session and precision).
     pub backend: SharedBackend,
+}
+
+impl<M: Module<SharedBackend>> SharedModel<M> {
+    /// Lets client `client` run this model on its own inputs, in its own session, without
+    /// reading it: every parameter's shares are granted (see
+    /// [`SharedTensor::grant`]). What `client` computes with the model is restricted to it:
+    /// only `argmax` outputs become readable.
+    pub fn grant(&self, client: &str) -> Result<()> {
+        for p in self.module.parameters() {
+            p.value().grant(client)?;
+        }
+        Ok(())
+    }
+
+    /// Where each parameter's shares are (in the module's parameter order), for the client
+    /// the model was granted to ([`borrow_model`]).
+    #[must_use]
+    pub fn handles(&self) -> Vec<SharedHandle> {
+        self.module.parameters().iter().map(|p| p.value().handle()).collect()
+    }
+
+    /// Keeps (or no longer keeps) the shares on the workers when this program drops the
+    /// model: a model owner that shares and grants its model and then exits sets this.
+    pub fn keep_on_workers(&self, keep: bool) {
+        for p in self.module.parameters() {
+            for share in p.value().share_pointers() {
+                share.set_garbage_collect_data(!keep);
+            }
+        }
+    }
+}
+
+/// A model someone else shared and granted to this program, in this program's own
+/// session among the same workers: `architecture` gives the modules and shapes (its
+/// parameter values are ignored), `handles` where each parameter's shares are (in the same
+/// order; [`SharedModel::handles`]). Dropping it deletes nothing.
+pub fn borrow_model<M: Module<Cpu<f32>>>(
+    architecture: &M,
+    handles: &[SharedHandle],
+    encoder: FixedEncoder,
+    parties: &[&dyn Worker],
+    crypto_provider: &dyn Worker,
+) -> Result<SharedModel<M::Mapped<SharedBackend>>> {
+    let session = MpcSession::get_or_create(parties, crypto_provider)?;
+    let backend = SharedBackend::new(session.clone(), encoder);
+    let mut next = handles.iter();
+    let module =
+        architecture.map_parameters(&backend, |name, t: &Tensor<f32>| -> std::result::Result<SharedTensor, crate::Error> {
+            let handle = next.next().ok_or_else(|| syft_worker::WorkerError::InvalidArgument {
+                op: "borrow_model",
+                reason: format!("no handle for parameter {name}"),
+            })?;
+            if handle.shape != t.shape() || handle.encoder != Some(encoder) {
+                return Err(syft_worker::WorkerError::InvalidArgument {
+                    op: "borrow_model",
+                    reason: format!(
+                        "parameter {name}: shape {:?} and encoding {:?} shared, {:?} and {encoder:?} expected",
+                        handle.shape,
+                        handle.encoder,
+                        t.shape()
+                    ),
+                }
+                .into());
+            }
+            let shared = SharedTensor::from_handle(handle, &session)?;
+            shared.mark_reusable();
+            Ok(shared)
+        })?;
+    if next.next().is_some() {
+        return Err(syft_worker::WorkerError::InvalidArgument {
+            op: "borrow_model",
+            reason: format!("{} handles for a model with fewer parameters", handles.len()),
+        }
+        .into());
+    }
+    Ok(SharedModel { module, backend })
 }
 
 /// Decrypts every parameter of a shared model into a plaintext model of the same

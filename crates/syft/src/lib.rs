@@ -12,19 +12,22 @@ pub use syft_worker as worker;
 mod api;
 mod error;
 
-pub use api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, decrypt_model, share_model};
+pub use api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model};
 pub use error::{Error, Result};
 
 /// Everything a tutorial needs, in one import.
 pub mod prelude {
-    pub use crate::api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, decrypt_model, share_model};
+    pub use crate::api::{
+        FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model,
+    };
     pub use crate::error::{Error, Result};
     pub use syft_autograd::{Backend, Cpu, Var, no_grad};
     pub use syft_fixed::FixedEncoder;
     pub use syft_nn::{Linear, Module, ReLU, Sequential, Sgd, SgdConfig};
     pub use syft_ring::{Conv2dParams, Prg, Seed, Tensor};
     pub use syft_worker::{
-        Fetched, Hub, LOCAL_WORKER, MpcSession, PointerTensor, Sendable, SharedBackend, SharedTensor, VirtualWorker,
+        Fetched, Hub, LOCAL_WORKER, MpcSession, PointerTensor, Sendable, SharedBackend, SharedHandle, SharedTensor,
+        VirtualWorker,
         Worker,
     };
 }

@@ -1,0 +1,198 @@
+//! Who may do what at a worker, tried as an attacker would: real worker processes over
+//! TLS on loopback, each connection with the real certificate of the identity it plays.
+//! Every refusal is checked to be the typed `Forbidden` error, and the store to be
+//! unchanged afterwards (read back by the owner).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+mod common;
+
+use common::Deployment;
+use syft_net::NetworkWorker;
+use syft_ring::Tensor;
+use syft_worker::mpc::{Channels, MpcOp, MpcRequest, Role};
+use syft_worker::transport::call;
+use syft_worker::{
+    MpcSession, ObjectId, PointerTensor, RemoteErrorKind, Request, Response, Sendable, SharedTensor, Worker,
+    WorkerError,
+};
+
+const WORKERS: [&str; 3] = ["bob", "alice", "crypto_provider"];
+const CLIENTS: [&str; 2] = ["model_owner", "data_owner"];
+
+fn start() -> Deployment {
+    Deployment::start(&WORKERS, &CLIENTS, &[])
+}
+
+/// Sends `request` as whoever `worker`'s connection belongs to.
+fn raw(worker: &NetworkWorker, request: &Request) -> Result<Response, WorkerError> {
+    call(worker.transport().as_ref(), request)
+}
+
+#[track_caller]
+fn assert_forbidden<T: std::fmt::Debug>(result: Result<T, WorkerError>) {
+    match result {
+        Err(WorkerError::Remote { error, .. }) if error.kind == RemoteErrorKind::Forbidden => {}
+        other => panic!("expected a Forbidden refusal, got {other:?}"),
+    }
+}
+
+/// The owner's view of its objects on `worker`.
+fn listing(worker: &NetworkWorker) -> Vec<ObjectId> {
+    worker.objects().unwrap().into_iter().map(|(id, _)| id).collect()
+}
+
+#[test]
+fn a_worker_certificate_used_as_a_client_reads_nothing() {
+    let d = start();
+    let (_owner_hub, owner) = d.connect_as("model_owner");
+    let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0]).send(&owner[0]).unwrap();
+    let id = x.id_at_location();
+    let before = listing(&owner[0]);
+
+    // alice, and the crypto provider, connect to bob with their own certificates.
+    for rogue in ["alice", "crypto_provider"] {
+        let (_hub, conns) = d.connect_as(rogue);
+        let bob = &conns[0];
+        assert_forbidden(raw(bob, &Request::List));
+        assert_forbidden(raw(bob, &Request::Get { id }));
+        assert_forbidden(raw(bob, &Request::Describe { id }));
+        assert_forbidden(raw(bob, &Request::Move { id, to: rogue.to_string() }));
+        assert_forbidden(raw(bob, &Request::Delete { id }));
+        assert_forbidden(raw(bob, &Request::Grant { id, to: "data_owner".into() }));
+        assert_forbidden(raw(bob, &Request::Delegate { id, to: rogue.into() }));
+        assert_forbidden(raw(bob, &Request::Op { op: syft_worker::TensorOp::Neg, args: vec![id], result: 7 }));
+        assert_forbidden(raw(
+            bob,
+            &Request::Store { id: 99, value: syft_worker::Value::Ring(Tensor::from_vec(vec![1u64])) },
+        ));
+        // A peer cannot start a session (where it would be the dealer and know the seeds).
+        let join = MpcRequest::Join {
+            session: 5,
+            role: Role::Party(0),
+            parties: 2,
+            channels: Channels::Network { peers: vec!["bob@127.0.0.1:1".into(), "alice@127.0.0.1:2".into(), format!("{rogue}@127.0.0.1:3")] },
+        };
+        assert_forbidden(raw(bob, &Request::Mpc(join)));
+    }
+    // Nothing changed: the owner still sees and reads its tensor.
+    assert_eq!(listing(&owner[0]), before);
+    assert_eq!(x.get().unwrap().into_tensor().unwrap().data(), &[1.0, 2.0, 3.0]);
+}
+
+#[test]
+fn another_client_cannot_get_move_list_or_delete() {
+    let d = start();
+    let (_mh, model_owner) = d.connect_as("model_owner");
+    let (_dh, data_owner) = d.connect_as("data_owner");
+    let w = Tensor::from_vec(vec![0.5f32, -1.5]).send(&model_owner[0]).unwrap();
+    let id = w.id_at_location();
+    let before = listing(&model_owner[0]);
+
+    let bob = &data_owner[0];
+    assert!(listing(bob).is_empty(), "the data owner lists only its own objects");
+    assert_forbidden(raw(bob, &Request::Get { id }));
+    assert_forbidden(raw(bob, &Request::Move { id, to: "alice".into() }));
+    assert_forbidden(raw(bob, &Request::Delete { id }));
+    assert_forbidden(raw(bob, &Request::Grant { id, to: "data_owner".into() }));
+    assert_forbidden(raw(bob, &Request::Op { op: syft_worker::TensorOp::Neg, args: vec![id], result: 11 }));
+    // A pointer the data owner forges to the model owner's object is no better.
+    let forged = PointerTensor::borrowed(data_owner[0].hub(), "bob", id).unwrap();
+    assert_forbidden(forged.neg());
+    assert_forbidden(forged.get());
+
+    assert_eq!(listing(&model_owner[0]), before);
+    assert_eq!(w.get().unwrap().into_tensor().unwrap().data(), &[0.5, -1.5]);
+}
+
+#[test]
+fn sessions_cannot_be_hijacked() {
+    let d = start();
+    let (_mh, mo) = d.connect_as("model_owner");
+    let (_dh, dat) = d.connect_as("data_owner");
+    let peer = |w: &NetworkWorker| w.peer_address().unwrap();
+    let members = |dealer: String| Channels::Network { peers: vec![peer(&mo[0]), peer(&mo[1]), dealer] };
+
+    // A member the worker does not know.
+    let unknown = MpcRequest::Join {
+        session: 1,
+        role: Role::Party(0),
+        parties: 2,
+        channels: Channels::Network { peers: vec![peer(&mo[0]), "mallory@127.0.0.1:9".into(), peer(&mo[2])] },
+    };
+    assert_forbidden(raw(&mo[0], &Request::Mpc(unknown)));
+    // A dealer the worker does not accept: alice as the crypto provider of bob and ... .
+    let bad_dealer = MpcRequest::Join { session: 2, role: Role::Party(0), parties: 2, channels: members(peer(&mo[1])) };
+    assert_forbidden(raw(&mo[0], &Request::Mpc(bad_dealer)));
+    // A client that claims to be where another worker is.
+    let wrong_seat = MpcRequest::Join { session: 3, role: Role::Party(1), parties: 2, channels: members(peer(&mo[2])) };
+    assert_forbidden(raw(&mo[0], &Request::Mpc(wrong_seat)));
+
+    // The model owner's session and shares.
+    let session = MpcSession::new(&[&mo[0], &mo[1]], &mo[2]).unwrap();
+    let enc = syft_fixed::FixedEncoder::default();
+    let w = SharedTensor::share(&enc.encode(&Tensor::<f64>::from_vec(vec![1.0, 2.0])).unwrap(), Some(enc), &session)
+        .unwrap();
+    let w_id = w.share_pointers()[0].id_at_location();
+    // The data owner may not run, query or end the model owner's session.
+    let run = MpcRequest::Run { session: session.id(), op: MpcOp::Neg, args: vec![w_id], results: vec![42] };
+    assert_forbidden(raw(&dat[0], &Request::Mpc(run)));
+    assert_forbidden(raw(&dat[0], &Request::Mpc(MpcRequest::Stats { session: session.id() })));
+    assert_forbidden(raw(&dat[0], &Request::Mpc(MpcRequest::Leave { session: session.id() })));
+
+    // In its own session, the data owner may not run on an object it neither owns nor was
+    // granted.
+    let own_session = MpcSession::new(&[&dat[0], &dat[1]], &dat[2]).unwrap();
+    let run = MpcRequest::Run { session: own_session.id(), op: MpcOp::Neg, args: vec![w_id], results: vec![43] };
+    assert_forbidden(raw(&dat[0], &Request::Mpc(run)));
+    let borrowed = SharedTensor::from_handle(&w.handle(), &own_session).unwrap();
+    assert_forbidden(borrowed.neg());
+
+    // Nothing changed: the model owner still computes and reads.
+    assert_eq!(w.neg().unwrap().get_f64().unwrap().data(), &[-1.0, -2.0]);
+}
+
+#[test]
+fn a_grant_lets_the_grantee_compute_not_read() {
+    let d = start();
+    let (_mh, mo) = d.connect_as("model_owner");
+    let (_dh, dat) = d.connect_as("data_owner");
+    let enc = syft_fixed::FixedEncoder::default();
+    let s_mo = MpcSession::new(&[&mo[0], &mo[1]], &mo[2]).unwrap();
+    let w = SharedTensor::share(
+        &enc.encode(&Tensor::<f64>::from_vec(vec![1.0, -2.0, 0.5, 3.0]).reshape(&[2, 2]).unwrap()).unwrap(),
+        Some(enc),
+        &s_mo,
+    )
+    .unwrap();
+    w.grant("data_owner").unwrap();
+
+    let s_do = MpcSession::new(&[&dat[0], &dat[1]], &dat[2]).unwrap();
+    let w_do = SharedTensor::from_handle(&w.handle(), &s_do).unwrap();
+    let x = SharedTensor::share(
+        &enc.encode(&Tensor::<f64>::from_vec(vec![1.0, 0.0, 0.0, 1.0]).reshape(&[2, 2]).unwrap()).unwrap(),
+        Some(enc),
+        &s_do,
+    )
+    .unwrap();
+    // x · W with x the identity would be W itself: the logits are restricted.
+    let logits = x.matmul(&w_do).unwrap();
+    let refused = logits.clone().get();
+    match refused {
+        Err(WorkerError::Remote { error, .. }) if error.kind == RemoteErrorKind::Forbidden => {}
+        other => panic!("logits computed from granted weights must not be readable, got {other:?}"),
+    }
+    // The granted shares themselves are not readable by the grantee.
+    assert_forbidden(w_do.clone().get());
+    // The argmax is: the decision is what the model owner lets the data owner have.
+    let pred = logits.argmax(1).unwrap().get().unwrap();
+    assert_eq!(pred.data(), &[0, 1]);
+    // The model owner cannot read the data owner's input nor its predictions.
+    let x_share = x.share_pointers()[0].id_at_location();
+    assert_forbidden(raw(&mo[0], &Request::Get { id: x_share }));
+    // After a revoke, the grantee cannot compute with it any more.
+    for p in w.share_pointers() {
+        p.revoke("data_owner").unwrap();
+    }
+    assert_forbidden(x.matmul(&w_do));
+}
