@@ -118,7 +118,8 @@ impl FrameDecoder {
             // Without a budget nothing blocks; with one, a caller of `decode` cannot wait.
             Fed::Blocked(_) => {
                 let conn = self.budgets.conn();
-                let e = NetError::LimitExceeded { limit: conn.limit(), value: conn.used() as u64, max: conn.max() as u64 };
+                let e =
+                    NetError::LimitExceeded { limit: conn.limit(), value: conn.used() as u64, max: conn.max() as u64 };
                 Err(self.fail(e))
             }
         }
@@ -160,10 +161,9 @@ impl FrameDecoder {
                         self.have = 0;
                         let len = u32::from_le_bytes(self.header);
                         if len > self.max_frame {
-                            return Err(self.fail(NetError::FrameTooLarge {
-                                len: len.into(),
-                                max: self.max_frame.into(),
-                            }));
+                            return Err(
+                                self.fail(NetError::FrameTooLarge { len: len.into(), max: self.max_frame.into() })
+                            );
                         }
                         let len = len as usize;
                         if len == 0 {
@@ -208,11 +208,7 @@ impl FrameDecoder {
 
     /// A budget refused: wait if other frames of this connection hold bytes, else fail.
     fn refused(&mut self, e: NetError, consumed: usize) -> Result<Fed> {
-        if self.budgets.conn().used() > self.charge.bytes() {
-            Ok(Fed::Blocked(consumed))
-        } else {
-            Err(self.fail(e))
-        }
+        if self.budgets.conn().used() > self.charge.bytes() { Ok(Fed::Blocked(consumed)) } else { Err(self.fail(e)) }
     }
 
     /// Whether the stream so far ends exactly at a frame boundary (a connection that
@@ -233,9 +229,7 @@ impl FrameDecoder {
 fn clone_limit_error(e: &NetError) -> NetError {
     match e {
         NetError::FrameTooLarge { len, max } => NetError::FrameTooLarge { len: *len, max: *max },
-        NetError::LimitExceeded { limit, value, max } => {
-            NetError::LimitExceeded { limit, value: *value, max: *max }
-        }
+        NetError::LimitExceeded { limit, value, max } => NetError::LimitExceeded { limit, value: *value, max: *max },
         other => NetError::BadMessage { peer: String::new(), reason: other.to_string() },
     }
 }

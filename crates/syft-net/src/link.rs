@@ -150,7 +150,12 @@ impl Link {
     }
 
     /// Starts the reader and writer threads; received frames are charged to `budgets`.
-    pub(crate) fn start(self, max_frame: u32, write_timeout: Duration, budgets: &Budgets) -> Result<(FrameTx, FrameRx)> {
+    pub(crate) fn start(
+        self,
+        max_frame: u32,
+        write_timeout: Duration,
+        budgets: &Budgets,
+    ) -> Result<(FrameTx, FrameRx)> {
         let io = |e| NetError::Io { op: "configure", addr: self.peer.clone(), source: e };
         let reader_tcp = self.tcp.try_clone().map_err(io)?;
         reader_tcp.set_read_timeout(Some(READ_POLL)).map_err(io)?;
