@@ -83,6 +83,7 @@ pub const DEFAULT_MAX_PENDING_REQUESTS: usize = 64;
 
 /// `n` bytes as a `usize`, saturating.
 const fn bytes(n: u64) -> usize {
+    #[allow(clippy::cast_possible_truncation, reason = "checked against usize::MAX first")]
     if n > usize::MAX as u64 { usize::MAX } else { n as usize }
 }
 
