@@ -17,7 +17,10 @@
 //! unless asked: `-v` (info), `-vv` (debug), or `RUST_LOG` (e.g. `RUST_LOG=syft_net=debug`).
 
 use crate::certs::gen_certs;
-use crate::config::NetConfig;
+use crate::config::{
+    DEFAULT_MAX_BUFFERED_PER_CONNECTION, DEFAULT_MAX_BUFFERED_TOTAL, DEFAULT_MAX_HANDSHAKING,
+    DEFAULT_MAX_PENDING_REQUESTS, NetConfig,
+};
 use crate::frame::DEFAULT_MAX_FRAME;
 use crate::server::{DEFAULT_MAX_CONNECTIONS, Server, ServerConfig};
 use crate::tls::{Security, TlsIdentity};
@@ -142,9 +145,28 @@ pub struct ServeArgs {
     /// Seconds this worker waits for another worker's answer when forwarding (0: forever).
     #[arg(long, default_value = "600")]
     pub request_timeout: Seconds,
-    /// Client connections served at once, at most.
+    /// Client connections served at once, at most (counted once past their hello).
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Bytes one connection may hold: frames being received, not yet consumed, requests
+    /// not yet answered.
+    #[arg(long, default_value_t = DEFAULT_MAX_BUFFERED_PER_CONNECTION)]
+    pub max_buffered_per_connection: usize,
+    /// Bytes all connections of this worker may hold together.
+    #[arg(long, default_value_t = DEFAULT_MAX_BUFFERED_TOTAL)]
+    pub max_buffered_total: usize,
+    /// Seconds an accepted connection has for its TLS handshake and hello.
+    #[arg(long, default_value = "5")]
+    pub handshake_timeout: Seconds,
+    /// Accepted connections in their handshake at once (one more cuts off the oldest).
+    #[arg(long, default_value_t = DEFAULT_MAX_HANDSHAKING)]
+    pub max_handshaking: usize,
+    /// Seconds a client connection with nothing pending may stay silent (0: forever).
+    #[arg(long, default_value = "300")]
+    pub idle_timeout: Seconds,
+    /// Requests of one connection pending at once; then the connection is not read.
+    #[arg(long, default_value_t = DEFAULT_MAX_PENDING_REQUESTS)]
+    pub max_pending_requests: usize,
     /// Exit when standard input closes (for a parent that starts workers).
     #[arg(long, hide = true)]
     pub exit_on_stdin_eof: bool,
@@ -204,6 +226,13 @@ where
     }
 }
 
+fn positive(what: &'static str, n: usize) -> crate::Result<usize> {
+    if n == 0 {
+        return Err(crate::NetError::Config { what, reason: "must be positive".into() });
+    }
+    Ok(n)
+}
+
 fn serve(args: ServeArgs) -> crate::Result<()> {
     let missing = |what| crate::NetError::Config { what, reason: "missing".into() };
     let id = args.id.ok_or_else(|| missing("--id"))?;
@@ -245,6 +274,15 @@ fn serve(args: ServeArgs) -> crate::Result<()> {
             .ok_or(crate::NetError::Config { what: "--connect-timeout", reason: "must be positive".into() })?,
         recv_timeout: args.recv_timeout.0,
         request_timeout: args.request_timeout.0,
+        max_buffered_per_connection: args.max_buffered_per_connection,
+        max_buffered_total: args.max_buffered_total,
+        handshake_timeout: args
+            .handshake_timeout
+            .0
+            .ok_or(crate::NetError::Config { what: "--handshake-timeout", reason: "must be positive".into() })?,
+        max_handshaking: positive("--max-handshaking", args.max_handshaking)?,
+        idle_timeout: args.idle_timeout.0,
+        max_pending_requests: positive("--max-pending-requests", args.max_pending_requests)?,
         ..NetConfig::default()
     };
     let server = Server::start(config)?;

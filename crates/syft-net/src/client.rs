@@ -14,6 +14,7 @@
 
 use crate::config::NetConfig;
 use crate::error::{NetError, Result, spawn};
+use crate::limits::{Budget, Budgets};
 use crate::link::{FrameTx, Link, connect_tcp};
 use crate::protocol::{self, WorkerMessage};
 use crate::tls::Security;
@@ -60,6 +61,8 @@ pub(crate) struct ClientInner {
     security: Security,
     config: NetConfig,
     directory: Directory,
+    /// The byte budget all this client's connections share.
+    total: Arc<Budget>,
 }
 
 /// Opens connections to workers, with one identity, one configuration and one directory
@@ -94,7 +97,13 @@ impl NetClient {
     #[must_use]
     pub fn new(name: &str, security: Security, config: NetConfig) -> Self {
         Self {
-            inner: Arc::new(ClientInner { name: name.to_string(), security, config, directory: Directory::default() }),
+            inner: Arc::new(ClientInner {
+                name: name.to_string(),
+                security,
+                total: Budget::new("max_buffered_total", config.max_buffered_total),
+                config,
+                directory: Directory::default(),
+            }),
         }
     }
 
@@ -195,7 +204,8 @@ impl NetTransport {
         let tcp = connect_tcp(&self.address, cfg.connect_timeout)?;
         let link = Link::client(tcp, &self.client.security, &self.id, cfg.connect_timeout)?;
         let peer = link.peer().to_string();
-        let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout)?;
+        let budgets = Budgets::connection(cfg.max_buffered_per_connection, &self.client.total);
+        let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout, &budgets)?;
         tx.send(Vec::new(), protocol::hello(&self.client.name)?)?;
         let welcome = match protocol::decode_worker(&peer, rx.recv(Some(cfg.connect_timeout))?)? {
             WorkerMessage::Welcome(w) => w,

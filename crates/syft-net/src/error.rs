@@ -58,6 +58,19 @@ pub enum NetError {
         /// The limit.
         max: u64,
     },
+    /// Receiving more would hold more bytes than a configured limit allows (the limit is
+    /// named after its [`NetConfig`](crate::NetConfig) field, e.g.
+    /// `"max_buffered_total"`); the connection is closed, others are not affected.
+    #[error("{limit} exceeded: {value} bytes would be buffered, the limit is {max}")]
+    LimitExceeded {
+        /// The setting whose limit was reached (`"max_buffered_per_connection"`,
+        /// `"max_buffered_total"`).
+        limit: &'static str,
+        /// The bytes that would have been held.
+        value: u64,
+        /// The limit.
+        max: u64,
+    },
     /// The connection ended in the middle of a frame.
     #[error("connection to {peer} closed in the middle of a frame ({buffered} bytes of it received)")]
     Truncated {

@@ -4,9 +4,12 @@
 //! carries frames. [`FrameDecoder`] reassembles them from arbitrary chunks of a byte
 //! stream and rejects a length above the configured maximum *before* reading the body,
 //! so a peer cannot make a receiver allocate more than it actually sends: a body buffer
-//! grows with the bytes that arrive, from at most [`PREALLOC`] bytes.
+//! grows with the bytes that arrive, from at most [`PREALLOC`] bytes, and on a
+//! connection every byte of that growth is charged to the connection's byte budgets
+//! before it is allocated.
 
 use crate::error::{NetError, Result};
+use crate::limits::{Budgets, Charge, FRAME_OVERHEAD};
 
 /// Bytes of a frame header.
 pub const HEADER_LEN: usize = 4;
@@ -14,7 +17,8 @@ pub const HEADER_LEN: usize = 4;
 /// The default maximum frame length: 1 GiB.
 pub const DEFAULT_MAX_FRAME: u32 = 1 << 30;
 
-/// The most a decoder reserves for a frame body before its bytes arrive.
+/// The most a decoder reserves for a frame body before its bytes arrive (it allocates a
+/// body buffer only once the first body bytes arrive).
 pub const PREALLOC: usize = 1 << 20;
 
 /// The header of a frame of `len` bytes, or [`NetError::FrameTooLarge`] above `max_frame`.
@@ -34,6 +38,12 @@ pub fn encode(body: &[u8], max_frame: u32) -> Result<Vec<u8>> {
 }
 
 /// Reassembles frames from a byte stream.
+///
+/// A decoder made by [`FrameDecoder::new`] has no byte budget beyond `max_frame`; the
+/// decoders of this crate's connections charge every byte they allocate (a frame's
+/// body buffer, as it grows, and a fixed overhead per frame) to the connection's budgets
+/// *before* allocating it, and each frame carries its charge until it is consumed (see
+/// [`NetConfig::max_buffered_per_connection`](crate::NetConfig::max_buffered_per_connection)).
 ///
 /// ```
 /// use syft_net::frame::{FrameDecoder, encode};
@@ -57,15 +67,41 @@ pub struct FrameDecoder {
     have: usize,
     /// The frame being received: its length and the bytes so far.
     body: Option<(usize, Vec<u8>)>,
+    /// What the frame being received is charged (its overhead and its buffer's capacity).
+    charge: Charge,
+    budgets: Budgets,
     /// Set once a frame was rejected: the stream cannot be resynchronised.
-    failed: Option<u64>,
+    failed: Option<NetError>,
+}
+
+/// What [`FrameDecoder::feed`] did with its input.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Fed {
+    /// All of it consumed.
+    All,
+    /// The first `n` bytes consumed; the rest needs bytes that this connection's other
+    /// frames hold (queued or in flight): feed it again once they are given back.
+    Blocked(usize),
 }
 
 impl FrameDecoder {
     /// A decoder that rejects frames longer than `max_frame` bytes.
     #[must_use]
     pub fn new(max_frame: u32) -> Self {
-        Self { max_frame, header: [0; HEADER_LEN], have: 0, body: None, failed: None }
+        Self::with_budgets(max_frame, &Budgets::unlimited())
+    }
+
+    /// A decoder that charges `budgets` for what it allocates.
+    pub(crate) fn with_budgets(max_frame: u32, budgets: &Budgets) -> Self {
+        Self {
+            max_frame,
+            header: [0; HEADER_LEN],
+            have: 0,
+            body: None,
+            charge: Charge::empty(budgets),
+            budgets: budgets.clone(),
+            failed: None,
+        }
     }
 
     /// Consumes `input`, appending every frame it completes to `out`.
@@ -73,13 +109,50 @@ impl FrameDecoder {
     /// # Errors
     /// [`NetError::FrameTooLarge`] when a header announces more than the maximum; the
     /// decoder then stays failed (a stream cannot be resynchronised after a bad header).
-    pub fn decode(&mut self, mut input: &[u8], out: &mut Vec<Vec<u8>>) -> Result<()> {
-        if let Some(len) = self.failed {
-            return Err(NetError::FrameTooLarge { len, max: self.max_frame.into() });
+    pub fn decode(&mut self, input: &[u8], out: &mut Vec<Vec<u8>>) -> Result<()> {
+        let mut frames = Vec::new();
+        let fed = self.feed(input, &mut frames);
+        out.extend(frames.into_iter().map(|(f, _)| f));
+        match fed? {
+            Fed::All => Ok(()),
+            // Without a budget nothing blocks; with one, a caller of `decode` cannot wait.
+            Fed::Blocked(_) => {
+                let conn = self.budgets.conn();
+                let e =
+                    NetError::LimitExceeded { limit: conn.limit(), value: conn.used() as u64, max: conn.max() as u64 };
+                Err(self.fail(e))
+            }
         }
+    }
+
+    fn fail(&mut self, e: NetError) -> NetError {
+        self.failed = Some(clone_limit_error(&e));
+        self.body = None;
+        self.charge = Charge::empty(&self.budgets);
+        e
+    }
+
+    /// Consumes `input`, appending every frame it completes, with its charge, to `out`.
+    ///
+    /// Every byte a buffer grows by is charged first. When a budget refuses and this
+    /// connection's other frames hold bytes that will be given back, it stops there
+    /// ([`Fed::Blocked`]); when nothing else is held, the frame can never fit: an error
+    /// naming the limit, and the decoder stays failed.
+    pub(crate) fn feed(&mut self, mut input: &[u8], out: &mut Vec<(Vec<u8>, Charge)>) -> Result<Fed> {
+        if let Some(e) = &self.failed {
+            return Err(clone_limit_error(e));
+        }
+        let total = input.len();
         while !input.is_empty() {
+            let consumed = total - input.len();
             match &mut self.body {
                 None => {
+                    if self.have == 0 {
+                        // A new frame: charge its overhead before anything else.
+                        if let Err(e) = self.charge.grow(FRAME_OVERHEAD) {
+                            return self.refused(e, consumed);
+                        }
+                    }
                     let take = (HEADER_LEN - self.have).min(input.len());
                     self.header[self.have..self.have + take].copy_from_slice(&input[..take]);
                     self.have += take;
@@ -88,29 +161,54 @@ impl FrameDecoder {
                         self.have = 0;
                         let len = u32::from_le_bytes(self.header);
                         if len > self.max_frame {
-                            self.failed = Some(len.into());
-                            return Err(NetError::FrameTooLarge { len: len.into(), max: self.max_frame.into() });
+                            return Err(
+                                self.fail(NetError::FrameTooLarge { len: len.into(), max: self.max_frame.into() })
+                            );
                         }
                         let len = len as usize;
                         if len == 0 {
-                            out.push(Vec::new());
+                            let charge = std::mem::replace(&mut self.charge, Charge::empty(&self.budgets));
+                            out.push((Vec::new(), charge));
                         } else {
-                            self.body = Some((len, Vec::with_capacity(len.min(PREALLOC))));
+                            self.body = Some((len, Vec::new()));
                         }
                     }
                 }
                 Some((len, buf)) => {
-                    let take = (*len - buf.len()).min(input.len());
+                    let len = *len;
+                    let take = (len - buf.len()).min(input.len());
+                    let need = buf.len() + take;
+                    if need > buf.capacity() {
+                        // Grow by doubling (from at most PREALLOC), or to exactly what is
+                        // needed when the budget has no room for more.
+                        let want = need.max(buf.capacity().saturating_mul(2)).max(PREALLOC).min(len);
+                        let target = if self.charge.grow(want - buf.capacity()).is_ok() {
+                            want
+                        } else {
+                            match self.charge.grow(need - buf.capacity()) {
+                                Ok(()) => need,
+                                Err(e) => return self.refused(e, consumed),
+                            }
+                        };
+                        buf.reserve_exact(target - buf.len());
+                    }
                     buf.extend_from_slice(&input[..take]);
                     input = &input[take..];
-                    if buf.len() == *len {
-                        out.push(std::mem::take(buf));
+                    if buf.len() == len {
+                        let frame = std::mem::take(buf);
                         self.body = None;
+                        let charge = std::mem::replace(&mut self.charge, Charge::empty(&self.budgets));
+                        out.push((frame, charge));
                     }
                 }
             }
         }
-        Ok(())
+        Ok(Fed::All)
+    }
+
+    /// A budget refused: wait if other frames of this connection hold bytes, else fail.
+    fn refused(&mut self, e: NetError, consumed: usize) -> Result<Fed> {
+        if self.budgets.conn().used() > self.charge.bytes() { Ok(Fed::Blocked(consumed)) } else { Err(self.fail(e)) }
     }
 
     /// Whether the stream so far ends exactly at a frame boundary (a connection that
@@ -124,6 +222,15 @@ impl FrameDecoder {
     #[must_use]
     pub fn buffered(&self) -> usize {
         self.have + self.body.as_ref().map_or(0, |(_, b)| HEADER_LEN + b.len())
+    }
+}
+
+/// The error a failed decoder repeats (the errors it stores are all plain data).
+fn clone_limit_error(e: &NetError) -> NetError {
+    match e {
+        NetError::FrameTooLarge { len, max } => NetError::FrameTooLarge { len: *len, max: *max },
+        NetError::LimitExceeded { limit, value, max } => NetError::LimitExceeded { limit, value: *value, max: *max },
+        other => NetError::BadMessage { peer: String::new(), reason: other.to_string() },
     }
 }
 

@@ -8,6 +8,7 @@ pub mod comm;
 pub mod config;
 pub mod error;
 pub mod frame;
+mod limits;
 mod link;
 pub mod local;
 pub mod protocol;

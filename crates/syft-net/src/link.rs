@@ -8,10 +8,19 @@
 //! while it waits on the socket, and only the writer thread writes to the socket (the
 //! reader asks it to flush when rustls has something to send), so TLS records leave in
 //! the order they were made. A peer that stops reading cannot stall the reader, and a
-//! reader that stops cannot stall a writer holding the lock.
+//! reader that stops cannot stall a writer holding the lock (it decodes, and waits for
+//! budget, only after releasing it).
+//!
+//! Every received frame is charged to the connection's byte budgets ([`Budgets`]) as its
+//! buffer grows, and carries that charge until it is consumed. When the budget is full
+//! of this connection's own unconsumed frames, the reader stops reading the socket until
+//! some are consumed (TCP back-pressure); when a frame alone cannot fit, or the budget
+//! shared with other connections is exhausted, the stream ends with
+//! [`NetError::LimitExceeded`].
 
 use crate::error::{NetError, Result, spawn};
-use crate::frame::{FrameDecoder, HEADER_LEN, header};
+use crate::frame::{Fed, FrameDecoder, HEADER_LEN, header};
+use crate::limits::{Budgets, Charge, Hold};
 use crate::tls::{Security, cert_names, server_name};
 use rustls::pki_types::CertificateDer;
 use std::io::{ErrorKind, Read, Write};
@@ -145,15 +154,20 @@ impl Link {
         PeerIdentity { tls: self.tls.is_some(), cert: self.peer_cert.clone(), peer: self.peer.clone() }
     }
 
-    /// Starts the reader and writer threads.
-    pub(crate) fn start(self, max_frame: u32, write_timeout: Duration) -> Result<(FrameTx, FrameRx)> {
+    /// Starts the reader and writer threads; received frames are charged to `budgets`.
+    pub(crate) fn start(
+        self,
+        max_frame: u32,
+        write_timeout: Duration,
+        budgets: &Budgets,
+    ) -> Result<(FrameTx, FrameRx)> {
         let io = |e| NetError::Io { op: "configure", addr: self.peer.clone(), source: e };
         let reader_tcp = self.tcp.try_clone().map_err(io)?;
         reader_tcp.set_read_timeout(Some(READ_POLL)).map_err(io)?;
         self.tcp.set_write_timeout(Some(write_timeout)).map_err(io)?;
         let tls = self.tls.map(|c| Arc::new(Mutex::new(c)));
         let (out_tx, out_rx) = mpsc::channel::<Outgoing>();
-        let (in_tx, in_rx) = mpsc::channel::<Result<Vec<u8>>>();
+        let (in_tx, in_rx) = mpsc::channel::<Result<(Vec<u8>, Charge)>>();
         let gone = Arc::new(AtomicBool::new(false));
         let writer = Writer { tcp: self.tcp, tls: tls.clone(), max_frame, peer: self.peer.clone() };
         spawn(format!("net-write {}", self.peer), move || writer.run(&out_rx))?;
@@ -163,7 +177,8 @@ impl Link {
             frames: in_tx,
             flush: out_tx.clone(),
             gone: gone.clone(),
-            decoder: FrameDecoder::new(max_frame),
+            decoder: FrameDecoder::with_budgets(max_frame, budgets),
+            budgets: budgets.clone(),
             peer: self.peer.clone(),
         };
         spawn(format!("net-read {}", self.peer), move || reader.run())?;
@@ -196,8 +211,9 @@ impl PeerIdentity {
 }
 
 enum Outgoing {
-    /// One frame: its length, then `head`, then `body`.
-    Frame { head: Vec<u8>, body: Vec<u8> },
+    /// One frame: its length, then `head`, then `body`; `hold` is dropped once it is
+    /// written (or the connection is gone).
+    Frame { head: Vec<u8>, body: Vec<u8>, hold: Option<Hold> },
     /// Write whatever TLS records rustls has queued (alerts, key updates).
     Flush,
     /// Send close_notify and the FIN, then stop.
@@ -221,8 +237,15 @@ impl std::fmt::Debug for FrameTx {
 impl FrameTx {
     /// Queues one frame made of `head` then `body` (never waits for the peer).
     pub(crate) fn send(&self, head: Vec<u8>, body: Vec<u8>) -> Result<()> {
+        self.send_holding(head, body, None)
+    }
+
+    /// Like [`FrameTx::send`], keeping `hold` alive until the frame is written.
+    pub(crate) fn send_holding(&self, head: Vec<u8>, body: Vec<u8>, hold: Option<Hold>) -> Result<()> {
         header(head.len() + body.len(), self.max_frame)?;
-        self.tx.send(Outgoing::Frame { head, body }).map_err(|_| NetError::Disconnected { peer: self.peer.clone() })
+        self.tx
+            .send(Outgoing::Frame { head, body, hold })
+            .map_err(|_| NetError::Disconnected { peer: self.peer.clone() })
     }
 
     /// The peer.
@@ -239,7 +262,7 @@ impl Drop for FrameTx {
 
 /// The receiving half: complete frames in order, then the reason the stream ended.
 pub(crate) struct FrameRx {
-    rx: Receiver<Result<Vec<u8>>>,
+    rx: Receiver<Result<(Vec<u8>, Charge)>>,
     peer: String,
     gone: Arc<AtomicBool>,
 }
@@ -254,6 +277,12 @@ impl FrameRx {
     /// The next frame, waiting at most `timeout` (`None`: forever). A closed connection
     /// is [`NetError::Disconnected`]; a broken one its error, once, then `Disconnected`.
     pub(crate) fn recv(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
+        self.recv_charged(timeout).map(|(frame, _)| frame)
+    }
+
+    /// Like [`FrameRx::recv`], with the frame's charge: its bytes stay counted against
+    /// the connection's budgets until the charge is dropped.
+    pub(crate) fn recv_charged(&self, timeout: Option<Duration>) -> Result<(Vec<u8>, Charge)> {
         let got = match timeout {
             None => self.rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(t) => self.rx.recv_timeout(t),
@@ -290,7 +319,11 @@ impl Writer {
     fn run(mut self, rx: &Receiver<Outgoing>) {
         for msg in rx {
             let done = match msg {
-                Outgoing::Frame { head, body } => self.frame(&head, &body),
+                Outgoing::Frame { head, body, hold } => {
+                    let done = self.frame(&head, &body);
+                    drop(hold);
+                    done
+                }
                 Outgoing::Flush => self.flush_tls(),
                 Outgoing::Close => break,
             };
@@ -366,18 +399,19 @@ impl Writer {
 struct Reader {
     tcp: TcpStream,
     tls: Option<Arc<Mutex<rustls::Connection>>>,
-    frames: Sender<Result<Vec<u8>>>,
+    frames: Sender<Result<(Vec<u8>, Charge)>>,
     flush: Sender<Outgoing>,
     gone: Arc<AtomicBool>,
     decoder: FrameDecoder,
+    budgets: Budgets,
     peer: String,
 }
 
 impl Reader {
     fn run(mut self) {
         let mut buf = vec![0u8; READ_BUF];
-        let mut plain = vec![0u8; READ_BUF];
-        let mut frames = Vec::new();
+        let mut scratch = vec![0u8; READ_BUF];
+        let mut plain = Vec::new();
         let mut gone_since: Option<Instant> = None;
         // With TLS, the handshake may already have read application data.
         let mut first = self.tls.is_some();
@@ -406,46 +440,77 @@ impl Reader {
                     }
                 }
             };
-            let outcome = match &self.tls {
-                None => self.decoder.decode(&buf[..n], &mut frames).map(|()| eof),
+            let (data, closed) = match &self.tls {
+                None => (&buf[..n], eof),
                 Some(tls) => {
-                    tls_input(tls, &buf[..n], eof, &mut plain, &mut self.decoder, &mut frames, &self.flush, &self.peer)
+                    plain.clear();
+                    match tls_input(tls, &buf[..n], eof, &mut scratch, &mut plain, &self.flush, &self.peer) {
+                        Ok(closed) => (&plain[..], closed),
+                        Err(e) => {
+                            let _ = self.frames.send(Err(e));
+                            return;
+                        }
+                    }
                 }
             };
-            for f in frames.drain(..) {
-                // The consumer may have gone; keep draining until the peer closes.
-                let _ = self.frames.send(Ok(f));
+            if let Err(e) = Self::deliver(&mut self.decoder, &self.budgets, &self.frames, &self.gone, data) {
+                let _ = self.frames.send(Err(e));
+                return;
             }
-            match outcome {
-                Ok(false) => {}
-                Ok(true) => {
-                    let end = if self.decoder.at_boundary() {
-                        NetError::Disconnected { peer: self.peer.clone() }
-                    } else {
-                        NetError::Truncated { peer: self.peer.clone(), buffered: self.decoder.buffered() }
-                    };
-                    let _ = self.frames.send(Err(end));
-                    return;
-                }
-                Err(e) => {
-                    let _ = self.frames.send(Err(e));
-                    return;
+            if closed {
+                let end = if self.decoder.at_boundary() {
+                    NetError::Disconnected { peer: self.peer.clone() }
+                } else {
+                    NetError::Truncated { peer: self.peer.clone(), buffered: self.decoder.buffered() }
+                };
+                let _ = self.frames.send(Err(end));
+                return;
+            }
+        }
+    }
+
+    /// Decodes `data` and hands over its frames; while the connection's budget is full of
+    /// its own unconsumed frames, waits for the consumer (the socket is not read meanwhile).
+    fn deliver(
+        decoder: &mut FrameDecoder,
+        budgets: &Budgets,
+        out: &Sender<Result<(Vec<u8>, Charge)>>,
+        gone: &AtomicBool,
+        mut data: &[u8],
+    ) -> Result<()> {
+        let mut frames = Vec::new();
+        loop {
+            let seen = budgets.conn().used();
+            let fed = decoder.feed(data, &mut frames);
+            for f in frames.drain(..) {
+                // The consumer may have gone; keep draining until the peer closes (a frame
+                // sent to nobody is dropped at once, with its charge).
+                let _ = out.send(Ok(f));
+            }
+            match fed? {
+                Fed::All => return Ok(()),
+                Fed::Blocked(n) => {
+                    if gone.load(Ordering::SeqCst) {
+                        // Nobody will consume what is held: stop reading.
+                        return Err(NetError::Disconnected { peer: String::new() });
+                    }
+                    data = &data[n..];
+                    budgets.conn().wait_release(seen, READ_POLL);
                 }
             }
         }
     }
 }
 
-/// Feeds raw bytes (or the end of the stream) to rustls and the plaintext to the frame
-/// decoder. Returns whether the peer has closed the stream.
-#[allow(clippy::too_many_arguments, reason = "the reader's state, borrowed piecewise")]
+/// Feeds raw bytes (or the end of the stream) to rustls and appends the plaintext to
+/// `plain` (at most about as much as `input`: the lock is released before it is
+/// decoded). Returns whether the peer has closed the stream.
 fn tls_input(
     tls: &Mutex<rustls::Connection>,
     mut input: &[u8],
     eof: bool,
-    plain: &mut [u8],
-    decoder: &mut FrameDecoder,
-    frames: &mut Vec<Vec<u8>>,
+    scratch: &mut [u8],
+    plain: &mut Vec<u8>,
     flush: &Sender<Outgoing>,
     peer: &str,
 ) -> Result<bool> {
@@ -469,12 +534,12 @@ fn tls_input(
             }
         };
         loop {
-            match c.reader().read(plain) {
+            match c.reader().read(scratch) {
                 Ok(0) => {
                     closed = true;
                     break;
                 }
-                Ok(n) => decoder.decode(&plain[..n], frames)?,
+                Ok(n) => plain.extend_from_slice(&scratch[..n]),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
                     closed = true;

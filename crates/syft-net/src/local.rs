@@ -144,7 +144,13 @@ impl LocalClusterBuilder {
             .args(["--max-frame", &self.net.max_frame.to_string()])
             .args(["--connect-timeout", &secs(Some(self.net.connect_timeout))])
             .args(["--recv-timeout", &secs(self.net.recv_timeout)])
-            .args(["--request-timeout", &secs(self.net.request_timeout)]);
+            .args(["--request-timeout", &secs(self.net.request_timeout)])
+            .args(["--max-buffered-per-connection", &self.net.max_buffered_per_connection.to_string()])
+            .args(["--max-buffered-total", &self.net.max_buffered_total.to_string()])
+            .args(["--handshake-timeout", &secs(Some(self.net.handshake_timeout))])
+            .args(["--max-handshaking", &self.net.max_handshaking.to_string()])
+            .args(["--idle-timeout", &secs(self.net.idle_timeout)])
+            .args(["--max-pending-requests", &self.net.max_pending_requests.to_string()]);
         if self.tls {
             // This program is the one client; every other worker of the cluster is a peer
             // and may be the crypto provider.

@@ -13,10 +13,24 @@
 //! above the size limit, a connection cut in the middle of a frame) gets an error frame
 //! where possible and is closed; the worker goes on serving everyone else. A request that
 //! does not decode is answered with an error response, as in process.
+//!
+//! # Limits
+//!
+//! Accepted connections are *handshaking* until their hello arrives, within
+//! [`NetConfig::handshake_timeout`] of the accept; at most [`NetConfig::max_handshaking`]
+//! are, and accepting one more cuts off the oldest (the accept loop never waits on a
+//! connection). Only connections past their hello count toward
+//! [`ServerConfig::max_connections`]. Each connection's received bytes are charged to its
+//! own budget and to the server's ([`NetConfig::max_buffered_per_connection`],
+//! [`NetConfig::max_buffered_total`], see [`Server::buffered_bytes`]) until the request
+//! is answered on the wire; at most [`NetConfig::max_pending_requests`] requests of a
+//! connection are pending, after which the worker stops reading it. A connection idle
+//! for [`NetConfig::idle_timeout`] is closed.
 
 use crate::client::NetClient;
 use crate::config::NetConfig;
 use crate::error::{NetError, Result, spawn};
+use crate::limits::{Budget, Budgets, Charge, Handshakes, Permit, Slots, Ticket};
 use crate::link::{FrameRx, FrameTx, Link};
 use crate::protocol::{self, ClientMessage};
 use crate::session::PeerNetwork;
@@ -32,8 +46,15 @@ use syft_worker::{AccessPolicy, Caller, Hub, Limits, Reply, Transport, WorkerCor
 
 /// An answer from the worker thread: the encoded response, or why there is none.
 type Answer = std::result::Result<Vec<u8>, String>;
-/// A request waiting for its answer: its tag and where the answer arrives.
-type Job = (u64, Receiver<Answer>);
+/// A request waiting for its answer: its tag, where the answer arrives, and what it holds
+/// until the answer is written (its bytes' charge and its request slot).
+type Job = (u64, Receiver<Answer>, Held);
+
+/// What a request holds from its arrival until its answer is written.
+struct Held {
+    _charge: Charge,
+    _slot: Permit,
+}
 
 /// Client connections served at once, at most, by default.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
@@ -54,7 +75,8 @@ pub struct ServerConfig {
     pub security: Security,
     /// Frame limit and timeouts.
     pub net: NetConfig,
-    /// Client connections served at once, at most.
+    /// Client connections served at once, at most (only connections past their hello
+    /// count; see [`NetConfig::max_handshaking`] for the others).
     pub max_connections: usize,
     /// Whom the worker serves (under TLS: identities proved by certificates).
     pub policy: AccessPolicy,
@@ -154,6 +176,9 @@ struct Shared {
     connections: AtomicUsize,
     max_connections: usize,
     policy: AccessPolicy,
+    /// The byte budget all connections share.
+    total: Arc<Budget>,
+    handshakes: Arc<Handshakes>,
     stop: AtomicBool,
     stopped: (Mutex<bool>, Condvar),
 }
@@ -192,12 +217,14 @@ impl Server {
         })?;
         let local =
             listener.local_addr().map_err(|e| NetError::Io { op: "bind", addr: config.listen.clone(), source: e })?;
-        let peers = Arc::new(PeerNetwork::bind(
+        let total = Budget::new("max_buffered_total", config.net.max_buffered_total);
+        let peers = Arc::new(PeerNetwork::bind_sharing(
             &config.id,
             &config.peer_listen,
             config.peer_advertise.as_deref(),
             config.security.clone(),
             config.net.clone(),
+            total.clone(),
         )?);
         let hub = Hub::new();
         hub.set_connector(peers.clone());
@@ -222,6 +249,8 @@ impl Server {
             connections: AtomicUsize::new(0),
             max_connections: config.max_connections,
             policy: config.policy.clone(),
+            total,
+            handshakes: Handshakes::new(config.net.max_handshaking, config.net.handshake_timeout),
             stop: AtomicBool::new(false),
             stopped: (Mutex::new(false), Condvar::new()),
         });
@@ -261,6 +290,32 @@ impl Server {
     #[must_use]
     pub fn peer_address(&self) -> &str {
         self.peers.address()
+    }
+
+    /// Bytes the server's connections (client and party-to-party) hold now: frames being
+    /// received, frames not yet consumed and requests not yet answered, as charged to
+    /// [`NetConfig::max_buffered_total`]; never above it.
+    #[must_use]
+    pub fn buffered_bytes(&self) -> usize {
+        self.shared.total.used()
+    }
+
+    /// The most [`Server::buffered_bytes`] has been so far.
+    #[must_use]
+    pub fn buffered_bytes_peak(&self) -> usize {
+        self.shared.total.peak()
+    }
+
+    /// Client connections accepted and still in their handshake.
+    #[must_use]
+    pub fn handshaking(&self) -> usize {
+        self.shared.handshakes.count()
+    }
+
+    /// Client connections past their hello.
+    #[must_use]
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::SeqCst)
     }
 
     /// Blocks until the worker thread stops (after [`Server::shutdown`], or never).
@@ -315,22 +370,44 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                 continue;
             }
         };
-        if shared.connections.fetch_add(1, Ordering::SeqCst) >= shared.max_connections {
-            shared.connections.fetch_sub(1, Ordering::SeqCst);
-            tracing::warn!(worker = %shared.id, "too many connections; dropping one");
-            continue;
-        }
+        // Never waits on a connection: a full registry cuts off its oldest member.
+        let ticket = match shared.handshakes.admit(&tcp) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::debug!(worker = %shared.id, error = %e, "cannot admit a connection");
+                continue;
+            }
+        };
         let conn_shared = shared.clone();
         let started = spawn(format!("net-conn {}", shared.id), move || {
-            if let Err(e) = serve_connection(&conn_shared, tcp) {
+            if let Err(e) = serve_connection(&conn_shared, tcp, ticket) {
                 tracing::info!(worker = %conn_shared.id, error = %e, "connection closed");
             }
-            conn_shared.connections.fetch_sub(1, Ordering::SeqCst);
         });
-        if started.is_err() {
-            shared.connections.fetch_sub(1, Ordering::SeqCst);
+        if let Err(e) = started {
+            tracing::warn!(worker = %shared.id, error = %e, "cannot serve a connection");
         }
     }
+}
+
+/// A connection past its hello, counted toward `max_connections` while it lives.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Ends a connection's handshake: counts it toward `max_connections`, or refuses it.
+fn admitted<'a>(shared: &'a Shared, ticket: Ticket, tx: &FrameTx, peer: &str) -> Result<Counted<'a>> {
+    drop(ticket);
+    if shared.connections.fetch_add(1, Ordering::SeqCst) >= shared.max_connections {
+        shared.connections.fetch_sub(1, Ordering::SeqCst);
+        let reason = format!("too many connections (max_connections = {})", shared.max_connections);
+        return Err(protocol_error(tx, NetError::Refused { peer: peer.to_string(), reason }));
+    }
+    Ok(Counted(&shared.connections))
 }
 
 /// Sends an error frame and returns the error.
@@ -339,13 +416,14 @@ fn protocol_error(tx: &FrameTx, e: NetError) -> NetError {
     e
 }
 
-fn serve_connection(shared: &Shared, tcp: TcpStream) -> Result<()> {
+fn serve_connection(shared: &Shared, tcp: TcpStream, ticket: Ticket) -> Result<()> {
     let net = &shared.net;
-    let link = Link::server(tcp, &shared.security, net.connect_timeout)?;
+    let link = Link::server(tcp, &shared.security, ticket.left())?;
     let peer = link.peer().to_string();
     let link_identity = link.peer_certificate();
-    let (tx, rx) = link.start(net.max_frame, net.write_timeout)?;
-    let hello = match protocol::decode_client(&peer, rx.recv(Some(net.connect_timeout))?) {
+    let budgets = Budgets::connection(net.max_buffered_per_connection, &shared.total);
+    let (tx, rx) = link.start(net.max_frame, net.write_timeout, &budgets)?;
+    let hello = match protocol::decode_client(&peer, recv_hello(&rx, &ticket, net.handshake_timeout)?) {
         Ok(ClientMessage::Hello(h)) => h,
         Ok(_) => {
             let e = NetError::BadMessage { peer, reason: "the first message must be a hello".into() };
@@ -367,6 +445,7 @@ fn serve_connection(shared: &Shared, tcp: TcpStream) -> Result<()> {
         let reason = format!("{} does not serve {caller}", shared.id);
         return Err(protocol_error(&tx, NetError::Refused { peer, reason }));
     }
+    let _counted = admitted(shared, ticket, &tx, &peer)?;
     tx.send(Vec::new(), protocol::welcome(&shared.id, Some(shared.peer_address.clone()))?)?;
     tracing::debug!(worker = %shared.id, %caller, %peer, "client connected");
 
@@ -378,6 +457,51 @@ fn serve_connection(shared: &Shared, tcp: TcpStream) -> Result<()> {
     read_requests(shared, &caller, &rx, &tx, &jobs_tx, &inbox, &peer)
 }
 
+/// The first frame (the hello), within the handshake timeout counted from the accept.
+fn recv_hello(rx: &FrameRx, ticket: &Ticket, timeout: Duration) -> Result<Vec<u8>> {
+    let late = || NetError::Timeout { op: "TLS handshake and hello", peer: rx.peer().to_string(), after: timeout };
+    let left = ticket.left();
+    if left.is_zero() {
+        return Err(late());
+    }
+    match rx.recv(Some(left)) {
+        Err(NetError::Timeout { .. }) => Err(late()),
+        other => other,
+    }
+}
+
+/// How often a connection without requests checks whether it has been idle too long.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
+/// The next frame with its charge; `None` once the client has closed the connection.
+/// Closes a connection idle for `idle_timeout` (no request pending, no frame).
+fn next_frame(
+    shared: &Shared,
+    rx: &FrameRx,
+    tx: &FrameTx,
+    slots: &Slots,
+    since: &mut std::time::Instant,
+) -> Result<Option<(Vec<u8>, Charge)>> {
+    loop {
+        match rx.recv_charged(shared.net.idle_timeout.map(|_| IDLE_POLL)) {
+            Ok(f) => {
+                *since = std::time::Instant::now();
+                return Ok(Some(f));
+            }
+            Err(NetError::Disconnected { .. }) => return Ok(None),
+            Err(NetError::Timeout { .. }) => {
+                if slots.in_flight() > 0 {
+                    *since = std::time::Instant::now();
+                } else if let Some(idle) = shared.net.idle_timeout.filter(|idle| since.elapsed() >= *idle) {
+                    let e = NetError::Timeout { op: "idle connection", peer: rx.peer().to_string(), after: idle };
+                    return Err(protocol_error(tx, e));
+                }
+            }
+            Err(e) => return Err(protocol_error(tx, e)),
+        }
+    }
+}
+
 fn read_requests(
     shared: &Shared,
     caller: &Caller,
@@ -387,20 +511,24 @@ fn read_requests(
     inbox: &Sender<Envelope>,
     peer: &str,
 ) -> Result<()> {
+    let slots = Slots::new(shared.net.max_pending_requests);
+    let mut since = std::time::Instant::now();
     loop {
-        let frame = match rx.recv(None) {
-            Ok(f) => f,
-            Err(NetError::Disconnected { .. }) => return Ok(()),
-            Err(e) => return Err(protocol_error(tx, e)),
-        };
+        let Some((frame, charge)) = next_frame(shared, rx, tx, &slots, &mut since)? else { return Ok(()) };
         match protocol::decode_client(peer, frame) {
             Ok(ClientMessage::Request { tag, body }) => {
+                // With max_pending_requests pending, stop reading (back-pressure).
+                let stopping = || shared.stop.load(Ordering::SeqCst);
+                let Some(slot) = slots.acquire(IDLE_POLL, stopping) else {
+                    return Err(protocol_error(tx, NetError::Disconnected { peer: shared.id.clone() }));
+                };
+                let held = Held { _charge: charge, _slot: slot };
                 let (reply_tx, reply_rx) = mpsc::channel();
                 let envelope = Envelope { caller: caller.clone(), bytes: body, reply: reply_tx };
                 if inbox.send(envelope).is_err() || shared.stop.load(Ordering::SeqCst) {
                     return Err(protocol_error(tx, NetError::Disconnected { peer: shared.id.clone() }));
                 }
-                if jobs.send((tag, reply_rx)).is_err() {
+                if jobs.send((tag, reply_rx, held)).is_err() {
                     return Err(NetError::Disconnected { peer: peer.to_string() });
                 }
             }
@@ -423,13 +551,13 @@ fn pump(jobs: &Receiver<Job>, tx: &FrameTx) {
     let mut pending: VecDeque<Job> = VecDeque::new();
     let mut open = true;
     let mut poll = MIN_POLL;
-    let answer = |tag: u64, result: Answer| {
+    let answer = |tag: u64, result: Answer, held: Held| {
         let (head, body) = protocol::response(tag, result);
-        tx.send(head, body).is_ok()
+        tx.send_holding(head, body, Some(Box::new(held))).is_ok()
     };
     let stopped = || Err("the worker stopped before answering".to_string());
     loop {
-        let Some((tag, rx)) = pending.front() else {
+        let Some((_, rx, _)) = pending.front() else {
             if !open {
                 return;
             }
@@ -446,10 +574,9 @@ fn pump(jobs: &Receiver<Job>, tx: &FrameTx) {
             Err(RecvTimeoutError::Disconnected) => Some(stopped()),
         };
         if let Some(result) = first {
-            let tag = *tag;
-            pending.pop_front();
+            let Some((tag, _, held)) = pending.pop_front() else { continue };
             progress = true;
-            if !answer(tag, result) {
+            if !answer(tag, result, held) {
                 return;
             }
         }
@@ -460,19 +587,21 @@ fn pump(jobs: &Receiver<Job>, tx: &FrameTx) {
                 Err(TryRecvError::Disconnected) => open = false,
             }
         }
-        let mut failed = false;
-        pending.retain(|(tag, rx)| {
+        let mut i = 0;
+        while let Some((_, rx, _)) = pending.get(i) {
             let result = match rx.try_recv() {
                 Ok(result) => result,
-                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Empty) => {
+                    i += 1;
+                    continue;
+                }
                 Err(TryRecvError::Disconnected) => stopped(),
             };
             progress = true;
-            failed |= !answer(*tag, result);
-            false
-        });
-        if failed {
-            return;
+            let Some((tag, _, held)) = pending.remove(i) else { break };
+            if !answer(tag, result, held) {
+                return;
+            }
         }
         poll = if progress { MIN_POLL } else { (poll * 2).min(MAX_POLL) };
     }

@@ -21,16 +21,25 @@
 //! order never deadlock, and the session id keeps concurrent sessions apart. Everything
 //! is bounded by [`NetConfig::connect_timeout`]; on failure the session's parked
 //! connections are dropped.
+//!
+//! The listener applies the limits of a worker server's client listener: an accepted
+//! connection has [`NetConfig::handshake_timeout`] for its TLS handshake and hello, at
+//! most [`NetConfig::max_handshaking`] are in their handshake (one more cuts off the
+//! oldest), and every channel's received bytes are charged to
+//! [`NetConfig::max_buffered_per_connection`] and to a budget of
+//! [`NetConfig::max_buffered_total`] shared by all the channels of this endpoint (with
+//! a worker server's client connections, when it belongs to a [`Server`](crate::Server)).
 
 use crate::comm::NetComm;
 use crate::config::NetConfig;
 use crate::error::{NetError, Result, spawn};
+use crate::limits::{Budget, Budgets, Handshakes, Ticket};
 use crate::link::{FrameRx, FrameTx, Link, connect_tcp};
 use crate::protocol::{ACK_OK, ACK_REFUSED, PeerHello, VERSION};
 use crate::tls::Security;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use syft_share::Comm;
@@ -38,8 +47,6 @@ use syft_worker::transport::SessionConnector;
 
 /// Connections accepted but not yet claimed by a session, at most.
 const MAX_PARKED: usize = 256;
-/// Handshakes running at once on the peer listener, at most.
-const MAX_HANDSHAKES: usize = 64;
 
 /// Splits a peer address `id@host:port` into the worker id and the socket address.
 pub fn parse_peer_address(address: &str) -> Result<(&str, &str)> {
@@ -68,7 +75,9 @@ struct PeerInner {
     parked: Mutex<HashMap<(u64, u32), Parked>>,
     arrived: Condvar,
     stop: AtomicBool,
-    handshakes: AtomicUsize,
+    handshakes: Arc<Handshakes>,
+    /// The byte budget all channels share.
+    total: Arc<Budget>,
 }
 
 /// A worker's party-to-party endpoint: a listener for channels from session members, and
@@ -97,6 +106,19 @@ impl PeerNetwork {
         security: Security,
         config: NetConfig,
     ) -> Result<Self> {
+        let total = Budget::new("max_buffered_total", config.max_buffered_total);
+        Self::bind_sharing(worker, listen, advertise, security, config, total)
+    }
+
+    /// [`PeerNetwork::bind`], charging received bytes to `total` (shared with a server).
+    pub(crate) fn bind_sharing(
+        worker: &str,
+        listen: &str,
+        advertise: Option<&str>,
+        security: Security,
+        config: NetConfig,
+        total: Arc<Budget>,
+    ) -> Result<Self> {
         if let Security::Tls(identity) = &security {
             identity.check_names(worker)?;
         }
@@ -113,11 +135,12 @@ impl PeerNetwork {
             address: format!("{worker}@{advertised}"),
             local,
             security,
-            config,
             parked: Mutex::new(HashMap::new()),
             arrived: Condvar::new(),
             stop: AtomicBool::new(false),
-            handshakes: AtomicUsize::new(0),
+            handshakes: Handshakes::new(config.max_handshaking, config.handshake_timeout),
+            total,
+            config,
         });
         let acceptor = inner.clone();
         spawn(format!("net-peers {worker}"), move || accept_loop(&listener, &acceptor))?;
@@ -180,7 +203,7 @@ impl PeerNetwork {
         for (j, &(name, addr)) in members.iter().enumerate().skip(me + 1) {
             let tcp = connect_tcp(addr, left(name)?)?;
             let link = Link::client(tcp, &inner.security, name, left(name)?)?;
-            let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout)?;
+            let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout, &inner.budgets())?;
             let hello = PeerHello {
                 version: VERSION,
                 session,
@@ -269,6 +292,11 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
 }
 
 impl PeerInner {
+    /// A new channel's budgets.
+    fn budgets(&self) -> Budgets {
+        Budgets::connection(self.config.max_buffered_per_connection, &self.total)
+    }
+
     fn claim(&self, session: u64, from: u32, deadline: Instant, name: &str) -> Result<Parked> {
         let poisoned = || NetError::Config { what: "session", reason: "a thread panicked".into() };
         let mut parked = self.parked.lock().map_err(|_| poisoned())?;
@@ -324,20 +352,22 @@ fn accept_loop(listener: &TcpListener, inner: &Arc<PeerInner>) {
         }
         match conn {
             Ok(tcp) => {
-                if inner.handshakes.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKES {
-                    inner.handshakes.fetch_sub(1, Ordering::SeqCst);
-                    tracing::warn!(worker = %inner.worker, "too many session handshakes at once; dropping a connection");
-                    continue;
-                }
+                // Never waits on a connection: a full registry cuts off its oldest member.
+                let ticket = match inner.handshakes.admit(&tcp) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::debug!(worker = %inner.worker, error = %e, "cannot admit a session connection");
+                        continue;
+                    }
+                };
                 let admit_inner = inner.clone();
                 let started = spawn(format!("net-peer-admit {}", inner.worker), move || {
-                    if let Err(e) = admit(&admit_inner, tcp) {
+                    if let Err(e) = admit(&admit_inner, tcp, ticket) {
                         tracing::warn!(worker = %admit_inner.worker, error = %e, "refused a session connection");
                     }
-                    admit_inner.handshakes.fetch_sub(1, Ordering::SeqCst);
                 });
-                if started.is_err() {
-                    inner.handshakes.fetch_sub(1, Ordering::SeqCst);
+                if let Err(e) = started {
+                    tracing::warn!(worker = %inner.worker, error = %e, "cannot admit a session connection");
                 }
             }
             Err(e) => {
@@ -349,13 +379,23 @@ fn accept_loop(listener: &TcpListener, inner: &Arc<PeerInner>) {
 }
 
 /// Handshakes an incoming session connection, reads its hello and parks it.
-fn admit(inner: &PeerInner, tcp: TcpStream) -> Result<()> {
+fn admit(inner: &PeerInner, tcp: TcpStream, ticket: Ticket) -> Result<()> {
     let cfg = &inner.config;
-    let link = Link::server(tcp, &inner.security, cfg.connect_timeout)?;
+    let link = Link::server(tcp, &inner.security, ticket.left())?;
     let identity = link.identity();
     let peer = link.peer().to_string();
-    let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout)?;
-    let hello = PeerHello::decode(&peer, &rx.recv(Some(cfg.connect_timeout))?)?;
+    let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout, &inner.budgets())?;
+    let late = || NetError::Timeout { op: "TLS handshake and hello", peer: peer.clone(), after: cfg.handshake_timeout };
+    let left = ticket.left();
+    if left.is_zero() {
+        return Err(late());
+    }
+    let hello = match rx.recv(Some(left)) {
+        Ok(frame) => PeerHello::decode(&peer, &frame)?,
+        Err(NetError::Timeout { .. }) => return Err(late()),
+        Err(e) => return Err(e),
+    };
+    drop(ticket);
     let refuse = |reason: String| {
         let mut refusal = vec![ACK_REFUSED];
         refusal.extend_from_slice(reason.as_bytes());
