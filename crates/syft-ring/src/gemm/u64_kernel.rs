@@ -183,8 +183,13 @@ unsafe trait MicroKernel {
     /// Columns of a packed block of `B`; a multiple of `NR`.
     const NC: usize;
 
-    /// Whether `A` and `B` may be read in place (unpacked) when their layout allows it.
+    /// Whether `A` and `B` may be read in place (unpacked) when their layout allows it
+    /// (`A` never is when [`Self::ROTATED_A`]).
     const DIRECT: bool;
+
+    /// Whether the kernel wants `A` always packed with, after the `MR` elements of each step,
+    /// their rotations `x.rotate_left(32)` (the AVX2 kernel, see its module docs).
+    const ROTATED_A: bool = false;
 
     /// Runs one micro-kernel call (see [`Tile`]).
     ///
@@ -210,7 +215,9 @@ unsafe trait MicroKernel {
 /// Contract (what `blocked` guarantees and the kernels rely on):
 /// - `kc >= 1`, `1 <= mr <= MR`, `1 <= nr <= NR`;
 /// - element `(i, p)` of `A` is at `a + i·ars + p·acs`, readable for `i < mr`, `p < kc`
-///   (a packed panel has `ars = 1`, `acs = MR`);
+///   (a packed panel has `ars = 1`, `acs = MR`); for a kernel with
+///   [`MicroKernel::ROTATED_A`], `A` is always a packed panel with `ars = 1`, `acs = 2·MR`, and
+///   `A(i, p).rotate_left(32)` at `a + MR + i + p·acs`, readable for `i < MR`, `p < kc`;
 /// - element `(p, j)` of `B` is at `b + p·ldb + j`, readable for `p < kc` and all `j < NR`
 ///   (a packed panel has `ldb = NR` and zero padding past `nr`);
 /// - `c + i·ldc + j` is valid for reads and writes for `i < mr`, `j < nr`, and no other
@@ -324,14 +331,16 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
     let (m, k, n) = (a.rows, a.cols, b.cols);
     const { assert!(K::MC % K::MR == 0 && K::NC % K::NR == 0, "blocks must hold whole panels") };
     assert!(out.rows == m && out.cols == n && m > 0 && n > 0 && k > 0, "gemm: bad block");
-    let direct_a = K::DIRECT && (a.col_stride == 1 || a.row_stride == 1);
+    let direct_a = K::DIRECT && !K::ROTATED_A && (a.col_stride == 1 || a.row_stride == 1);
+    // Packed elements per element of `A` (the rotations follow the elements).
+    let aw = if K::ROTATED_A { 2 } else { 1 };
     let direct_b = K::DIRECT && b.col_stride == 1;
     // Equal depth blocks of at most `KC` (784 = 2 × 392 rather than 512 + 272).
     let kc_max = k.div_ceil(k.div_ceil(K::KC));
     let mc_max = if direct_a { 0 } else { K::MC.min(m.next_multiple_of(K::MR)) };
     let nc_max = if direct_b { K::NR } else { K::NC.min(n.next_multiple_of(K::NR)) };
     pack::with_scratch(|scratch| {
-        let apack = scratch.a.slice(mc_max * kc_max);
+        let apack = scratch.a.slice(aw * mc_max * kc_max);
         let bpack = scratch.b.slice(nc_max * kc_max);
         for jc in (0..n).step_by(K::NC) {
             let nc = K::NC.min(n - jc);
@@ -367,7 +376,7 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                                 let start = (ic + ir) * rs + pc * cs;
                                 (&a.data[start..=start + (mr - 1) * rs + (kc - 1) * cs], rs, cs)
                             } else {
-                                (&apack[ir * kc..(ir + K::MR) * kc], 1, K::MR)
+                                (&apack[aw * ir * kc..aw * (ir + K::MR) * kc], 1, aw * K::MR)
                             };
                             let tile = Tile {
                                 kc,
