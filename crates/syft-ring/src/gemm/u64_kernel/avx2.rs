@@ -32,7 +32,8 @@
 use super::{MicroKernel, Tile};
 use std::arch::x86_64::{
     __m256i, _mm256_add_epi32, _mm256_add_epi64, _mm256_loadu_si256, _mm256_mul_epu32, _mm256_mullo_epi32,
-    _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_slli_epi64, _mm256_storeu_si256,
+    _mm256_set1_epi32, _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_slli_epi64,
+    _mm256_storeu_si256,
 };
 
 /// Rows of the register tile.
@@ -74,7 +75,8 @@ unsafe impl MicroKernel for Avx2 {
 /// # Safety
 /// AVX2 is available and `t` satisfies [`Tile`]'s contract with `mr = R`, for a kernel with
 /// [`MicroKernel::ROTATED_A`]: `A` is a packed panel (`ars = 1`, `acs = 2·MR`) holding
-/// `A(i, p)` at `a + p·acs + i` and its rotation at `a + p·acs + MR + i`.
+/// `A(i, p)` at `a + p·acs + i` and its rotation at `a + p·acs + MR + i`. (The low 32 bits of
+/// a `u64` come first: x86-64 is little-endian.)
 #[target_feature(enable = "avx2")]
 unsafe fn tile_rows<const R: usize>(t: Tile) {
     let Tile { kc, a, ars: _, acs, b, ldb, c, ldc, mr: _, nr, overwrite } = t;
@@ -91,8 +93,11 @@ unsafe fn tile_rows<const R: usize>(t: Tile) {
                 *y = _mm256_loadu_si256(bp.add(4 * v).cast());
             }
             for i in 0..R {
+                // `vpmuludq` reads only the low 32 bits of each lane: broadcasting the low
+                // word of `A(i, p)` is a plain load (`vpbroadcastd`), where LLVM turns a 64-bit
+                // broadcast into a zero-extending load plus a register broadcast.
                 #[allow(clippy::cast_possible_wrap, reason = "bit pattern reinterpretation")]
-                let x = _mm256_set1_epi64x(*ap.add(i) as i64);
+                let x = _mm256_set1_epi32(ap.add(i).cast::<u32>().read() as i32);
                 for (l, &y) in lo[i].iter_mut().zip(&bv) {
                     *l = _mm256_add_epi64(*l, _mm256_mul_epu32(x, y));
                 }
