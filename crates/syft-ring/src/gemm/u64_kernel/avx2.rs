@@ -53,7 +53,7 @@ unsafe impl MicroKernel for Avx2 {
     const NR: usize = NR;
     const KC: usize = 256;
     const MC: usize = 72;
-    const DIRECT: bool = true;
+    const DIRECT: bool = false;
     const ROTATED_A: bool = true;
     const NC: usize = 512;
 
