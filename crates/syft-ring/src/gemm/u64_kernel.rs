@@ -32,7 +32,7 @@
 //!   `x = xh·2^32 + xl`, `Σ a·b = Σ al·bl + ((Σ ah·bl + al·bh) mod 2^32) << 32`: per 4 lanes
 //!   and step, one `vpmuludq` (`al·bl`) and one `vpmulld` (both cross products at once, `A`
 //!   packed with its 32-bit halves swapped beside it) into two accumulators (`vpaddq`,
-//!   `vpaddd`), folded once per tile.
+//!   `vpaddd`), folded once per tile. Operands always packed.
 //! - **Portable**: a `4 × 8` tile of plain `wrapping_mul` / `wrapping_add` that LLVM is free to
 //!   vectorise for the baseline target.
 //!
