@@ -659,35 +659,6 @@ mod tests {
         assert_eq!(KernelPath::from_name("sse9"), None);
     }
 
-    /// Best-of-many one-thread throughput of every available path on (64×784)·(784×500),
-    /// alternating paths so that they share any background load: a tuning aid, not a test
-    /// (`cargo test -p syft-ring --lib --release -- --ignored --nocapture path_throughput`).
-    #[test]
-    #[ignore = "timing, not a test"]
-    fn path_throughput() {
-        let (m, k, n) = (64, 784, 500);
-        let mut next = words(5);
-        let a: Vec<u64> = (0..m * k).map(|_| next()).collect();
-        let b: Vec<u64> = (0..k * n).map(|_| next()).collect();
-        let (a, b) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
-        let mut c = vec![0u64; m * n];
-        let mut best = vec![f64::INFINITY; paths().len()];
-        for _ in 0..40 {
-            for (path, best) in paths().into_iter().zip(&mut best) {
-                let t = std::time::Instant::now();
-                for _ in 0..5 {
-                    gemm_u64_with_path(&mut c, a, b, false, Parallelism::Single, path);
-                }
-                *best = best.min(t.elapsed().as_secs_f64() / 5.0);
-            }
-        }
-        for (path, best) in paths().into_iter().zip(best) {
-            #[allow(clippy::cast_precision_loss, reason = "a report")]
-            let g = (m * k * n) as f64 / best / 1e9;
-            println!("{path:?}: {g:.2} G multiply-adds/s");
-        }
-    }
-
     #[test]
     fn every_forced_path_is_correct() {
         // Forcing any path (available or not) must give the right answer.
