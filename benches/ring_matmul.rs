@@ -1,13 +1,25 @@
-//! Matrix-multiplication throughput: the wrapping-`u64` GEMM (Z_2^64) against the `gemm`
-//! crate's `f64` GEMM, on the shapes of an MNIST-sized dense layer.
+//! Matrix-multiplication throughput: the wrapping-`u64` GEMM (Z_2^64), on every kernel path
+//! this CPU can run, against `f64` GEMM through the `gemm` crate, on the shapes of an
+//! MNIST-sized dense layer.
 //!
-//! Throughput is reported in elements = multiply-adds (`m·k·n`), so criterion's `Melem/s` is
-//! millions of multiply-adds per second. Run with `cargo bench -p benches --bench ring_matmul`.
+//! Benchmarks, per shape (`matmul_{m}x{k}x{n}`):
+//!
+//! - `u64_{path}_single` / `u64_{path}_multi`: `gemm_u64_with_path` forced to `avx512`,
+//!   `avx2` and `portable` (those the CPU supports; `portable` one thread only), on one
+//!   thread / on rayon's pool. So one run on an AVX-512 machine also measures the AVX2 path.
+//! - `f64_single` / `f64_multi`: `gemm_float` (the `gemm` crate, which uses AVX-512 when the
+//!   CPU has it).
+//! - `f64_avx2_single` (x86-64 with AVX2 + FMA): the `gemm` crate's AVX2 + FMA kernels,
+//!   called through its generic driver, the comparison for the AVX2 `u64` path.
+//!
+//! Throughput is reported in elements = multiply-adds (`m·k·n`), so criterion's `Gelem/s` is
+//! billions of multiply-adds per second. Run with
+//! `cargo bench -p syft-benches --bench ring_matmul`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
-use syft_ring::gemm::{MatRef, Parallelism, gemm_float, gemm_u64};
+use syft_ring::gemm::{KernelPath, MatRef, Parallelism, gemm_float, gemm_u64_with_path};
 
 /// `(m, k, n)`: a batch of `m` flattened 28×28 images times a 784 × 500 weight matrix.
 const SHAPES: [(usize, usize, usize); 2] = [(64, 784, 500), (50, 784, 500)];
@@ -33,6 +45,52 @@ fn floats(len: usize, seed: u64) -> Vec<f64> {
     words(len, seed).into_iter().map(|w| 2.0 * to_unit(w) - 1.0).collect()
 }
 
+/// `c = a · b` for row-major `f64` operands with the `gemm` crate's AVX2 + FMA (x86-v3)
+/// kernels on one thread, whatever the CPU; `None` if it lacks AVX2 or FMA.
+#[cfg(target_arch = "x86_64")]
+fn gemm_f64_avx2(c: &mut [f64], a: &[f64], b: &[f64], (m, k, n): (usize, usize, usize)) -> Option<()> {
+    use gemm_common::simd::{MixedSimd, V3};
+    use gemm_f64::microkernel::fma::f64::{H_M, H_N, H_UKR, MR_DIV_N, NR, UKR};
+    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "gemm_f64_avx2: bad shapes");
+    let simd = <V3 as MixedSimd<f64, f64, f64, f64>>::try_new()?;
+    let (k_s, n_s) = (isize::try_from(k).ok()?, isize::try_from(n).ok()?);
+    // SAFETY: `V3::try_new` succeeded, so the CPU has the features of the FMA kernels. The
+    // pointers and strides describe row-major `m × k`, `k × n` and `m × n` matrices lying
+    // inside `a`, `b` and `c` (lengths asserted above); `c` is exclusively borrowed and
+    // `read_dst = false` (dst = 1·a·b, alpha ignored). The const parameters are those
+    // `gemm-f64` instantiates the driver with for its FMA kernels (N = 4 lanes,
+    // MR = MR_DIV_N·N), and the closure is its scalar multiply-add.
+    unsafe {
+        gemm_common::gemm::gemm_basic_generic::<V3, f64, 4, { MR_DIV_N * 4 }, NR, MR_DIV_N, H_M, H_N>(
+            simd,
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n_s,
+            false,
+            a.as_ptr(),
+            1,
+            k_s,
+            b.as_ptr(),
+            1,
+            n_s,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            |x, y, z| x * y + z,
+            &UKR,
+            &H_UKR,
+            false,
+            gemm_common::Parallelism::None,
+        );
+    }
+    Some(())
+}
+
 fn ring_matmul(c: &mut Criterion) {
     for (m, k, n) in SHAPES {
         let mut group = c.benchmark_group(format!("matmul_{m}x{k}x{n}"));
@@ -44,14 +102,24 @@ fn ring_matmul(c: &mut Criterion) {
 
         let (a, b) = (words(m * k, 1), words(k * n, 2));
         let mut out = vec![0u64; m * n];
-        for (name, par) in [("u64_single", Parallelism::Single), ("u64_multi", Parallelism::Auto)] {
-            group.bench_function(name, |bench| {
-                bench.iter(|| {
-                    let (a, b) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
-                    gemm_u64(&mut out, black_box(a), black_box(b), false, par);
-                    black_box(&mut out);
+        for path in [KernelPath::Avx512, KernelPath::Avx2, KernelPath::Portable] {
+            if !path.available() {
+                continue;
+            }
+            let pars: &[_] = if path == KernelPath::Portable {
+                &[("single", Parallelism::Single)]
+            } else {
+                &[("single", Parallelism::Single), ("multi", Parallelism::Auto)]
+            };
+            for &(threads, par) in pars {
+                group.bench_function(format!("u64_{}_{threads}", path.name()), |bench| {
+                    bench.iter(|| {
+                        let (a, b) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+                        gemm_u64_with_path(&mut out, black_box(a), black_box(b), false, par, path);
+                        black_box(&mut out);
+                    });
                 });
-            });
+            }
         }
 
         let (af, bf) = (floats(m * k, 3), floats(k * n, 4));
@@ -63,6 +131,18 @@ fn ring_matmul(c: &mut Criterion) {
                     gemm_float(&mut outf, black_box(a), black_box(b), false, par);
                     black_box(&mut outf);
                 });
+            });
+        }
+        #[cfg(target_arch = "x86_64")]
+        if gemm_f64_avx2(&mut outf, &af, &bf, (m, k, n)).is_some() {
+            // The same product as `f64_single`, as a check that the call is right.
+            let mut want = vec![0f64; m * n];
+            let (a, b) = (MatRef::row_major(&af, m, k), MatRef::row_major(&bf, k, n));
+            gemm_float(&mut want, a, b, false, Parallelism::Single);
+            let close = outf.iter().zip(&want).all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + y.abs()));
+            assert!(close, "f64_avx2 disagrees with gemm_float");
+            group.bench_function("f64_avx2_single", |bench| {
+                bench.iter(|| gemm_f64_avx2(black_box(&mut outf), black_box(&af), black_box(&bf), (m, k, n)));
             });
         }
         group.finish();

@@ -15,7 +15,7 @@ mod float;
 mod u64_kernel;
 
 pub use float::gemm_float;
-pub use u64_kernel::{KernelPath, gemm_u64, gemm_u64_with_path};
+pub use u64_kernel::{KERNEL_ENV, KernelPath, gemm_u64, gemm_u64_with_path};
 
 /// How many threads a kernel may use.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -21,13 +21,18 @@
 //! strides) are packed into contiguous, 64-byte aligned panels in thread-local buffers that are
 //! reused across calls; the AVX-512 path transposes `B` with 8×8 register transposes.
 //!
-//! Three micro-kernels, picked at run time ([`KernelPath::detect`]):
+//! Three micro-kernels, picked at run time ([`KernelPath::detect`]); the environment variable
+//! `SYFT_GEMM_KERNEL=avx512|avx2|portable` ([`KERNEL_ENV`], read once per process) forces
+//! one the CPU can run, and [`gemm_u64_with_path`] forces one per call:
 //!
 //! - **AVX-512** (F + DQ): an `8 × 24` tile in 24 `zmm` accumulators, `vpmullq` + `vpaddq`.
 //!   Edge tiles run copies specialised for their row count and number of column vectors,
 //!   with masked loads and stores for partial vectors.
-//! - **AVX2**: a `4 × 8` tile; the 64-bit low product is emulated with three `vpmuludq`:
-//!   `lo·lo + ((lo·hi + hi·lo) << 32)`.
+//! - **AVX2** (no 64-bit multiply): a `3 × 8` tile in 12 `ymm` accumulators. With
+//!   `x = xh·2^32 + xl`, `Σ a·b = Σ al·bl + ((Σ ah·bl + al·bh) mod 2^32) << 32`: per 4 lanes
+//!   and step, one `vpmuludq` (`al·bl`) and one `vpmulld` (both cross products at once, `A`
+//!   packed with its 32-bit halves swapped beside it) into two accumulators (`vpaddq`,
+//!   `vpaddd`), folded once per tile. Operands always packed.
 //! - **Portable**: a `4 × 8` tile of plain `wrapping_mul` / `wrapping_add` that LLVM is free to
 //!   vectorise for the baseline target.
 //!
@@ -38,6 +43,7 @@
 
 use super::{MatRef, Parallelism, check_shapes};
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -70,6 +76,46 @@ impl KernelPath {
         }
     }
 
+    /// The path [`gemm_u64`] runs: the one named by the environment variable
+    /// [`KERNEL_ENV`] (`SYFT_GEMM_KERNEL=avx512|avx2|portable`, read once per process) when it
+    /// names a path this CPU can run, otherwise [`Self::detect`]'s.
+    ///
+    /// Meant for benchmarks and for checking a slower path on a faster machine; an
+    /// unrecognised or unavailable name is ignored.
+    #[must_use]
+    pub fn selected() -> Self {
+        static SELECTED: OnceLock<KernelPath> = OnceLock::new();
+        *SELECTED.get_or_init(|| {
+            std::env::var(KERNEL_ENV)
+                .ok()
+                .and_then(|name| Self::from_name(&name))
+                .filter(|path| path.available())
+                .unwrap_or_else(Self::detect)
+        })
+    }
+
+    /// The path called `name` (`avx512`, `avx2`, or `portable`, alias `scalar`; ASCII case
+    /// and surrounding blanks are ignored).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "avx512" | "avx-512" => Some(Self::Avx512),
+            "avx2" => Some(Self::Avx2),
+            "portable" | "scalar" => Some(Self::Portable),
+            _ => None,
+        }
+    }
+
+    /// The name [`Self::from_name`] accepts for the path.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Portable => "portable",
+            Self::Avx2 => "avx2",
+            Self::Avx512 => "avx512",
+        }
+    }
+
     /// Whether this CPU can run the path.
     #[must_use]
     pub fn available(self) -> bool {
@@ -87,9 +133,13 @@ impl KernelPath {
     }
 }
 
-/// `c (+)= a · b` over Z_2^64 with the fastest available path.
+/// The environment variable that forces the path of [`gemm_u64`] (see [`KernelPath::selected`]).
+pub const KERNEL_ENV: &str = "SYFT_GEMM_KERNEL";
+
+/// `c (+)= a · b` over Z_2^64 with [`KernelPath::selected`]: the fastest available path unless
+/// the environment variable [`KERNEL_ENV`] forces another.
 pub fn gemm_u64(c: &mut [u64], a: MatRef<'_, u64>, b: MatRef<'_, u64>, accumulate: bool, par: Parallelism) {
-    gemm_u64_with_path(c, a, b, accumulate, par, KernelPath::detect());
+    gemm_u64_with_path(c, a, b, accumulate, par, KernelPath::selected());
 }
 
 /// `c (+)= a · b` over Z_2^64 forcing a kernel path (falls back to portable if unavailable).
@@ -183,8 +233,13 @@ unsafe trait MicroKernel {
     /// Columns of a packed block of `B`; a multiple of `NR`.
     const NC: usize;
 
-    /// Whether `A` and `B` may be read in place (unpacked) when their layout allows it.
+    /// Whether `A` and `B` may be read in place (unpacked) when their layout allows it
+    /// (`A` never is when [`Self::ROTATED_A`]).
     const DIRECT: bool;
+
+    /// Whether the kernel wants `A` always packed with, after the `MR` elements of each step,
+    /// their rotations `x.rotate_left(32)` (the AVX2 kernel, see its module docs).
+    const ROTATED_A: bool = false;
 
     /// Runs one micro-kernel call (see [`Tile`]).
     ///
@@ -210,7 +265,9 @@ unsafe trait MicroKernel {
 /// Contract (what `blocked` guarantees and the kernels rely on):
 /// - `kc >= 1`, `1 <= mr <= MR`, `1 <= nr <= NR`;
 /// - element `(i, p)` of `A` is at `a + i·ars + p·acs`, readable for `i < mr`, `p < kc`
-///   (a packed panel has `ars = 1`, `acs = MR`);
+///   (a packed panel has `ars = 1`, `acs = MR`); for a kernel with
+///   [`MicroKernel::ROTATED_A`], `A` is always a packed panel with `ars = 1`, `acs = 2·MR`, and
+///   `A(i, p).rotate_left(32)` at `a + MR + i + p·acs`, readable for `i < MR`, `p < kc`;
 /// - element `(p, j)` of `B` is at `b + p·ldb + j`, readable for `p < kc` and all `j < NR`
 ///   (a packed panel has `ldb = NR` and zero padding past `nr`);
 /// - `c + i·ldc + j` is valid for reads and writes for `i < mr`, `j < nr`, and no other
@@ -324,14 +381,16 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
     let (m, k, n) = (a.rows, a.cols, b.cols);
     const { assert!(K::MC % K::MR == 0 && K::NC % K::NR == 0, "blocks must hold whole panels") };
     assert!(out.rows == m && out.cols == n && m > 0 && n > 0 && k > 0, "gemm: bad block");
-    let direct_a = K::DIRECT && (a.col_stride == 1 || a.row_stride == 1);
+    let direct_a = K::DIRECT && !K::ROTATED_A && (a.col_stride == 1 || a.row_stride == 1);
+    // Packed elements per element of `A` (the rotations follow the elements).
+    let aw = if K::ROTATED_A { 2 } else { 1 };
     let direct_b = K::DIRECT && b.col_stride == 1;
     // Equal depth blocks of at most `KC` (784 = 2 × 392 rather than 512 + 272).
     let kc_max = k.div_ceil(k.div_ceil(K::KC));
     let mc_max = if direct_a { 0 } else { K::MC.min(m.next_multiple_of(K::MR)) };
     let nc_max = if direct_b { K::NR } else { K::NC.min(n.next_multiple_of(K::NR)) };
     pack::with_scratch(|scratch| {
-        let apack = scratch.a.slice(mc_max * kc_max);
+        let apack = scratch.a.slice(aw * mc_max * kc_max);
         let bpack = scratch.b.slice(nc_max * kc_max);
         for jc in (0..n).step_by(K::NC) {
             let nc = K::NC.min(n - jc);
@@ -367,7 +426,7 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                                 let start = (ic + ir) * rs + pc * cs;
                                 (&a.data[start..=start + (mr - 1) * rs + (kc - 1) * cs], rs, cs)
                             } else {
-                                (&apack[ir * kc..(ir + K::MR) * kc], 1, K::MR)
+                                (&apack[aw * ir * kc..aw * (ir + K::MR) * kc], 1, aw * K::MR)
                             };
                             let tile = Tile {
                                 kc,
@@ -586,7 +645,18 @@ mod tests {
     #[test]
     fn detect_is_available() {
         assert!(KernelPath::detect().available());
+        assert!(KernelPath::selected().available());
         assert!(KernelPath::Portable.available());
+    }
+
+    #[test]
+    fn path_names_round_trip() {
+        for path in [KernelPath::Portable, KernelPath::Avx2, KernelPath::Avx512] {
+            assert_eq!(KernelPath::from_name(path.name()), Some(path));
+            assert_eq!(KernelPath::from_name(&format!(" {} ", path.name().to_uppercase())), Some(path));
+        }
+        assert_eq!(KernelPath::from_name("scalar"), Some(KernelPath::Portable));
+        assert_eq!(KernelPath::from_name("sse9"), None);
     }
 
     #[test]

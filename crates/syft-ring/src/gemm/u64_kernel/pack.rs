@@ -64,11 +64,14 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     out
 }
 
-/// Packs `A[i0 .. i0 + mc, p0 .. p0 + kc]` into `MR`-row panels (layout in the module docs).
-/// `dst` must hold `⌈mc / MR⌉ · MR · kc` elements.
+/// Packs `A[i0 .. i0 + mc, p0 .. p0 + kc]` into `MR`-row panels (layout in the module docs;
+/// with [`MicroKernel::ROTATED_A`], each step of a panel holds `2·MR` elements: the `MR`
+/// elements, then their rotations `x.rotate_left(32)`, and a panel `2·MR·kc`).
+/// `dst` must hold `⌈mc / MR⌉ · MR · kc` elements (twice that with `ROTATED_A`).
 pub(super) fn pack_a<K: MicroKernel>(dst: &mut [u64], a: &MatRef<'_, u64>, i0: usize, mc: usize, p0: usize, kc: usize) {
     let (rs, cs) = (a.row_stride, a.col_stride);
-    for (q, panel) in dst.chunks_exact_mut(K::MR * kc).take(mc.div_ceil(K::MR)).enumerate() {
+    let step = if K::ROTATED_A { 2 * K::MR } else { K::MR };
+    for (q, panel) in dst.chunks_exact_mut(step * kc).take(mc.div_ceil(K::MR)).enumerate() {
         let r0 = i0 + q * K::MR;
         let mr = K::MR.min(i0 + mc - r0);
         if mr < K::MR {
@@ -79,20 +82,28 @@ pub(super) fn pack_a<K: MicroKernel>(dst: &mut [u64], a: &MatRef<'_, u64>, i0: u
             for i in 0..mr {
                 let start = (r0 + i) * rs + p0;
                 let src = &a.data[start..start + kc];
-                for (d, &s) in panel.chunks_exact_mut(K::MR).zip(src) {
+                for (d, &s) in panel.chunks_exact_mut(step).zip(src) {
                     d[i] = s;
                 }
             }
         } else if rs == 1 {
             // Column-major A (e.g. a transposed view): each column of the panel is contiguous.
-            for (p, d) in panel.chunks_exact_mut(K::MR).enumerate() {
+            for (p, d) in panel.chunks_exact_mut(step).enumerate() {
                 let start = (p0 + p) * cs + r0;
                 d[..mr].copy_from_slice(&a.data[start..start + mr]);
             }
         } else {
-            for (p, d) in panel.chunks_exact_mut(K::MR).enumerate() {
+            for (p, d) in panel.chunks_exact_mut(step).enumerate() {
                 for (i, x) in d[..mr].iter_mut().enumerate() {
                     *x = a.at(r0 + i, p0 + p);
+                }
+            }
+        }
+        if K::ROTATED_A {
+            for d in panel.chunks_exact_mut(step) {
+                let (x, r) = d.split_at_mut(K::MR);
+                for (r, &x) in r.iter_mut().zip(&*x) {
+                    *r = x.rotate_left(32);
                 }
             }
         }
