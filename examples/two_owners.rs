@@ -170,7 +170,12 @@ fn model_owner(common: &Common, d: &Deployment) -> Result<()> {
     }
     model.eval();
     let (_hub, w) = connect(d, MODEL_OWNER)?;
-    let shared = share_model(&model, FixedEncoder::default(), &[find(&w, "bob")?, find(&w, "alice")?], find(&w, "crypto_provider")?)?;
+    let shared = share_model(
+        &model,
+        FixedEncoder::default(),
+        &[find(&w, "bob")?, find(&w, "alice")?],
+        find(&w, "crypto_provider")?,
+    )?;
     shared.grant(DATA_OWNER)?;
     shared.keep_on_workers(true);
     write_json(&d.exchange.join("model.json"), &shared.handles())?;
@@ -237,7 +242,10 @@ fn snoop(d: &Deployment, who: &str) -> Result<()> {
     println!("{who} tries to read the data owner's images and predictions:");
     for (location, id) in &exposed {
         let Ok(worker) = find(&w, location) else { continue };
-        refused(&format!("get object {id} on {location}"), call(worker.transport().as_ref(), &Request::Get { id: *id }))?;
+        refused(
+            &format!("get object {id} on {location}"),
+            call(worker.transport().as_ref(), &Request::Get { id: *id }),
+        )?;
         let to = if location == "bob" { "alice" } else { "bob" };
         refused(
             &format!("move object {id} from {location} to {to}"),
@@ -248,7 +256,10 @@ fn snoop(d: &Deployment, who: &str) -> Result<()> {
         let handles: Vec<SharedHandle> = read_json(&d.exchange.join("model.json"))?;
         for (location, id) in handles.iter().flat_map(|h| h.shares.iter()).take(4) {
             let Ok(worker) = find(&w, location) else { continue };
-            refused(&format!("get weight share {id} on {location}"), call(worker.transport().as_ref(), &Request::Get { id: *id }))?;
+            refused(
+                &format!("get weight share {id} on {location}"),
+                call(worker.transport().as_ref(), &Request::Get { id: *id }),
+            )?;
         }
     }
     Ok(())
@@ -280,11 +291,13 @@ fn demo(common: &Common) -> Result<()> {
         }
         args.extend(["--ca".into(), p("ca.pem"), "--cert".into(), p("cert.pem"), "--key".into(), p("key.pem")]);
         let exe = std::env::current_exe().map_err(fail)?;
-        let mut proc = Command::new(exe).args(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().map_err(fail)?;
+        let mut proc =
+            Command::new(exe).args(&args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().map_err(fail)?;
         let mut line = String::new();
         let stdout = proc.stdout.take().ok_or_else(|| fail("worker output"))?;
         std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map_err(fail)?;
-        let listen = line.split_whitespace().find_map(|x| x.strip_prefix("listen=")).ok_or_else(|| fail(line.clone()))?;
+        let listen =
+            line.split_whitespace().find_map(|x| x.strip_prefix("listen=")).ok_or_else(|| fail(line.clone()))?;
         println!("worker {w} listening on {listen}");
         addresses.push(format!("{w}={listen}"));
         procs.push(proc);
@@ -292,7 +305,12 @@ fn demo(common: &Common) -> Result<()> {
     let deployment = |role: &str| -> Vec<String> {
         let mut v = vec![role.to_string(), "--certs".into(), dir.display().to_string()];
         v.extend(["--workers".into(), addresses.join(","), "--exchange".into(), dir.display().to_string()]);
-        v.extend(["--data-dir".into(), common.data_dir.display().to_string(), "--images".into(), common.images.to_string()]);
+        v.extend([
+            "--data-dir".into(),
+            common.data_dir.display().to_string(),
+            "--images".into(),
+            common.images.to_string(),
+        ]);
         v.extend(["--batch".into(), common.batch.to_string(), "--epochs".into(), common.epochs.to_string()]);
         v
     };

@@ -239,7 +239,10 @@ pub fn gen_certs(out: &Path, workers: &[String], clients: &[String]) -> Result<C
     for n in workers.iter().chain(clients) {
         check_worker_id(n)?;
         if n == CA_DIR || !seen.insert(n.as_str()) {
-            return Err(NetError::Config { what: "--workers/--clients", reason: format!("{n:?} is named twice or reserved") });
+            return Err(NetError::Config {
+                what: "--workers/--clients",
+                reason: format!("{n:?} is named twice or reserved"),
+            });
         }
     }
     let ca_dir = out.join(CA_DIR);
@@ -254,7 +257,8 @@ pub fn gen_certs(out: &Path, workers: &[String], clients: &[String]) -> Result<C
         write_file(&ca_cert, ca.cert_pem(), false)?;
         ca
     };
-    let kinds = workers.iter().map(|n| (n, IdentityKind::Worker)).chain(clients.iter().map(|n| (n, IdentityKind::Client)));
+    let kinds =
+        workers.iter().map(|n| (n, IdentityKind::Worker)).chain(clients.iter().map(|n| (n, IdentityKind::Client)));
     let mut identities = Vec::with_capacity(workers.len() + clients.len());
     for (n, kind) in kinds {
         let issued = ca.issue_kind(n, kind)?;

@@ -155,9 +155,10 @@ pub(crate) fn cert_names(cert: &CertificateDer<'_>, id: &str, who: &str) -> Resu
 /// valid only for TLS clients is a client's (`syft-worker gen-certs` issues both kinds).
 pub(crate) fn principal(cert: &CertificateDer<'_>, who: &str) -> Result<syft_worker::Caller> {
     use x509_parser::extensions::GeneralName;
-    let bad = |reason: String| NetError::Identity { peer: who.to_string(), expected: "a syft-rs identity".into(), reason };
-    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref())
-        .map_err(|e| bad(format!("unreadable certificate: {e}")))?;
+    let bad =
+        |reason: String| NetError::Identity { peer: who.to_string(), expected: "a syft-rs identity".into(), reason };
+    let (_, parsed) =
+        x509_parser::parse_x509_certificate(cert.as_ref()).map_err(|e| bad(format!("unreadable certificate: {e}")))?;
     let names: Vec<String> = parsed
         .subject_alternative_name()
         .map_err(|e| bad(format!("unreadable subject alternative names: {e}")))?

@@ -71,7 +71,9 @@ fn a_worker_certificate_used_as_a_client_reads_nothing() {
             session: 5,
             role: Role::Party(0),
             parties: 2,
-            channels: Channels::Network { peers: vec!["bob@127.0.0.1:1".into(), "alice@127.0.0.1:2".into(), format!("{rogue}@127.0.0.1:3")] },
+            channels: Channels::Network {
+                peers: vec!["bob@127.0.0.1:1".into(), "alice@127.0.0.1:2".into(), format!("{rogue}@127.0.0.1:3")],
+            },
         };
         assert_forbidden(raw(bob, &Request::Mpc(join)));
     }

@@ -29,8 +29,10 @@ fn gen_certs_then_serve_then_connect() {
     }
     // An identity's directory holds only what it needs: never the CA key.
     let listing = |d: &str| {
-        let mut v: Vec<String> =
-            std::fs::read_dir(dir.path().join(d)).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut v: Vec<String> = std::fs::read_dir(dir.path().join(d))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
         v.sort();
         v
     };

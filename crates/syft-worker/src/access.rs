@@ -20,7 +20,7 @@
 //!   crypto provider the policy accepts; only the session's client may run operations in it.
 //!
 //! In-process workers ([`VirtualWorker`](crate::VirtualWorker)) all serve one program: their
-//! caller is the local client [`LOCAL_CLIENT`](crate::pointer::LOCAL_WORKER) and their policy
+//! caller is the local client (`me`) and their policy
 //! is [`AccessPolicy::open`]. The rules bite with network workers, where every connection
 //! proves its identity with a certificate.
 
@@ -183,7 +183,11 @@ impl Limits {
             RemoteError::new(K::LimitExceeded, format!("{what}: the element count of shape {shape:?} overflows"))
         })?;
         if n > self.max_tensor_elements {
-            return Err(limit(&format!("max_tensor_elements ({what} of shape {shape:?})"), n, self.max_tensor_elements));
+            return Err(limit(
+                &format!("max_tensor_elements ({what} of shape {shape:?})"),
+                n,
+                self.max_tensor_elements,
+            ));
         }
         Ok(n)
     }
@@ -236,7 +240,9 @@ mod tests {
         assert!(l.tensor("t", &[1 << 20, 1 << 20]).is_err());
         assert!(l.tensor("t", &[usize::MAX, 2]).is_err());
         assert_eq!(l.tensor("t", &[3, 4]).ok(), Some(12));
-        assert!(l.request("r", [&[1usize << 26][..], &[1 << 26][..], &[1 << 26][..], &[1 << 26][..], &[1][..]]).is_err());
+        assert!(
+            l.request("r", [&[1usize << 26][..], &[1 << 26][..], &[1 << 26][..], &[1 << 26][..], &[1][..]]).is_err()
+        );
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The error type of `syft-worker`.
 
-use crate::message::ObjectId;
 use serde::{Deserialize, Serialize};
 
 /// Why a remote request failed, as carried back in a response.
@@ -101,7 +100,7 @@ pub enum WorkerError {
     #[error("pointer to object {id} at {location} was already consumed")]
     Consumed {
         /// The object id at the location.
-        id: ObjectId,
+        id: u64,
         /// The location.
         location: String,
     },

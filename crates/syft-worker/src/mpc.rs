@@ -269,8 +269,8 @@ impl MpcOp {
             | Self::Gt { shape }
             | Self::Eq { shape } => out.push(bits(shape)),
             Self::MaxPool2d { shape, window, stride } => {
-                let [n, c, h, w] = <[usize; 4]>::try_from(shape.as_slice())
-                    .map_err(|_| format!("max pooling of shape {shape:?}"))?;
+                let [n, c, h, w] =
+                    <[usize; 4]>::try_from(shape.as_slice()).map_err(|_| format!("max pooling of shape {shape:?}"))?;
                 let params = Conv2dParams { stride: *stride, padding: (0, 0) };
                 let (oh, ow) = crate::ops::conv_out(h, w, window.0, window.1, params)?;
                 out.push(bits(&[n, c, oh, ow, window.0, window.1]));
@@ -443,9 +443,7 @@ pub(crate) fn handle(core: &mut WorkerCore, caller: &Caller, req: MpcRequest) ->
         return Err(forbidden(format!("{caller} may not take part in sessions on {} as a client", core.id())));
     }
     match req {
-        MpcRequest::Join { session, role, parties, channels } => {
-            join(core, caller, session, role, parties, &channels)
-        }
+        MpcRequest::Join { session, role, parties, channels } => join(core, caller, session, role, parties, &channels),
         MpcRequest::Leave { session } => {
             member_of(core, caller, session)?;
             core.sessions.members.remove(&session);
@@ -554,7 +552,18 @@ fn join(
         Channels::Network { peers } => peers.iter().map(|a| peer_id(a).to_string()).collect(),
         Channels::InProcess => Vec::new(),
     };
-    let member = Member { client: caller.name().to_string(), names, role, parties, comm, link, dealer, opened: HashMap::new(), masks: HashMap::new(), k01: None };
+    let member = Member {
+        client: caller.name().to_string(),
+        names,
+        role,
+        parties,
+        comm,
+        link,
+        dealer,
+        opened: HashMap::new(),
+        masks: HashMap::new(),
+        k01: None,
+    };
     core.sessions.members.insert(session, member);
     Ok(Response::Ok)
 }

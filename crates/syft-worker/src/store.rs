@@ -248,11 +248,7 @@ impl WorkerCore {
             PrincipalKind::Client => e.own.owner == caller.name() || e.own.grants.contains(caller.name()),
             PrincipalKind::Worker => e.own.delegates.contains(caller.name()),
         };
-        if ok {
-            Ok(&e.obj)
-        } else {
-            Err(forbidden(format!("{caller} may not use object {id} on {}", self.id)))
-        }
+        if ok { Ok(&e.obj) } else { Err(forbidden(format!("{caller} may not use object {id} on {}", self.id))) }
     }
 
     /// Checks that `caller` may read, move or delete object `id` (its owner; for delete,
@@ -335,7 +331,8 @@ impl WorkerCore {
 
     /// Removes object `id` (whoever owns it; callers check rights first).
     pub(crate) fn remove(&mut self, id: ObjectId) -> Result<Entry, RemoteError> {
-        let e = self.store.remove(&id).ok_or_else(|| err(K::UnknownObject, format!("no object {id} on {}", self.id)))?;
+        let e =
+            self.store.remove(&id).ok_or_else(|| err(K::UnknownObject, format!("no object {id} on {}", self.id)))?;
         if let Some(u) = self.usage.get_mut(&e.own.owner) {
             *u = u.saturating_sub(e.bytes);
             if *u == 0 {
@@ -589,7 +586,13 @@ impl WorkerCore {
         }
     }
 
-    fn op(&mut self, caller: &Caller, op: TensorOp, args: &[ObjectId], result: ObjectId) -> Result<Response, RemoteError> {
+    fn op(
+        &mut self,
+        caller: &Caller,
+        op: TensorOp,
+        args: &[ObjectId],
+        result: ObjectId,
+    ) -> Result<Response, RemoteError> {
         if args.len() != op.arity() {
             return Err(err(K::BadRequest, format!("{} takes {} operands, got {}", op.name(), op.arity(), args.len())));
         }

@@ -86,11 +86,12 @@ impl VirtualWorker {
         let transport: WorkerRef = Arc::new(Channel { id: id.to_string(), tx: Mutex::new(tx), caller });
         hub.register(transport.clone())?;
         let mut core = WorkerCore::new(id, hub.clone());
-        std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || core.serve(rx, &|| false))
-            .map_err(|e| {
+        std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || core.serve(rx, &|| false)).map_err(
+            |e| {
                 hub.unregister(id);
                 WorkerError::Transport { worker: id.to_string(), reason: format!("cannot spawn thread: {e}") }
-            })?;
+            },
+        )?;
         Ok(Self { transport, hub: hub.clone() })
     }
 

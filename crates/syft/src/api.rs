@@ -123,8 +123,9 @@ pub fn borrow_model<M: Module<Cpu<f32>>>(
     let session = MpcSession::get_or_create(parties, crypto_provider)?;
     let backend = SharedBackend::new(session.clone(), encoder);
     let mut next = handles.iter();
-    let module =
-        architecture.map_parameters(&backend, |name, t: &Tensor<f32>| -> std::result::Result<SharedTensor, crate::Error> {
+    let module = architecture.map_parameters(
+        &backend,
+        |name, t: &Tensor<f32>| -> std::result::Result<SharedTensor, crate::Error> {
             let handle = next.next().ok_or_else(|| syft_worker::WorkerError::InvalidArgument {
                 op: "borrow_model",
                 reason: format!("no handle for parameter {name}"),
@@ -144,7 +145,8 @@ pub fn borrow_model<M: Module<Cpu<f32>>>(
             let shared = SharedTensor::from_handle(handle, &session)?;
             shared.mark_reusable();
             Ok(shared)
-        })?;
+        },
+    )?;
     if next.next().is_some() {
         return Err(syft_worker::WorkerError::InvalidArgument {
             op: "borrow_model",

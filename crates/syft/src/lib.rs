@@ -27,7 +27,6 @@ pub mod prelude {
     pub use syft_ring::{Conv2dParams, Prg, Seed, Tensor};
     pub use syft_worker::{
         Fetched, Hub, LOCAL_WORKER, MpcSession, PointerTensor, Sendable, SharedBackend, SharedHandle, SharedTensor,
-        VirtualWorker,
-        Worker,
+        VirtualWorker, Worker,
     };
 }
