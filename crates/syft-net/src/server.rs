@@ -139,6 +139,7 @@ impl Transport for Loopback {
 /// Registers the workers clients tell this worker about.
 struct Directory {
     id: String,
+    policy: AccessPolicy,
     hub: Arc<Hub>,
     client: NetClient,
     registered: Mutex<HashMap<String, String>>,
@@ -148,13 +149,13 @@ impl Directory {
     fn apply(&self, entries: &[(String, String)]) {
         let Ok(mut registered) = self.registered.lock() else { return };
         for (id, address) in entries {
-            self.client.learn(id, address);
-            if *id == self.id || registered.get(id).is_some_and(|a| a == address) {
+            // Only this worker's peers, and the first address learnt for each: a client
+            // cannot redirect the worker's traffic to another worker (TLS would refuse an
+            // impostor anyway, but the forwarding of other clients would break).
+            if *id == self.id || registered.contains_key(id) || !self.policy.is_peer(id) {
                 continue;
             }
-            if registered.contains_key(id) {
-                self.hub.unregister(id);
-            }
+            self.client.learn(id, address);
             match self.hub.register(Arc::new(self.client.transport(id, address))) {
                 Ok(()) => {
                     tracing::debug!(worker = %self.id, peer = %id, %address, "learned a worker");
@@ -226,6 +227,7 @@ impl Server {
             config.net.clone(),
             total.clone(),
         )?);
+        peers.set_policy(config.policy.clone());
         let hub = Hub::new();
         hub.set_connector(peers.clone());
         let (inbox_tx, inbox_rx) = mpsc::channel::<Envelope>();
@@ -241,6 +243,7 @@ impl Server {
             inbox: Mutex::new(inbox_tx),
             directory: Directory {
                 id: config.id.clone(),
+                policy: config.policy.clone(),
                 hub: hub.clone(),
                 client: NetClient::new(&config.id, config.security.clone(), config.net.clone()),
                 registered: Mutex::new(HashMap::new()),

@@ -78,6 +78,8 @@ struct PeerInner {
     handshakes: Arc<Handshakes>,
     /// The byte budget all channels share.
     total: Arc<Budget>,
+    /// Which workers may open channels (the worker's peers).
+    policy: std::sync::RwLock<syft_worker::AccessPolicy>,
 }
 
 /// A worker's party-to-party endpoint: a listener for channels from session members, and
@@ -95,6 +97,14 @@ impl std::fmt::Debug for PeerNetwork {
 }
 
 impl PeerNetwork {
+    /// Admits channels only from the workers `policy` knows as peers (proved by a worker
+    /// certificate under TLS).
+    pub fn set_policy(&self, policy: syft_worker::AccessPolicy) {
+        if let Ok(mut p) = self.inner.policy.write() {
+            *p = policy;
+        }
+    }
+
     /// Listens for party-to-party connections of worker `worker` on `listen`
     /// (`host:port`; port 0 picks a free one). `advertise` is the `host:port` other
     /// members should dial (default: the bound address; an unspecified IP such as
@@ -141,6 +151,7 @@ impl PeerNetwork {
             handshakes: Handshakes::new(config.max_handshaking, config.handshake_timeout),
             total,
             config,
+            policy: std::sync::RwLock::new(syft_worker::AccessPolicy::open()),
         });
         let acceptor = inner.clone();
         spawn(format!("net-peers {worker}"), move || accept_loop(&listener, &acceptor))?;
@@ -383,6 +394,7 @@ fn admit(inner: &PeerInner, tcp: TcpStream, ticket: Ticket) -> Result<()> {
     let cfg = &inner.config;
     let link = Link::server(tcp, &inner.security, ticket.left())?;
     let identity = link.identity();
+    let certificate = link.peer_certificate();
     let peer = link.peer().to_string();
     let (tx, rx) = link.start(cfg.max_frame, cfg.write_timeout, &inner.budgets())?;
     let late = || NetError::Timeout { op: "TLS handshake and hello", peer: peer.clone(), after: cfg.handshake_timeout };
@@ -404,6 +416,14 @@ fn admit(inner: &PeerInner, tcp: TcpStream, ticket: Ticket) -> Result<()> {
     };
     if let Err(e) = identity.check(&hello.worker) {
         return Err(refuse(e.to_string()));
+    }
+    // Only a peer of this worker, with a worker certificate, may open a session channel.
+    if let Some(cert) = &certificate {
+        let caller = crate::tls::principal(cert, &peer).map_err(|e| refuse(e.to_string()))?;
+        let known = inner.policy.read().map(|p| p.is_peer(caller.name())).unwrap_or(false);
+        if caller.is_client() || !known || caller.name() != hello.worker {
+            return Err(refuse(format!("{} does not accept session channels from {caller}", inner.worker)));
+        }
     }
     if hello.from >= hello.to || hello.to >= hello.members {
         return Err(refuse(format!("endpoint {} cannot dial endpoint {} of {}", hello.from, hello.to, hello.members)));

@@ -198,3 +198,130 @@ fn a_grant_lets_the_grantee_compute_not_read() {
     }
     assert_forbidden(x.matmul(&w_do));
 }
+
+/// Sends a raw `Run` in `session` as whoever `worker`'s connection belongs to.
+fn run(
+    worker: &NetworkWorker,
+    session: u64,
+    op: MpcOp,
+    args: Vec<ObjectId>,
+    results: Vec<ObjectId>,
+) -> Result<Response, WorkerError> {
+    raw(worker, &Request::Mpc(MpcRequest::Run { session, op, args, results }))
+}
+
+#[test]
+fn granted_weights_cannot_be_extracted_by_crafted_computations() {
+    let d = start();
+    let (_mh, mo) = d.connect_as("model_owner");
+    let (_dh, dat) = d.connect_as("data_owner");
+    let enc = syft_fixed::FixedEncoder::default();
+    let s_mo = MpcSession::new(&[&mo[0], &mo[1]], &mo[2]).unwrap();
+    let w_plain = Tensor::<f64>::from_vec(vec![0.25, -1.5, 2.0, 0.75]).reshape(&[2, 2]).unwrap();
+    let w = SharedTensor::share(&enc.encode(&w_plain).unwrap(), Some(enc), &s_mo).unwrap();
+    w.grant("data_owner").unwrap();
+    let s_do = MpcSession::new(&[&dat[0], &dat[1]], &dat[2]).unwrap();
+    let w_do = SharedTensor::from_handle(&w.handle(), &s_do).unwrap();
+    let share = |i: usize, t: &SharedTensor| t.share_pointers()[i].id_at_location();
+    let sid = s_do.id();
+
+    // Threshold tests on the weights themselves: a public offset, a public mask, a
+    // comparison, an argmax of the weights: each refused at the first step.
+    assert_forbidden(w_do.add_public(&Tensor::from_vec(vec![-0.5; 4]).reshape(&[2, 2]).unwrap()));
+    assert_forbidden(w_do.argmax(1));
+    assert_forbidden(w_do.relu());
+    assert_forbidden(w_do.mul_int(3));
+    for (i, p) in [(0usize, &dat[0]), (1, &dat[1])] {
+        let mask = MpcOp::MulPublic { c: Tensor::from_vec(vec![1u64, 0, 1, 0]).reshape(&[2, 2]).unwrap(), scale: 1 };
+        assert_forbidden(run(p, sid, mask, vec![share(i, &w_do)], vec![900 + i as u64]));
+    }
+    // An activation (computed from the data owner's input and the weights) can go through
+    // the network's layers, not be compared or offset by the data owner's own values.
+    let x = SharedTensor::share(
+        &enc.encode(&Tensor::<f64>::from_vec(vec![1.0, 0.0, 0.0, 1.0]).reshape(&[2, 2]).unwrap()).unwrap(),
+        Some(enc),
+        &s_do,
+    )
+    .unwrap();
+    let y = x.matmul(&w_do).unwrap();
+    assert_forbidden(y.add(&x));
+    assert_forbidden(y.mul(&x));
+    assert_forbidden(y.add_public(&Tensor::from_vec(vec![0.1; 4]).reshape(&[2, 2]).unwrap()));
+    assert_forbidden(y.gt(&x));
+    // The relu of an activation is an activation: still unreadable.
+    assert_forbidden(y.relu().unwrap().get());
+
+    // The cached opening of the weights serves products with the weights only: a second
+    // product under the same key with another operand is refused.
+    let dummy = SharedTensor::share(
+        &enc.encode(&Tensor::<f64>::from_vec(vec![1.0, 0.0, 0.0, 1.0]).reshape(&[2, 2]).unwrap()).unwrap(),
+        Some(enc),
+        &s_do,
+    )
+    .unwrap();
+    let product = MpcOp::MatMul {
+        lhs: vec![2, 2],
+        rhs: vec![2, 2],
+        lhs_t: false,
+        rhs_t: false,
+        scale: 1000,
+        reuse_rhs: Some(4242),
+    };
+    let all = |b: &SharedTensor, results: [ObjectId; 2]| -> Vec<Result<Response, WorkerError>> {
+        let mut replies = Vec::new();
+        for i in 0..2 {
+            let req = Request::Mpc(MpcRequest::Run {
+                session: sid,
+                op: product.clone(),
+                args: vec![share(i, &x), share(i, b)],
+                results: vec![results[i]],
+            });
+            replies.push(syft_worker::transport::call_async(dat[i].transport().as_ref(), &req).unwrap());
+        }
+        let req = Request::Mpc(MpcRequest::Run { session: sid, op: product.clone(), args: vec![], results: vec![] });
+        replies.push(syft_worker::transport::call_async(dat[2].transport().as_ref(), &req).unwrap());
+        replies.into_iter().map(syft_worker::Reply::wait).collect()
+    };
+    // With the weights: allowed, and the result is restricted.
+    assert!(all(&w_do, [7001, 7002]).iter().all(Result::is_ok));
+    assert_forbidden(raw(&dat[0], &Request::Get { id: 7001 }));
+    // With its own tensor under the same key: the parties refuse before any message.
+    let outcome = all(&dummy, [7003, 7004]);
+    assert_forbidden(outcome.into_iter().next().unwrap());
+}
+
+#[test]
+fn a_delegation_serves_only_the_owner_that_made_it() {
+    let d = start();
+    let (_oh, owner) = d.connect_as("model_owner");
+    let (_ch, other) = d.connect_as("data_owner");
+    // The owner's chain: x on bob, a pointer to it on alice (bob delegates x to alice).
+    let x = Tensor::from_vec(vec![1.0f32, 2.0]).send(&owner[0]).unwrap();
+    let x_id = x.id_at_location();
+    let chain = x.send(&owner[1]).unwrap();
+    assert_eq!(
+        chain.add(&chain).unwrap().get().unwrap().into_pointer().unwrap().get().unwrap().into_tensor().unwrap().data(),
+        &[2.0, 4.0]
+    );
+
+    // Another client stores its own pointer to x on alice and asks alice to follow it:
+    // bob refuses (alice acts for that client, and x is not its), and x survives.
+    let forged = syft_worker::Value::Pointer { location: "bob".into(), id: x_id };
+    let p = PointerTensor::store(&other[1], forged).unwrap();
+    assert_forbidden(p.neg());
+    assert_forbidden(p.backward());
+    drop(p); // deleting the forged pointer asks bob to delete x, as that client: refused
+    assert_eq!(chain.get().unwrap().into_pointer().unwrap().get().unwrap().into_tensor().unwrap().data(), &[1.0, 2.0]);
+}
+
+#[test]
+fn empty_dimensions_do_not_hide_a_huge_one() {
+    let d = start();
+    let (_h, w) = d.connect_as("model_owner");
+    // [0, 2^34]: no data, but its sum over axis 0 would be 2^34 elements.
+    let t = syft_worker::Value::Ring(Tensor::<u64>::from_vec(vec![]).reshape(&[0, 1 << 34]).unwrap());
+    match raw(&w[0], &Request::Store { id: 5, value: t }) {
+        Err(WorkerError::Remote { error, .. }) if error.kind == RemoteErrorKind::LimitExceeded => {}
+        other => panic!("expected LimitExceeded, got {other:?}"),
+    }
+}

@@ -20,7 +20,8 @@ use syft_worker::{Hub, Request, Sendable};
 const MIB: usize = 1 << 20;
 
 fn tls(ca: &DevCa, name: &str) -> Security {
-    let c = ca.issue(name).unwrap();
+    // "me" is the client; every other name a worker.
+    let c = if name == "me" { ca.issue_client(name) } else { ca.issue(name) }.unwrap();
     Security::Tls(TlsIdentity::from_pem(ca.cert_pem().as_bytes(), c.cert_pem.as_bytes(), c.key_pem.as_bytes()).unwrap())
 }
 

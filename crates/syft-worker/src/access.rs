@@ -177,9 +177,11 @@ fn limit(name: &str, value: impl std::fmt::Display, max: impl std::fmt::Display)
 
 impl Limits {
     /// The element count of `shape`, checked against the per-tensor limit (overflow is
-    /// an error, never a wrap-around).
+    /// an error, never a wrap-around). A zero dimension counts as one, so that an empty
+    /// tensor with a huge other dimension (whose reductions are not empty) is judged by
+    /// that dimension.
     pub fn tensor(&self, what: &str, shape: &[usize]) -> Result<usize, RemoteError> {
-        let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+        let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1))).ok_or_else(|| {
             RemoteError::new(K::LimitExceeded, format!("{what}: the element count of shape {shape:?} overflows"))
         })?;
         if n > self.max_tensor_elements {
@@ -216,6 +218,66 @@ pub struct Ownership {
     pub delegates: BTreeSet<String>,
     /// Derived from an object its owner does not own: usable, not readable.
     pub restricted: bool,
+    /// Restricted and derived from granted objects alone (a reshaped or broadcast model
+    /// parameter), not from the owner's inputs.
+    pub param: bool,
+}
+
+/// How an operand stands to the client that computes with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// The client's own readable object.
+    Own,
+    /// A granted object, or one derived from granted objects alone (a model parameter).
+    Param,
+    /// A restricted value derived from the client's inputs and parameters (an activation).
+    Activation,
+}
+
+/// What an operation does, for the rules on granted data (see the [module docs](self)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// A product with a parameter as its second operand (a layer's weights): matrix
+    /// product, convolution.
+    Product,
+    /// A sum (an activation plus a parameter: a bias).
+    Add,
+    /// A change of shape of one operand (reshape, transpose, broadcast).
+    Shape,
+    /// A layer's non-linearity or reduction applied to one activation: ReLU, pooling, sums,
+    /// a uniform public scaling.
+    Layer,
+    /// A decision: `argmax`. Its output is the client's to read.
+    Decide,
+    /// Anything else: allowed on the client's own objects only.
+    Other,
+}
+
+/// What a client may compute from operands that are not all its own: the layers of a
+/// feed-forward network whose parameters were granted, applied to the client's inputs,
+/// ending in a readable `argmax`. Returns how the result stands to the client.
+///
+/// Activations never combine with anything the client chooses other than through the
+/// granted parameters (no public constants, no products of activations with its own
+/// values, no comparisons), so the client controls the network's input and nothing else.
+pub fn flow(op: &str, flow: Flow, uses: &[Use]) -> Result<Use, RemoteError> {
+    use Use::{Activation as A, Own as O, Param as P};
+    if uses.iter().all(|u| *u == O) {
+        return Ok(O);
+    }
+    let out = match (flow, uses) {
+        (Flow::Product, [O | A, P]) => Some(A),
+        (Flow::Add, [A, P] | [P, A]) => Some(A),
+        (Flow::Add, [P, P]) | (Flow::Shape, [P]) => Some(P),
+        (Flow::Shape | Flow::Layer, [A]) => Some(A),
+        (Flow::Decide, [A]) => Some(O),
+        _ => None,
+    };
+    out.ok_or_else(|| {
+        forbidden(format!(
+            "{op} on {uses:?}: granted objects may only be used as a network's parameters on the caller's inputs"
+        ))
+    })
 }
 
 impl Ownership {

@@ -194,6 +194,14 @@ pub enum Request {
         /// The worker.
         to: String,
     },
+    /// A request a worker forwards along a pointer chain, for the client `owner` whose
+    /// pointer it follows: it may touch only `owner`'s objects delegated to that worker.
+    OnBehalf {
+        /// The client the forwarding worker acts for.
+        owner: String,
+        /// The forwarded request.
+        request: Box<Request>,
+    },
 }
 
 impl Request {
@@ -215,6 +223,7 @@ impl Request {
             Self::Grant { .. } => "grant",
             Self::Revoke { .. } => "revoke",
             Self::Delegate { .. } => "delegate",
+            Self::OnBehalf { .. } => "on_behalf",
         }
     }
 }

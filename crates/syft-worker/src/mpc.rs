@@ -205,11 +205,37 @@ impl MpcOp {
         }
     }
 
-    /// Whether the op's outputs may be read by a client that computed them from objects
-    /// it was only granted: the outputs of `argmax` (see [`crate::access`]).
+    /// What the operation does, for the rules on granted data ([`crate::access::flow`]).
     #[must_use]
-    pub fn declassifies(&self) -> bool {
-        matches!(self, Self::Argmax { .. } | Self::ArgmaxOneHot { .. })
+    pub fn flow(&self) -> crate::access::Flow {
+        use crate::access::Flow;
+        match self {
+            Self::MatMul { .. } | Self::Product { product: Product::Conv2d { .. }, .. } => Flow::Product,
+            Self::Add => Flow::Add,
+            Self::Reshape(_) | Self::Transpose | Self::BroadcastTo(_) => Flow::Shape,
+            Self::MulPublic { c, .. } if c.data().windows(2).all(|w| w[0] == w[1]) => Flow::Layer,
+            Self::Relu { .. }
+            | Self::Sum
+            | Self::SumAxis { .. }
+            | Self::PoolWindows { .. }
+            | Self::MaxPool2d { .. } => Flow::Layer,
+            Self::Argmax { .. } | Self::ArgmaxOneHot { .. } => Flow::Decide,
+            _ => Flow::Other,
+        }
+    }
+
+    /// The shape a SecureNN protocol names, which must be its input's.
+    fn declared_shape(&self) -> Option<&[usize]> {
+        match self {
+            Self::Relu { shape }
+            | Self::ArgmaxOneHot { shape, .. }
+            | Self::Argmax { shape, .. }
+            | Self::Max { shape, .. }
+            | Self::Gt { shape }
+            | Self::Eq { shape }
+            | Self::MaxPool2d { shape, .. } => Some(shape),
+            _ => None,
+        }
     }
 
     /// The shapes of what a member allocates for this op (operands the op names, results,
@@ -245,8 +271,33 @@ impl MpcOp {
             Ok(v)
         };
         let mut out: Vec<Vec<usize>> = inputs.iter().map(|s| s.to_vec()).collect();
+        let broadcast =
+            |a: &[usize], b: &[usize]| syft_ring::broadcast_shapes(self.name(), a, b).map_err(|e| e.to_string());
         match self {
-            Self::AddPublic(c) | Self::MulPublic { c, .. } => out.push(c.shape().to_vec()),
+            Self::AddPublic(c) | Self::MulPublic { c, .. } => {
+                out.push(c.shape().to_vec());
+                if let Some(a) = inputs.first() {
+                    out.push(broadcast(a, c.shape())?);
+                }
+            }
+            Self::Add | Self::Sub => {
+                if let [a, b] = inputs {
+                    out.push(broadcast(a, b)?);
+                }
+            }
+            Self::SumAxis { axis, keepdim } => {
+                if let Some(a) = inputs.first() {
+                    let mut s = a.to_vec();
+                    if *axis < s.len() {
+                        if *keepdim {
+                            s[*axis] = 1;
+                        } else {
+                            s.remove(*axis);
+                        }
+                    }
+                    out.push(s);
+                }
+            }
             Self::MatMul { lhs, rhs, lhs_t, rhs_t, .. } => out.extend(product_shapes(&Product::MatMul {
                 lhs: lhs.clone(),
                 rhs: rhs.clone(),
@@ -275,7 +326,7 @@ impl MpcOp {
                 let (oh, ow) = crate::ops::conv_out(h, w, window.0, window.1, params)?;
                 out.push(bits(&[n, c, oh, ow, window.0, window.1]));
             }
-            Self::Add | Self::Sub | Self::Neg | Self::Sum | Self::SumAxis { .. } | Self::Transpose => {}
+            Self::Neg | Self::Sum | Self::Transpose => {}
         }
         Ok(out)
     }
@@ -390,8 +441,8 @@ struct Member {
     link: Option<DealerLink>,
     /// Dealer side.
     dealer: Option<Dealer>,
-    /// Party side: openings of reused operands, by key.
-    opened: HashMap<u64, OpenedOperand>,
+    /// Party side: openings of reused operands, by key, with the object opened.
+    opened: HashMap<u64, (ObjectId, OpenedOperand)>,
     /// Dealer side: mask request numbers of reused operands, by key.
     masks: HashMap<u64, (u64, Vec<usize>)>,
     /// Party side: the SecureNN common seed `k_01`, agreed with the other party in the
@@ -607,14 +658,19 @@ fn run(
                 })
                 .collect::<Result<_, _>>()?;
             let inputs: Vec<&[usize]> = shares.iter().map(Tensor::shape).collect();
+            if let Some(declared) = op.declared_shape()
+                && inputs.iter().any(|s| *s != declared)
+            {
+                return Err(err(K::BadRequest, format!("{}: shape {declared:?} for shares of {inputs:?}", op.name())));
+            }
             let shapes = op.alloc_shapes(&inputs).map_err(|e| err(K::Compute, e))?;
             limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
-            let own = core.derived(caller, args, op.declassifies())?;
+            let own = core.derived(caller, op.name(), args, op.flow())?;
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
             let outcome = if op.is_securenn() {
                 compute_securenn(member, op, &shares)
             } else {
-                compute(member, op, &shares).map(|t| vec![t])
+                compute(member, op, &shares, args).map(|t| vec![t])
             };
             let outs = abandon_on_protocol_error(core, session, outcome)?;
             let mut shapes = Vec::with_capacity(outs.len());
@@ -737,7 +793,12 @@ fn arg<'a>(shares: &'a [Tensor<u64>], i: usize, op: &MpcOp) -> Result<&'a Tensor
     shares.get(i).ok_or_else(|| err(K::BadRequest, format!("{} needs operand {i}", op.name())))
 }
 
-fn compute(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
+fn compute(
+    member: &mut Member,
+    op: &MpcOp,
+    shares: &[Tensor<u64>],
+    args: &[ObjectId],
+) -> Result<Tensor<u64>, RemoteError> {
     let compute_err = |e: syft_ring::RingError| err(K::Compute, e.to_string());
     let Role::Party(index) = member.role else {
         return Err(err(K::BadRequest, "the dealer holds no shares"));
@@ -777,11 +838,18 @@ fn compute(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Te
             let b = arg(shares, 1, op)?;
             let z = match reuse_rhs {
                 Some(key) => {
+                    // An opening belongs to one tensor: a cached one serves only products
+                    // with that tensor (the ownership of the result is judged from it).
+                    let b_id = *args.get(1).ok_or_else(|| err(K::BadRequest, "matmul needs operand 1"))?;
                     if !member.opened.contains_key(key) {
                         let opened = party.open_operand(b).map_err(protocol)?;
-                        member.opened.insert(*key, opened);
+                        member.opened.insert(*key, (b_id, opened));
                     }
-                    let opened = member.opened.get(key).ok_or_else(|| err(K::Protocol, "opening vanished"))?;
+                    let (owner_id, opened) =
+                        member.opened.get(key).ok_or_else(|| err(K::Protocol, "opening vanished"))?;
+                    if *owner_id != b_id {
+                        return Err(forbidden(format!("opening {key} belongs to object {owner_id}, not {b_id}")));
+                    }
                     party.matmul_opened(a, *lhs_t, opened, *rhs_t).map_err(protocol)?
                 }
                 None => party.matmul_t(a, *lhs_t, b, *rhs_t).map_err(protocol)?,

@@ -100,6 +100,25 @@ impl TensorOp {
         }
     }
 
+    /// What the operation does, for the rules on granted data ([`crate::access::flow`]).
+    #[must_use]
+    pub fn flow(&self) -> crate::access::Flow {
+        use crate::access::Flow;
+        match self {
+            Self::MatMul | Self::Conv2d(_) => Flow::Product,
+            Self::Add => Flow::Add,
+            Self::Reshape(_) | Self::Transpose => Flow::Shape,
+            Self::Relu
+            | Self::MaxPool2d { .. }
+            | Self::AvgPool2d { .. }
+            | Self::Sum
+            | Self::SumAxis { .. }
+            | Self::Mean
+            | Self::MulScalar(_) => Flow::Layer,
+            Self::Sub | Self::Mul | Self::Neg | Self::Square | Self::LogSoftmax(_) | Self::CrossEntropy => Flow::Other,
+        }
+    }
+
     /// Number of operands.
     #[must_use]
     pub fn arity(&self) -> usize {
@@ -176,6 +195,18 @@ impl TensorOp {
                 vec![out]
             }
             Self::Reshape(shape) => vec![shape.clone()],
+            Self::SumAxis { axis, keepdim } => {
+                let mut out = a.clone();
+                if *axis < out.len() {
+                    if *keepdim {
+                        out[*axis] = 1;
+                    } else {
+                        out.remove(*axis);
+                    }
+                }
+                vec![out]
+            }
+            Self::Transpose => vec![a.clone()],
             Self::Conv2d(p) => {
                 let k = &inputs[1];
                 let [n, c, h, w] = four(a)?;

@@ -6,7 +6,7 @@
 //! [`Limits`] (see [`crate::access`]) before anything runs, and a bug that panics while
 //! serving one request fails that request only ([`WorkerCore::handle_bytes`]).
 
-use crate::access::{AccessPolicy, Caller, Limits, Ownership, PrincipalKind, forbidden};
+use crate::access::{AccessPolicy, Caller, Flow, Limits, Ownership, PrincipalKind, Use, forbidden};
 use crate::error::{RemoteError, RemoteErrorKind as K, WorkerError};
 use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, new_id};
 use crate::message::{decode, encode};
@@ -108,6 +108,9 @@ fn remote(e: WorkerError) -> RemoteError {
     }
 }
 
+/// Bytes every stored object is charged beyond its data.
+pub const ENTRY_COST: u64 = 64;
+
 /// A stored object with its ownership record.
 #[derive(Debug)]
 pub(crate) struct Entry {
@@ -117,15 +120,17 @@ pub(crate) struct Entry {
 }
 
 impl Stored {
-    /// Bytes of tensor data held (gradient included).
+    /// Bytes it is charged for: its tensor data (gradient included) or its pointer, plus
+    /// a fixed cost per object ([`ENTRY_COST`]), so that many small objects cost too.
     #[must_use]
     pub fn bytes(&self) -> u64 {
         let words = |n: usize, size: usize| (n as u64).saturating_mul(size as u64);
-        match self {
+        let data = match self {
             Self::Float(v) => words(v.value().len(), 4).saturating_add(v.grad().map_or(0, |g| words(g.len(), 4))),
             Self::Ring(t) => words(t.len(), 8),
-            Self::Pointer { .. } => 0,
-        }
+            Self::Pointer { location, .. } => location.len() as u64,
+        };
+        data.saturating_add(ENTRY_COST)
     }
 
     /// The shapes of the tensors it holds (for limits).
@@ -154,6 +159,8 @@ pub struct WorkerCore {
     pub(crate) sessions: Sessions,
     /// The worker's own request queue, served re-entrantly while forwarding.
     inbox: Option<Inbox>,
+    /// While serving a request a peer forwards along a chain: the client it acts for.
+    on_behalf: Option<String>,
 }
 
 /// One request as it arrives at a worker's queue: who sent it, the encoded request, and
@@ -191,6 +198,7 @@ impl WorkerCore {
             hub: Arc::downgrade(&hub),
             sessions: Sessions::default(),
             inbox: None,
+            on_behalf: None,
         }
     }
 
@@ -229,10 +237,20 @@ impl WorkerCore {
         if !itself && !self.policy.admits(caller) {
             return Response::Err(forbidden(format!("{} does not serve {caller}", self.id)));
         }
-        match self.dispatch(caller, request) {
+        // A request starts acting for nobody; a forwarded one says for whom (`OnBehalf`).
+        let outer = self.on_behalf.take();
+        let outcome = self.dispatch(caller, request);
+        self.on_behalf = outer;
+        match outcome {
             Ok(r) => r,
             Err(e) => Response::Err(e),
         }
+    }
+
+    /// Whether `caller`, a worker, may act on `e`: it was delegated `e` by its owner, and
+    /// the request it forwards is for that owner (a pointer the owner stored on it).
+    fn delegated(&self, caller: &Caller, e: &Entry) -> bool {
+        e.own.delegates.contains(caller.name()) && self.on_behalf.as_deref() == Some(e.own.owner.as_str())
     }
 
     /// The entry `id`, whoever owns it.
@@ -258,7 +276,7 @@ impl WorkerCore {
         let e = self.entry(id)?;
         let ok = match caller.kind() {
             PrincipalKind::Client => e.own.owner == caller.name(),
-            PrincipalKind::Worker => !read && e.own.delegates.contains(caller.name()),
+            PrincipalKind::Worker => !read && self.delegated(caller, e),
         };
         if !ok {
             return Err(forbidden(format!("{caller} does not own object {id} on {}", self.id)));
@@ -272,33 +290,44 @@ impl WorkerCore {
         Ok(())
     }
 
-    /// The ownership of a result `caller` computes from `args`: the client that asks owns
-    /// it (restricted when an operand is not its own, unless `declassified`); through a
-    /// chain, the operands' owner owns it and the forwarding worker may use it.
+    /// The ownership of a result `caller` computes from `args` with an operation of kind
+    /// `flow`: the client that asks owns it, restricted when it derives from granted
+    /// objects, within the rules of [`access::flow`](crate::access::flow); through a chain,
+    /// the operands' owner owns it and the forwarding worker may use it.
     pub(crate) fn derived(
         &self,
         caller: &Caller,
+        op: &str,
         args: &[ObjectId],
-        declassified: bool,
+        flow: Flow,
     ) -> Result<Ownership, RemoteError> {
         let entries: Vec<&Entry> = args.iter().map(|&a| self.entry(a)).collect::<Result<_, _>>()?;
-        let restricted_input = entries.iter().any(|e| e.own.restricted);
         match caller.kind() {
             PrincipalKind::Client => {
-                let foreign = entries.iter().any(|e| e.own.owner != caller.name());
-                Ok(Ownership {
-                    restricted: !declassified && (restricted_input || foreign),
-                    ..Ownership::owned_by(caller.name())
+                let uses: Vec<Use> = entries
+                    .iter()
+                    .map(|e| match (e.own.owner == caller.name(), e.own.restricted, e.own.param) {
+                        (true, false, _) => Use::Own,
+                        (true, true, false) => Use::Activation,
+                        _ => Use::Param,
+                    })
+                    .collect();
+                let own = Ownership::owned_by(caller.name());
+                Ok(match crate::access::flow(op, flow, &uses)? {
+                    Use::Own => own,
+                    Use::Param => Ownership { restricted: true, param: true, ..own },
+                    Use::Activation => Ownership { restricted: true, ..own },
                 })
             }
             PrincipalKind::Worker => {
-                let owner = entries.first().map_or_else(String::new, |e| e.own.owner.clone());
+                let owner = self.on_behalf.clone().unwrap_or_default();
                 if entries.iter().any(|e| e.own.owner != owner) {
-                    return Err(forbidden(format!("{caller}: operands of different owners")));
+                    return Err(forbidden(format!("{caller}: operands not of the client it acts for")));
                 }
                 let mut own = Ownership::owned_by(owner);
                 own.delegates.insert(caller.name().to_string());
-                own.restricted = restricted_input && !declassified;
+                own.restricted = entries.iter().any(|e| e.own.restricted);
+                own.param = own.restricted && entries.iter().all(|e| e.own.param);
                 Ok(own)
             }
         }
@@ -342,6 +371,16 @@ impl WorkerCore {
         Ok(e)
     }
 
+    /// Recounts what `owner` stores (after a backward pass grew gradients).
+    fn recount(&mut self, owner: &str) {
+        let mut total = 0u64;
+        for e in self.store.values_mut().filter(|e| e.own.owner == owner) {
+            e.bytes = e.obj.bytes();
+            total = total.saturating_add(e.bytes);
+        }
+        self.usage.insert(owner.to_string(), total);
+    }
+
     /// Puts back an entry taken out by [`Self::remove`] (a failed move).
     fn restore(&mut self, id: ObjectId, e: Entry) {
         *self.usage.entry(e.own.owner.clone()).or_insert(0) += e.bytes;
@@ -357,12 +396,16 @@ impl WorkerCore {
     /// waiting, this worker keeps serving its own inbox, re-entrantly and at any depth, so
     /// a chain of pointers that comes back through this worker (a pointer to itself, a
     /// cycle between workers, a chain through it several times) does not deadlock.
-    fn forward(&mut self, location: &str, request: &Request) -> Result<Response, RemoteError> {
+    ///
+    /// The request goes as this worker, for `owner` (the client whose pointer it follows):
+    /// the next worker lets it touch only that client's objects delegated to this one.
+    fn forward(&mut self, location: &str, owner: &str, request: Request) -> Result<Response, RemoteError> {
         let worker = self.hub()?.get(location).map_err(remote)?;
+        let request = Request::OnBehalf { owner: owner.to_string(), request: Box::new(request) };
         if self.inbox.is_none() {
-            return call(worker.as_ref(), request).map_err(remote);
+            return call(worker.as_ref(), &request).map_err(remote);
         }
-        let reply = call_async(worker.as_ref(), request).map_err(remote)?;
+        let reply = call_async(worker.as_ref(), &request).map_err(remote)?;
         loop {
             if let Some(bytes) = reply.try_bytes() {
                 return match decode::<Response>(&bytes.map_err(remote)?).map_err(remote)? {
@@ -451,6 +494,22 @@ impl WorkerCore {
 
     fn dispatch(&mut self, caller: &Caller, request: Request) -> Result<Response, RemoteError> {
         match request {
+            Request::OnBehalf { owner, request } => {
+                if self.on_behalf.is_some() || matches!(*request, Request::OnBehalf { .. }) {
+                    return Err(err(K::BadRequest, "nested on-behalf request"));
+                }
+                match caller.kind() {
+                    // A client forwarding for itself (in-process workers all serve one).
+                    PrincipalKind::Client if owner == caller.name() => self.dispatch(caller, *request),
+                    PrincipalKind::Client => Err(forbidden(format!("{caller} may not act for {owner}"))),
+                    PrincipalKind::Worker => {
+                        self.on_behalf = Some(owner);
+                        let outcome = self.dispatch(caller, *request);
+                        self.on_behalf = None;
+                        outcome
+                    }
+                }
+            }
             Request::Store { id, value } => {
                 if !caller.is_client() {
                     return Err(forbidden(format!("{caller} may not store objects on {}", self.id)));
@@ -478,10 +537,11 @@ impl WorkerCore {
             }
             Request::Delete { id } => {
                 self.check_manage(caller, id, false)?;
-                if let Stored::Pointer { location, id: target } = self.remove(id)?.obj {
+                let entry = self.remove(id)?;
+                if let Stored::Pointer { location, id: target } = entry.obj {
                     // A stored pointer owns what it points to: cascade the deletion.
                     // The target may already be gone; that is not this worker's error.
-                    let _ = self.forward(&location, &Request::Delete { id: target });
+                    let _ = self.forward(&location, &entry.own.owner, Request::Delete { id: target });
                 }
                 Ok(Response::Ok)
             }
@@ -509,6 +569,9 @@ impl WorkerCore {
                 Ok(Response::Ok)
             }
             Request::Revoke { id, from } => {
+                if !caller.is_client() {
+                    return Err(forbidden(format!("{caller} may not revoke grants")));
+                }
                 self.check_manage(caller, id, false)?;
                 if let Some(e) = self.store.get_mut(&id) {
                     e.own.grants.remove(&from);
@@ -529,22 +592,35 @@ impl WorkerCore {
                 Ok(Response::Ok)
             }
             Request::Op { op, args, result } => self.op(caller, op, &args, result),
-            Request::Backward { id } => match self.usable(caller, id)? {
-                Stored::Float(v) => {
-                    v.backward().map_err(|e| err(K::Compute, e.to_string()))?;
-                    Ok(Response::Ok)
+            Request::Backward { id } => {
+                // Backward writes gradients into every leaf of the graph: only from a value
+                // the caller owns outright (a graph through granted data would let it read
+                // that data in the gradients of its own leaves).
+                self.check_manage(caller, id, true)
+                    .map_err(|_| forbidden(format!("{caller} may run backward only from its own readable values")))?;
+                if caller.kind() == PrincipalKind::Worker && !self.usable(caller, id).is_ok() {
+                    return Err(forbidden(format!("{caller} may not use object {id}")));
                 }
-                Stored::Pointer { location, id } => {
-                    let (location, id) = (location.clone(), *id);
-                    self.forward(&location, &Request::Backward { id })
+                let owner = self.entry(id)?.own.owner.clone();
+                match self.usable(caller, id)? {
+                    Stored::Float(v) => {
+                        v.backward().map_err(|e| err(K::Compute, e.to_string()))?;
+                        self.recount(&owner);
+                        Ok(Response::Ok)
+                    }
+                    Stored::Pointer { location, id } => {
+                        let (location, id) = (location.clone(), *id);
+                        self.forward(&location, &owner, Request::Backward { id })
+                    }
+                    Stored::Ring(_) => Err(err(K::WrongKind, "backward needs a float tensor")),
                 }
-                Stored::Ring(_) => Err(err(K::WrongKind, "backward needs a float tensor")),
-            },
+            }
             Request::Grad { id, result } => {
                 if self.contains(result) {
                     return Err(err(K::BadRequest, format!("object {result} already exists on {}", self.id)));
                 }
-                let own = self.derived(caller, &[id], false)?;
+                let own = self.derived(caller, "grad", &[id], Flow::Other)?;
+                let owner = self.entry(id)?.own.owner.clone();
                 let stored = match self.usable(caller, id)? {
                     Stored::Float(v) => {
                         let g = v.grad().ok_or_else(|| err(K::Compute, format!("object {id} has no gradient")))?;
@@ -552,7 +628,7 @@ impl WorkerCore {
                     }
                     Stored::Pointer { location, id } => {
                         let (location, inner) = (location.clone(), new_id());
-                        self.forward(&location, &Request::Grad { id: *id, result: inner })?;
+                        self.forward(&location, &owner, Request::Grad { id: *id, result: inner })?;
                         Stored::Pointer { location, id: inner }
                     }
                     Stored::Ring(_) => return Err(err(K::WrongKind, "ring tensors have no gradient")),
@@ -573,7 +649,8 @@ impl WorkerCore {
                 let entry = self.remove(id)?;
                 let value = entry.obj.to_value();
                 let owner = entry.own.owner.clone();
-                match self.forward(&to, &Request::Adopt { id, value, owner }) {
+                let request = Request::Adopt { id, value, owner: owner.clone() };
+                match self.forward(&to, &owner, request) {
                     Ok(_) => Ok(Response::Ok),
                     Err(e) => {
                         // Put it back: a failed move leaves the store unchanged.
@@ -603,7 +680,7 @@ impl WorkerCore {
         let mut shapes: Vec<Vec<usize>> = objs.iter().flat_map(|o| o.shapes()).collect();
         shapes.extend(op.result_shapes(&shapes).map_err(|e| err(K::Compute, e))?);
         self.limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
-        let own = self.derived(caller, args, false)?;
+        let own = self.derived(caller, op.name(), args, op.flow())?;
         let stored = match objs.as_slice() {
             [Stored::Float(_), ..] => {
                 let vars: Vec<&FloatVar> = objs
@@ -648,8 +725,9 @@ impl WorkerCore {
                         }
                     }
                 }
+                let owner = own.owner.clone();
                 let target = new_id();
-                self.forward(&location, &Request::Op { op, args: inner, result: target })?;
+                self.forward(&location, &owner, Request::Op { op, args: inner, result: target })?;
                 Stored::Pointer { location, id: target }
             }
             [] => return Err(err(K::BadRequest, "no operands")),
