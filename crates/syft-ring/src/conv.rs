@@ -129,7 +129,13 @@ impl Windows {
 
     /// Visits every (window position, tap) with the input offset it reads, or `None` in padding.
     /// `f(n, c, oy, ox, ky, kx, input_offset)`.
+    ///
+    /// Runs `N·C·KH·KW·OH·OW` times, the (checked) element count of the windows, and
+    /// not at all when that count is zero (an empty input may have huge dimensions).
     fn for_each(&self, mut f: impl FnMut(usize, usize, usize, usize, usize, usize, Option<usize>)) {
+        if [self.n, self.c, self.kh, self.kw, self.oh, self.ow].contains(&0) {
+            return;
+        }
         let (sh, sw) = self.p.stride;
         let (ph, pw) = self.p.padding;
         for n in 0..self.n {

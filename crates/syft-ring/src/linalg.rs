@@ -54,7 +54,8 @@ impl<T: Scalar> Tensor<T> {
         let bst_b = batch_strides(batch_b, &batch);
         let mut out = try_filled("matmul", total, T::zero())?;
         let batch_stride_out = strides(&batch);
-        for bi in 0..nb {
+        // An empty output (m or n zero) must not loop over a possibly huge batch.
+        for bi in 0..if total == 0 { 0 } else { nb } {
             let (mut oa, mut ob) = (0usize, 0usize);
             let mut rem = bi;
             for (ax, &st) in batch_stride_out.iter().enumerate() {

@@ -73,6 +73,13 @@ pub(crate) fn try_filled<T: Clone>(op: &'static str, n: usize, x: T) -> Result<V
     Ok(v)
 }
 
+/// `outer` when the output has elements (then `outer <= output`), else 0: loops over
+/// the outer blocks of an empty output must not run, since an empty tensor may have
+/// huge dimensions next to its zero (`[2^40, 0]` would otherwise spin 2^40 times).
+fn nonempty(output: usize, outer: usize) -> usize {
+    if output == 0 { 0 } else { outer }
+}
+
 /// Row-major strides of a shape.
 ///
 /// Exact for valid shapes (see [`checked_numel`]); saturates instead of overflowing
@@ -458,8 +465,9 @@ impl<T: Element> Tensor<T> {
         let inner = numel(&self.shape[axis + 1..]);
         let mut shape = self.shape.clone();
         shape[axis] = end - start;
-        let mut data = try_vec("slice_axis", checked_numel_for("slice_axis", &shape)?)?;
-        for o in 0..outer {
+        let n = checked_numel_for("slice_axis", &shape)?;
+        let mut data = try_vec("slice_axis", n)?;
+        for o in 0..nonempty(n, outer) {
             let base = o * size * inner;
             data.extend_from_slice(&self.data[base + start * inner..base + end * inner]);
         }
@@ -477,8 +485,9 @@ impl<T: Element> Tensor<T> {
         let inner = numel(&self.shape[axis + 1..]);
         let mut shape = self.shape.clone();
         shape[axis] = indices.len();
-        let mut data = try_vec("index_select", checked_numel_for("index_select", &shape)?)?;
-        for o in 0..outer {
+        let n = checked_numel_for("index_select", &shape)?;
+        let mut data = try_vec("index_select", n)?;
+        for o in 0..nonempty(n, outer) {
             let base = o * size * inner;
             for &i in indices {
                 data.extend_from_slice(&self.data[base + i * inner..base + (i + 1) * inner]);
@@ -507,7 +516,7 @@ impl<T: Element> Tensor<T> {
             None => return Err(RingError::ShapeOverflow { op: "concat", shape }),
         };
         let mut data = try_vec("concat", n)?;
-        for o in 0..outer {
+        for o in 0..nonempty(n, outer) {
             for p in parts {
                 let chunk = p.shape[axis] * inner;
                 data.extend_from_slice(&p.data[o * chunk..(o + 1) * chunk]);
@@ -661,8 +670,9 @@ impl<T: Scalar> Tensor<T> {
         } else {
             shape.remove(axis);
         }
-        let mut data = try_filled("sum_axis", checked_numel_for("sum_axis", &shape)?, T::zero())?;
-        for o in 0..outer {
+        let n = checked_numel_for("sum_axis", &shape)?;
+        let mut data = try_filled("sum_axis", n, T::zero())?;
+        for o in 0..nonempty(n, outer) {
             let acc = &mut data[o * inner..(o + 1) * inner];
             for s in 0..size {
                 let row = &self.data[(o * size + s) * inner..(o * size + s + 1) * inner];
@@ -682,6 +692,11 @@ impl<T: Scalar> Tensor<T> {
         let target = broadcast_shapes("sum_to_shape", shape, &self.shape)?;
         if target != self.shape {
             return Err(RingError::ShapeMismatch { op: "sum_to_shape", lhs: self.shape.clone(), rhs: shape.to_vec() });
+        }
+        if self.is_empty() {
+            // The sum of nothing: without this, summing the axes one at a time could build
+            // large intermediates from an empty tensor with huge dimensions.
+            return Self::try_zeros(shape);
         }
         let mut out = self.clone();
         let lead = self.rank() - shape.len();
@@ -709,8 +724,9 @@ impl<T: Scalar> Tensor<T> {
         let inner = numel(&self.shape[axis + 1..]);
         let mut shape = self.shape.clone();
         shape.remove(axis);
-        let mut data = try_vec("argmax_axis", checked_numel_for("argmax_axis", &shape)?)?;
-        for o in 0..outer {
+        let n = checked_numel_for("argmax_axis", &shape)?;
+        let mut data = try_vec("argmax_axis", n)?;
+        for o in 0..nonempty(n, outer) {
             for i in 0..inner {
                 let at = |s: usize| self.data[(o * size + s) * inner + i];
                 let mut best = 0;
