@@ -10,7 +10,7 @@ use crate::element::{Element, Scalar};
 use crate::error::{Result, RingError};
 use crate::gemm::Parallelism;
 use crate::linalg::Transpose;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, checked_numel_for, try_filled};
 
 /// Stride and zero padding of a 2-d window operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -34,7 +34,12 @@ impl Conv2dParams {
         Self { stride: (stride, stride), padding: (padding, padding) }
     }
 
-    /// Output spatial size for an input of `(h, w)` and a window of `(kh, kw)`.
+    /// Output spatial size for an input of `(h, w)` and a window of `(kh, kw)`:
+    /// `((h + 2·ph − kh) / sh + 1, (w + 2·pw − kw) / sw + 1)`, every step checked.
+    ///
+    /// Errors: [`RingError::InvalidArgument`] for a zero stride, an empty window or a
+    /// window larger than the padded input; [`RingError::WindowOverflow`] when the
+    /// arithmetic overflows `usize` (huge padding or input).
     pub fn output_size(
         &self,
         op: &'static str,
@@ -49,13 +54,23 @@ impl Conv2dParams {
         if kh == 0 || kw == 0 {
             return Err(RingError::InvalidArgument { op, reason: "window must be at least 1×1".into() });
         }
-        if h + 2 * ph < kh || w + 2 * pw < kw {
-            return Err(RingError::InvalidArgument {
+        let overflow = || RingError::WindowOverflow {
+            op,
+            input: (h, w),
+            window: (kh, kw),
+            stride: self.stride,
+            padding: self.padding,
+        };
+        let padded = |x: usize, p: usize| p.checked_mul(2).and_then(|p2| x.checked_add(p2)).ok_or_else(overflow);
+        let (hp, wp) = (padded(h, ph)?, padded(w, pw)?);
+        match (hp.checked_sub(kh), wp.checked_sub(kw)) {
+            // (x - k) / s + 1 cannot overflow: (x - k) / s < x - k + 1 <= usize::MAX.
+            (Some(dh), Some(dw)) => Ok((dh / sh + 1, dw / sw + 1)),
+            _ => Err(RingError::InvalidArgument {
                 op,
-                reason: format!("window {kh}×{kw} larger than padded input {}×{}", h + 2 * ph, w + 2 * pw),
-            });
+                reason: format!("window {kh}×{kw} larger than padded input {hp}×{wp}"),
+            }),
         }
-        Ok(((h + 2 * ph - kh) / sh + 1, (w + 2 * pw - kw) / sw + 1))
     }
 }
 
@@ -67,6 +82,11 @@ fn dims4(op: &'static str, shape: &[usize]) -> Result<[usize; 4]> {
 }
 
 /// Geometry of one window operation over a `[N, C, H, W]` input.
+///
+/// Construction checks that the input shape and the full tap count
+/// `N·C·OH·OW·KH·KW` (the element count of both the im2col matrix and the pooling
+/// windows) are valid shapes in the sense of [`checked_numel`], so every index
+/// computed from the geometry fits in `usize`.
 #[derive(Clone, Copy, Debug)]
 struct Windows {
     n: usize,
@@ -83,13 +103,39 @@ struct Windows {
 impl Windows {
     fn new(op: &'static str, input: &[usize], (kh, kw): (usize, usize), p: Conv2dParams) -> Result<Self> {
         let [n, c, h, w] = dims4(op, input)?;
+        checked_numel_for(op, input)?;
         let (oh, ow) = p.output_size(op, (h, w), (kh, kw))?;
+        checked_numel_for(op, &[n, c, oh, ow, kh, kw])?;
         Ok(Self { n, c, h, w, kh, kw, oh, ow, p })
+    }
+
+    /// Like [`new`](Self::new) for pooling, which also requires (as PyTorch does) the
+    /// padding to be at most half the window, so that no window lies entirely in the padding.
+    fn pool(op: &'static str, input: &[usize], (kh, kw): (usize, usize), p: Conv2dParams) -> Result<Self> {
+        let (ph, pw) = p.padding;
+        if ph > kh / 2 || pw > kw / 2 {
+            return Err(RingError::InvalidArgument {
+                op,
+                reason: format!("padding {ph}×{pw} larger than half the window {kh}×{kw}"),
+            });
+        }
+        Self::new(op, input, (kh, kw), p)
+    }
+
+    /// Rows `C·KH·KW` and columns `N·OH·OW` of the im2col matrix.
+    fn im2col_dims(&self) -> (usize, usize) {
+        (self.c * self.kh * self.kw, self.n * self.oh * self.ow)
     }
 
     /// Visits every (window position, tap) with the input offset it reads, or `None` in padding.
     /// `f(n, c, oy, ox, ky, kx, input_offset)`.
+    ///
+    /// Runs `N·C·KH·KW·OH·OW` times, the (checked) element count of the windows, and
+    /// not at all when that count is zero (an empty input may have huge dimensions).
     fn for_each(&self, mut f: impl FnMut(usize, usize, usize, usize, usize, usize, Option<usize>)) {
+        if [self.n, self.c, self.kh, self.kw, self.oh, self.ow].contains(&0) {
+            return;
+        }
         let (sh, sw) = self.p.stride;
         let (ph, pw) = self.p.padding;
         for n in 0..self.n {
@@ -116,8 +162,8 @@ impl<T: Scalar> Tensor<T> {
     /// The im2col matrix of a `[N, C, H, W]` input: shape `[C·KH·KW, N·OH·OW]`, padding as zeros.
     pub fn im2col(&self, kernel: (usize, usize), p: Conv2dParams) -> Result<Self> {
         let g = Windows::new("im2col", self.shape(), kernel, p)?;
-        let cols = g.n * g.oh * g.ow;
-        let mut out = vec![T::zero(); g.c * g.kh * g.kw * cols];
+        let (rows, cols) = g.im2col_dims();
+        let mut out = try_filled("im2col", checked_numel_for("im2col", &[rows, cols])?, T::zero())?;
         let src = self.data();
         g.for_each(|n, c, oy, ox, ky, kx, off| {
             if let Some(off) = off {
@@ -125,22 +171,18 @@ impl<T: Scalar> Tensor<T> {
                 out[row * cols + (n * g.oh + oy) * g.ow + ox] = src[off];
             }
         });
-        Tensor::new(&[g.c * g.kh * g.kw, cols], out)
+        Tensor::new(&[rows, cols], out)
     }
 
     /// The adjoint of [`im2col`](Self::im2col): scatter-adds a `[C·KH·KW, N·OH·OW]` matrix
     /// back into an input of shape `input_shape`.
     pub fn col2im(&self, input_shape: &[usize], kernel: (usize, usize), p: Conv2dParams) -> Result<Self> {
         let g = Windows::new("col2im", input_shape, kernel, p)?;
-        let cols = g.n * g.oh * g.ow;
-        if self.shape() != [g.c * g.kh * g.kw, cols] {
-            return Err(RingError::ShapeMismatch {
-                op: "col2im",
-                lhs: self.shape().to_vec(),
-                rhs: vec![g.c * g.kh * g.kw, cols],
-            });
+        let (rows, cols) = g.im2col_dims();
+        if self.shape() != [rows, cols] {
+            return Err(RingError::ShapeMismatch { op: "col2im", lhs: self.shape().to_vec(), rhs: vec![rows, cols] });
         }
-        let mut out = Tensor::<T>::zeros(input_shape);
+        let mut out = Tensor::<T>::try_zeros(input_shape)?;
         let dst = out.data_mut();
         let src = self.data();
         g.for_each(|n, c, oy, ox, ky, kx, off| {
@@ -208,17 +250,21 @@ impl<T: Scalar> Tensor<T> {
 impl<T: Element> Tensor<T> {
     /// Pooling windows of a `[N, C, H, W]` input as a `[N, C, OH, OW, KH·KW]` tensor;
     /// positions in the padding hold `pad`.
+    ///
+    /// The padding must be at most half the window (PyTorch's rule for pooling);
+    /// larger padding, a zero stride, or geometry whose arithmetic overflows is an error.
     pub fn pool_windows(&self, window: (usize, usize), p: Conv2dParams, pad: T) -> Result<Self> {
-        let g = Windows::new("pool_windows", self.shape(), window, p)?;
+        let g = Windows::pool("pool_windows", self.shape(), window, p)?;
         let taps = g.kh * g.kw;
-        let mut out = vec![pad; g.n * g.c * g.oh * g.ow * taps];
+        let shape = [g.n, g.c, g.oh, g.ow, taps];
+        let mut out = try_filled("pool_windows", checked_numel_for("pool_windows", &shape)?, pad)?;
         let src = self.data();
         g.for_each(|n, c, oy, ox, ky, kx, off| {
             if let Some(off) = off {
                 out[(((n * g.c + c) * g.oh + oy) * g.ow + ox) * taps + ky * g.kw + kx] = src[off];
             }
         });
-        Tensor::new(&[g.n, g.c, g.oh, g.ow, taps], out)
+        Tensor::new(&shape, out)
     }
 }
 
@@ -226,7 +272,7 @@ impl<T: Scalar> Tensor<T> {
     /// The adjoint of [`pool_windows`](Self::pool_windows): scatter-adds
     /// `[N, C, OH, OW, KH·KW]` values back to an input of shape `input_shape`.
     pub fn pool_windows_adjoint(&self, input_shape: &[usize], window: (usize, usize), p: Conv2dParams) -> Result<Self> {
-        let g = Windows::new("pool_windows_adjoint", input_shape, window, p)?;
+        let g = Windows::pool("pool_windows_adjoint", input_shape, window, p)?;
         let taps = g.kh * g.kw;
         if self.shape() != [g.n, g.c, g.oh, g.ow, taps] {
             return Err(RingError::ShapeMismatch {
@@ -235,7 +281,7 @@ impl<T: Scalar> Tensor<T> {
                 rhs: vec![g.n, g.c, g.oh, g.ow, taps],
             });
         }
-        let mut out = Tensor::<T>::zeros(input_shape);
+        let mut out = Tensor::<T>::try_zeros(input_shape)?;
         let dst = out.data_mut();
         let src = self.data();
         g.for_each(|n, c, oy, ox, ky, kx, off| {

@@ -26,6 +26,41 @@ pub enum RingError {
         /// Elements supplied.
         got: usize,
     },
+    /// A shape's element count does not fit in `usize`: the product of its non-zero
+    /// dimensions overflows (shapes from the network are checked with
+    /// [`checked_numel`](crate::tensor::checked_numel) before anything is allocated).
+    #[error("{op}: the element count of shape {shape:?} overflows usize")]
+    ShapeOverflow {
+        /// The operation.
+        op: &'static str,
+        /// The offending shape (for window operations, the geometry that overflowed).
+        shape: Vec<usize>,
+    },
+    /// Window geometry (input size, padding, window, stride) whose arithmetic overflows
+    /// `usize`, such as `h + 2·padding`.
+    #[error(
+        "{op}: window geometry overflows usize: input {input:?}, window {window:?}, stride {stride:?}, padding {padding:?}"
+    )]
+    WindowOverflow {
+        /// The operation.
+        op: &'static str,
+        /// The spatial input size `(h, w)`.
+        input: (usize, usize),
+        /// The window (kernel) size `(kh, kw)`.
+        window: (usize, usize),
+        /// The stride.
+        stride: (usize, usize),
+        /// The padding.
+        padding: (usize, usize),
+    },
+    /// The allocator could not provide the buffer of a tensor (too large for this host).
+    #[error("{op}: cannot allocate {elements} elements")]
+    Allocation {
+        /// The operation.
+        op: &'static str,
+        /// The number of elements requested.
+        elements: usize,
+    },
     /// An axis is out of range for a tensor of rank `rank`.
     #[error("{op}: axis {axis} out of range for a tensor of rank {rank}")]
     AxisOutOfRange {

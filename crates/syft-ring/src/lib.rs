@@ -17,4 +17,4 @@ pub use error::{Result, RingError};
 pub use gemm::Parallelism;
 pub use linalg::Transpose;
 pub use prg::{Prg, Seed};
-pub use tensor::{Tensor, broadcast_shapes, numel};
+pub use tensor::{Tensor, broadcast_shapes, checked_numel, checked_numel_for, numel};

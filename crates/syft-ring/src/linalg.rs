@@ -3,7 +3,7 @@
 use crate::element::Scalar;
 use crate::error::{Result, RingError};
 use crate::gemm::{MatRef, Parallelism};
-use crate::tensor::{Tensor, broadcast_shapes, numel, strides};
+use crate::tensor::{Tensor, broadcast_shapes, checked_numel_for, numel, strides, try_filled};
 
 /// Whether an operand of a product is used as stored or transposed (last two axes swapped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -45,12 +45,17 @@ impl<T: Scalar> Tensor<T> {
         let batch_b = &sb[..rb - 2];
         let batch = broadcast_shapes("matmul", batch_a, batch_b).map_err(|_| err())?;
         let nb = numel(&batch);
+        let mut shape = batch.clone();
+        shape.push(m);
+        shape.push(n);
+        let total = checked_numel_for("matmul", &shape)?;
         let (mat_a, mat_b) = (sa[ra - 2] * sa[ra - 1], sb[rb - 2] * sb[rb - 1]);
         let bst_a = batch_strides(batch_a, &batch);
         let bst_b = batch_strides(batch_b, &batch);
-        let mut out = vec![T::zero(); nb * m * n];
+        let mut out = try_filled("matmul", total, T::zero())?;
         let batch_stride_out = strides(&batch);
-        for bi in 0..nb {
+        // An empty output (m or n zero) must not loop over a possibly huge batch.
+        for bi in 0..if total == 0 { 0 } else { nb } {
             let (mut oa, mut ob) = (0usize, 0usize);
             let mut rem = bi;
             for (ax, &st) in batch_stride_out.iter().enumerate() {
@@ -67,9 +72,6 @@ impl<T: Scalar> Tensor<T> {
             let b_view = if tb == Transpose::Yes { b_view.t() } else { b_view };
             T::gemm(&mut out[bi * m * n..(bi + 1) * m * n], a_view, b_view, false, par);
         }
-        let mut shape = batch;
-        shape.push(m);
-        shape.push(n);
         Tensor::new(&shape, out)
     }
 

@@ -11,7 +11,7 @@
 
 use crate::element::Ring;
 use crate::error::{Result, RingError};
-use crate::tensor::{Tensor, numel};
+use crate::tensor::{Tensor, checked_numel_for, numel, try_filled, try_vec};
 use aes::Aes128;
 use cipher::consts::U16;
 use cipher::{
@@ -232,9 +232,25 @@ impl Prg {
     }
 
     /// A tensor of uniform ring elements of the given shape (row-major order).
+    ///
+    /// # Panics
+    ///
+    /// If the shape's element count overflows `usize` or cannot be allocated; use
+    /// [`try_ring_tensor`](Self::try_ring_tensor) for shapes that are not known to be small.
     pub fn ring_tensor<R: Ring>(&mut self, shape: &[usize]) -> Tensor<R> {
-        let n = numel(shape);
-        let mut data = Vec::with_capacity(n);
+        match self.try_ring_tensor(shape) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A tensor of uniform ring elements of the given shape, or
+    /// [`RingError::ShapeOverflow`](crate::RingError::ShapeOverflow) /
+    /// [`RingError::Allocation`](crate::RingError::Allocation) for a shape that is too
+    /// large (checked before any keystream is consumed).
+    pub fn try_ring_tensor<R: Ring>(&mut self, shape: &[usize]) -> Result<Tensor<R>> {
+        let n = checked_numel_for("ring_tensor", shape)?;
+        let mut data = try_vec("ring_tensor", n)?;
         let mut chunk = [0u64; VEC_CHUNK];
         let mut left = n;
         while left > 0 {
@@ -243,19 +259,30 @@ impl Prg {
             data.extend(chunk[..take].iter().map(|&w| R::from_word(w)));
             left -= take;
         }
-        match Tensor::new(shape, data) {
-            Ok(t) => t,
-            // numel(shape) elements were produced, so the shape always matches.
-            Err(_) => unreachable!("ring_tensor: element count matches shape by construction"),
-        }
+        Tensor::new(shape, data)
     }
 
     /// A tensor of uniform `u64` (Z_2^64) elements, filled without conversion.
+    ///
+    /// # Panics
+    ///
+    /// As [`ring_tensor`](Self::ring_tensor); [`try_u64_tensor`](Self::try_u64_tensor)
+    /// is the checked form.
     pub fn u64_tensor(&mut self, shape: &[usize]) -> Tensor<u64> {
         match Tensor::new(shape, self.u64_vec(numel(shape))) {
             Ok(t) => t,
-            Err(_) => unreachable!("u64_tensor: element count matches shape by construction"),
+            Err(e) => panic!("{e}"),
         }
+    }
+
+    /// A tensor of uniform `u64` elements (the same words as
+    /// [`u64_tensor`](Self::u64_tensor)), or an error for a shape that is too large
+    /// (checked before any keystream is consumed).
+    pub fn try_u64_tensor(&mut self, shape: &[usize]) -> Result<Tensor<u64>> {
+        let n = checked_numel_for("u64_tensor", shape)?;
+        let mut data = try_filled("u64_tensor", n, 0u64)?;
+        self.fill_u64(&mut data);
+        Tensor::new(shape, data)
     }
 
     /// The next `n` uniform words as a new vector.

@@ -27,22 +27,74 @@ impl<T: Element> std::fmt::Debug for Tensor<T> {
 }
 
 /// Number of elements of a shape (1 for the empty shape, a scalar).
+///
+/// Exact for the shape of any existing [`Tensor`] (constructors validate shapes with
+/// [`checked_numel`]). For an arbitrary shape the product saturates at `usize::MAX`
+/// instead of wrapping around, so an overflowing shape never masquerades as a small
+/// one; use [`checked_numel`] on shapes that come from the network.
 #[must_use]
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    if shape.contains(&0) { 0 } else { shape.iter().fold(1, |acc: usize, &d| acc.saturating_mul(d)) }
+}
+
+/// Number of elements of a shape, or [`RingError::ShapeOverflow`] when the product of
+/// its non-zero dimensions does not fit in `usize`.
+///
+/// This is the validity rule of every tensor shape: when it holds, every partial
+/// product of the dimensions (strides, outer/inner block sizes, offsets) fits in
+/// `usize` too, so the structural operations cannot overflow. Every constructor and
+/// shape-changing operation of this crate checks its output shape with it.
+pub fn checked_numel(shape: &[usize]) -> Result<usize> {
+    checked_numel_for("checked_numel", shape)
+}
+
+/// [`checked_numel`] with the operation named in the error.
+pub fn checked_numel_for(op: &'static str, shape: &[usize]) -> Result<usize> {
+    let nonzero = shape.iter().filter(|&&d| d != 0).try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    match nonzero {
+        None => Err(RingError::ShapeOverflow { op, shape: shape.to_vec() }),
+        Some(_) if shape.contains(&0) => Ok(0),
+        Some(n) => Ok(n),
+    }
+}
+
+/// An empty vector with room for `n` elements, or [`RingError::Allocation`] when the
+/// allocator refuses (instead of aborting the process).
+pub(crate) fn try_vec<T>(op: &'static str, n: usize) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| RingError::Allocation { op, elements: n })?;
+    Ok(v)
+}
+
+/// `n` copies of `x`, or [`RingError::Allocation`] when the allocator refuses.
+pub(crate) fn try_filled<T: Clone>(op: &'static str, n: usize, x: T) -> Result<Vec<T>> {
+    let mut v = try_vec(op, n)?;
+    v.resize(n, x);
+    Ok(v)
+}
+
+/// `outer` when the output has elements (then `outer <= output`), else 0: loops over
+/// the outer blocks of an empty output must not run, since an empty tensor may have
+/// huge dimensions next to its zero (`[2^40, 0]` would otherwise spin 2^40 times).
+fn nonempty(output: usize, outer: usize) -> usize {
+    if output == 0 { 0 } else { outer }
 }
 
 /// Row-major strides of a shape.
+///
+/// Exact for valid shapes (see [`checked_numel`]); saturates instead of overflowing
+/// for the others.
 #[must_use]
 pub fn strides(shape: &[usize]) -> Vec<usize> {
-    let mut s = vec![1; shape.len()];
+    let mut s = vec![1usize; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
-        s[i] = s[i + 1] * shape[i + 1];
+        s[i] = s[i + 1].saturating_mul(shape[i + 1]);
     }
     s
 }
 
-/// The numpy broadcast of two shapes, or an error naming `op`.
+/// The numpy broadcast of two shapes, or an error naming `op` (also
+/// [`RingError::ShapeOverflow`] when the broadcast shape's element count overflows).
 pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
@@ -56,6 +108,7 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
             _ => return Err(RingError::ShapeMismatch { op, lhs: a.to_vec(), rhs: b.to_vec() }),
         };
     }
+    checked_numel_for(op, &out)?;
     Ok(out)
 }
 
@@ -73,17 +126,21 @@ pub(crate) fn check_axis(op: &'static str, axis: usize, rank: usize) -> Result<(
 
 impl<T: Element> Tensor<T> {
     /// A tensor from a shape and row-major data.
+    ///
+    /// Errors: [`RingError::ShapeOverflow`] when the shape's element count overflows,
+    /// [`RingError::ElementCount`] when it differs from `data.len()`.
     pub fn new(shape: &[usize], data: Vec<T>) -> Result<Self> {
-        let expected = numel(shape);
+        Self::from_parts("Tensor::new", shape.to_vec(), data)
+    }
+
+    /// The one place a tensor is assembled from a shape and data: checks the shape
+    /// with [`checked_numel`] and the element count against it.
+    pub(crate) fn from_parts(op: &'static str, shape: Vec<usize>, data: Vec<T>) -> Result<Self> {
+        let expected = checked_numel_for(op, &shape)?;
         if expected != data.len() {
-            return Err(RingError::ElementCount {
-                op: "Tensor::new",
-                shape: shape.to_vec(),
-                expected,
-                got: data.len(),
-            });
+            return Err(RingError::ElementCount { op, shape, expected, got: data.len() });
         }
-        Ok(Self { shape: shape.to_vec(), data })
+        Ok(Self { shape, data })
     }
 
     /// A 1-d tensor of the given values.
@@ -99,16 +156,45 @@ impl<T: Element> Tensor<T> {
     }
 
     /// A tensor with every element equal to `v`.
+    ///
+    /// # Panics
+    ///
+    /// If the shape's element count overflows `usize` or cannot be allocated. Shapes
+    /// that are not known to be small (anything decoded from the network) go through
+    /// [`try_full`](Self::try_full).
     #[must_use]
     pub fn full(shape: &[usize], v: T) -> Self {
-        Self { shape: shape.to_vec(), data: vec![v; numel(shape)] }
+        match Self::try_full(shape, v) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A tensor with every element equal to `v`, or [`RingError::ShapeOverflow`] /
+    /// [`RingError::Allocation`] for a shape that is too large.
+    pub fn try_full(shape: &[usize], v: T) -> Result<Self> {
+        let n = checked_numel_for("Tensor::full", shape)?;
+        Ok(Self { shape: shape.to_vec(), data: try_filled("Tensor::full", n, v)? })
     }
 
     /// A tensor whose element at multi-index `idx` is `f(idx)` (row-major order).
-    pub fn from_fn(shape: &[usize], mut f: impl FnMut(&[usize]) -> T) -> Self {
-        let n = numel(shape);
+    ///
+    /// # Panics
+    ///
+    /// As [`full`](Self::full); [`try_from_fn`](Self::try_from_fn) is the checked form.
+    pub fn from_fn(shape: &[usize], f: impl FnMut(&[usize]) -> T) -> Self {
+        match Self::try_from_fn(shape, f) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A tensor whose element at multi-index `idx` is `f(idx)`, or
+    /// [`RingError::ShapeOverflow`] / [`RingError::Allocation`] for a shape that is too large.
+    pub fn try_from_fn(shape: &[usize], mut f: impl FnMut(&[usize]) -> T) -> Result<Self> {
+        let n = checked_numel_for("Tensor::from_fn", shape)?;
         let mut idx = vec![0; shape.len()];
-        let mut data = Vec::with_capacity(n);
+        let mut data = try_vec("Tensor::from_fn", n)?;
         for _ in 0..n {
             data.push(f(&idx));
             for ax in (0..shape.len()).rev() {
@@ -119,7 +205,7 @@ impl<T: Element> Tensor<T> {
                 idx[ax] = 0;
             }
         }
-        Self { shape: shape.to_vec(), data }
+        Ok(Self { shape: shape.to_vec(), data })
     }
 
     /// The shape.
@@ -193,8 +279,11 @@ impl<T: Element> Tensor<T> {
     }
 
     /// Like [`reshape`](Self::reshape), consuming `self` (no copy).
+    ///
+    /// A shape whose element count overflows is rejected with
+    /// [`RingError::ShapeOverflow`], even when its wrapped-around product would match.
     pub fn into_shape(mut self, shape: &[usize]) -> Result<Self> {
-        let expected = numel(shape);
+        let expected = checked_numel_for("reshape", shape)?;
         if expected != self.data.len() {
             return Err(RingError::ElementCount {
                 op: "reshape",
@@ -236,10 +325,22 @@ impl<T: Element> Tensor<T> {
             return Ok(Tensor { shape: self.shape.clone(), data });
         }
         let shape = broadcast_shapes(op, &self.shape, &other.shape)?;
+        self.broadcast_zip(op, other, shape, f)
+    }
+
+    /// `f(a, b)` over `shape`, reading `self` and `other` broadcast to it. Both operand
+    /// shapes must broadcast to `shape` (checked by the callers).
+    fn broadcast_zip<U: Element, V: Element>(
+        &self,
+        op: &'static str,
+        other: &Tensor<U>,
+        shape: Vec<usize>,
+        f: impl Fn(T, U) -> V,
+    ) -> Result<Tensor<V>> {
+        let n = checked_numel_for(op, &shape)?;
         let sa = broadcast_strides(&self.shape, &shape);
         let sb = broadcast_strides(&other.shape, &shape);
-        let n = numel(&shape);
-        let mut data = Vec::with_capacity(n);
+        let mut data = try_vec(op, n)?;
         if n > 0 {
             let rank = shape.len();
             let last = rank.saturating_sub(1);
@@ -266,7 +367,7 @@ impl<T: Element> Tensor<T> {
                 }
             }
         }
-        Ok(Tensor { shape, data })
+        Tensor::from_parts(op, shape, data)
     }
 
     /// `self[i] = f(self[i], other[i])` where `other` broadcasts to `self`'s shape.
@@ -298,8 +399,7 @@ impl<T: Element> Tensor<T> {
         if target != shape {
             return Err(RingError::ShapeMismatch { op: "broadcast_to", lhs: self.shape.clone(), rhs: shape.to_vec() });
         }
-        let ones = Tensor::<bool>::full(shape, false);
-        self.zip_map_named("broadcast_to", &ones, |a, _| a)
+        self.broadcast_zip("broadcast_to", self, target, |a, _| a)
     }
 
     /// Permutes the axes: output axis `i` is input axis `axes[i]`.
@@ -325,7 +425,7 @@ impl<T: Element> Tensor<T> {
         let shape: Vec<usize> = axes.iter().map(|&a| self.shape[a]).collect();
         let st: Vec<usize> = axes.iter().map(|&a| in_strides[a]).collect();
         let n = self.len();
-        let mut data = Vec::with_capacity(n);
+        let mut data = try_vec("permute", n)?;
         let mut idx = vec![0usize; rank];
         let mut off = 0usize;
         for _ in 0..n {
@@ -340,7 +440,7 @@ impl<T: Element> Tensor<T> {
                 idx[ax] = 0;
             }
         }
-        Ok(Self { shape, data })
+        Self::from_parts("permute", shape, data)
     }
 
     /// Swaps the last two axes (the matrix transpose; batched for rank > 2).
@@ -363,14 +463,15 @@ impl<T: Element> Tensor<T> {
         }
         let outer = numel(&self.shape[..axis]);
         let inner = numel(&self.shape[axis + 1..]);
-        let mut data = Vec::with_capacity(outer * (end - start) * inner);
-        for o in 0..outer {
+        let mut shape = self.shape.clone();
+        shape[axis] = end - start;
+        let n = checked_numel_for("slice_axis", &shape)?;
+        let mut data = try_vec("slice_axis", n)?;
+        for o in 0..nonempty(n, outer) {
             let base = o * size * inner;
             data.extend_from_slice(&self.data[base + start * inner..base + end * inner]);
         }
-        let mut shape = self.shape.clone();
-        shape[axis] = end - start;
-        Ok(Self { shape, data })
+        Self::from_parts("slice_axis", shape, data)
     }
 
     /// Gathers the given indices along `axis` (e.g. the rows of a batch).
@@ -382,16 +483,17 @@ impl<T: Element> Tensor<T> {
         }
         let outer = numel(&self.shape[..axis]);
         let inner = numel(&self.shape[axis + 1..]);
-        let mut data = Vec::with_capacity(outer * indices.len() * inner);
-        for o in 0..outer {
+        let mut shape = self.shape.clone();
+        shape[axis] = indices.len();
+        let n = checked_numel_for("index_select", &shape)?;
+        let mut data = try_vec("index_select", n)?;
+        for o in 0..nonempty(n, outer) {
             let base = o * size * inner;
             for &i in indices {
                 data.extend_from_slice(&self.data[base + i * inner..base + (i + 1) * inner]);
             }
         }
-        let mut shape = self.shape.clone();
-        shape[axis] = indices.len();
-        Ok(Self { shape, data })
+        Self::from_parts("index_select", shape, data)
     }
 
     /// Concatenates tensors along `axis`; all other dimensions must agree.
@@ -406,57 +508,99 @@ impl<T: Element> Tensor<T> {
         }
         let outer = numel(&first.shape[..axis]);
         let inner = numel(&first.shape[axis + 1..]);
-        let total: usize = parts.iter().map(|p| p.shape[axis]).sum();
-        let mut data = Vec::with_capacity(outer * total * inner);
-        for o in 0..outer {
+        let total = parts.iter().try_fold(0usize, |acc, p| acc.checked_add(p.shape[axis]));
+        let mut shape = first.shape.clone();
+        shape[axis] = total.unwrap_or(usize::MAX);
+        let n = match total {
+            Some(_) => checked_numel_for("concat", &shape)?,
+            None => return Err(RingError::ShapeOverflow { op: "concat", shape }),
+        };
+        let mut data = try_vec("concat", n)?;
+        for o in 0..nonempty(n, outer) {
             for p in parts {
                 let chunk = p.shape[axis] * inner;
                 data.extend_from_slice(&p.data[o * chunk..(o + 1) * chunk]);
             }
         }
-        let mut shape = first.shape.clone();
-        shape[axis] = total;
-        Ok(Self { shape, data })
+        Self::from_parts("concat", shape, data)
     }
 
     /// Stacks equally shaped tensors along a new leading axis.
     pub fn stack(parts: &[&Self]) -> Result<Self> {
         let first = parts.first().ok_or(RingError::InvalidArgument { op: "stack", reason: "no tensors".into() })?;
-        let mut data = Vec::with_capacity(first.len() * parts.len());
-        for p in parts {
-            if p.shape != first.shape {
-                return Err(RingError::ShapeMismatch { op: "stack", lhs: first.shape.clone(), rhs: p.shape.clone() });
-            }
-            data.extend_from_slice(&p.data);
+        if let Some(p) = parts.iter().find(|p| p.shape != first.shape) {
+            return Err(RingError::ShapeMismatch { op: "stack", lhs: first.shape.clone(), rhs: p.shape.clone() });
         }
         let mut shape = vec![parts.len()];
         shape.extend_from_slice(&first.shape);
-        Ok(Self { shape, data })
+        let mut data = try_vec("stack", checked_numel_for("stack", &shape)?)?;
+        for p in parts {
+            data.extend_from_slice(&p.data);
+        }
+        Self::from_parts("stack", shape, data)
     }
 }
 
 impl<T: Scalar> Tensor<T> {
     /// A tensor of zeros.
+    ///
+    /// # Panics
+    ///
+    /// If the shape's element count overflows `usize` or cannot be allocated; use
+    /// [`try_zeros`](Self::try_zeros) for shapes that are not known to be small.
     #[must_use]
     pub fn zeros(shape: &[usize]) -> Self {
         Self::full(shape, T::zero())
     }
 
+    /// A tensor of zeros, or [`RingError::ShapeOverflow`] / [`RingError::Allocation`]
+    /// for a shape that is too large.
+    pub fn try_zeros(shape: &[usize]) -> Result<Self> {
+        Self::try_full(shape, T::zero())
+    }
+
     /// A tensor of ones.
+    ///
+    /// # Panics
+    ///
+    /// As [`zeros`](Self::zeros); [`try_ones`](Self::try_ones) is the checked form.
     #[must_use]
     pub fn ones(shape: &[usize]) -> Self {
         Self::full(shape, T::one())
     }
 
+    /// A tensor of ones, or [`RingError::ShapeOverflow`] / [`RingError::Allocation`]
+    /// for a shape that is too large.
+    pub fn try_ones(shape: &[usize]) -> Result<Self> {
+        Self::try_full(shape, T::one())
+    }
+
     /// The `n × n` identity matrix.
+    ///
+    /// # Panics
+    ///
+    /// If `n·n` overflows `usize` or cannot be allocated; use [`try_eye`](Self::try_eye)
+    /// for an `n` that is not known to be small.
     #[must_use]
     pub fn eye(n: usize) -> Self {
-        Self::from_fn(&[n, n], |i| if i[0] == i[1] { T::one() } else { T::zero() })
+        match Self::try_eye(n) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The `n × n` identity matrix, or [`RingError::ShapeOverflow`] /
+    /// [`RingError::Allocation`] when `n` is too large.
+    pub fn try_eye(n: usize) -> Result<Self> {
+        Self::try_from_fn(&[n, n], |i| if i[0] == i[1] { T::one() } else { T::zero() })
     }
 
     /// One-hot rows: `classes[i]` becomes row `i` of a `len × k` matrix.
     pub fn one_hot(classes: &[usize], k: usize) -> Result<Self> {
-        let mut out = Self::zeros(&[classes.len(), k]);
+        if let Some(&c) = classes.iter().find(|&&c| c >= k) {
+            return Err(RingError::IndexOutOfBounds { op: "one_hot", index: c, size: k });
+        }
+        let mut out = Self::try_zeros(&[classes.len(), k])?;
         for (i, &c) in classes.iter().enumerate() {
             if c >= k {
                 return Err(RingError::IndexOutOfBounds { op: "one_hot", index: c, size: k });
@@ -520,8 +664,15 @@ impl<T: Scalar> Tensor<T> {
         let size = self.shape[axis];
         let outer = numel(&self.shape[..axis]);
         let inner = numel(&self.shape[axis + 1..]);
-        let mut data = vec![T::zero(); outer * inner];
-        for o in 0..outer {
+        let mut shape = self.shape.clone();
+        if keepdim {
+            shape[axis] = 1;
+        } else {
+            shape.remove(axis);
+        }
+        let n = checked_numel_for("sum_axis", &shape)?;
+        let mut data = try_filled("sum_axis", n, T::zero())?;
+        for o in 0..nonempty(n, outer) {
             let acc = &mut data[o * inner..(o + 1) * inner];
             for s in 0..size {
                 let row = &self.data[(o * size + s) * inner..(o * size + s + 1) * inner];
@@ -530,13 +681,7 @@ impl<T: Scalar> Tensor<T> {
                 }
             }
         }
-        let mut shape = self.shape.clone();
-        if keepdim {
-            shape[axis] = 1;
-        } else {
-            shape.remove(axis);
-        }
-        Ok(Self { shape, data })
+        Self::from_parts("sum_axis", shape, data)
     }
 
     /// Sums a broadcast result back down to `shape` (the adjoint of broadcasting).
@@ -547,6 +692,11 @@ impl<T: Scalar> Tensor<T> {
         let target = broadcast_shapes("sum_to_shape", shape, &self.shape)?;
         if target != self.shape {
             return Err(RingError::ShapeMismatch { op: "sum_to_shape", lhs: self.shape.clone(), rhs: shape.to_vec() });
+        }
+        if self.is_empty() {
+            // The sum of nothing: without this, summing the axes one at a time could build
+            // large intermediates from an empty tensor with huge dimensions.
+            return Self::try_zeros(shape);
         }
         let mut out = self.clone();
         let lead = self.rank() - shape.len();
@@ -572,8 +722,11 @@ impl<T: Scalar> Tensor<T> {
         }
         let outer = numel(&self.shape[..axis]);
         let inner = numel(&self.shape[axis + 1..]);
-        let mut data = Vec::with_capacity(outer * inner);
-        for o in 0..outer {
+        let mut shape = self.shape.clone();
+        shape.remove(axis);
+        let n = checked_numel_for("argmax_axis", &shape)?;
+        let mut data = try_vec("argmax_axis", n)?;
+        for o in 0..nonempty(n, outer) {
             for i in 0..inner {
                 let at = |s: usize| self.data[(o * size + s) * inner + i];
                 let mut best = 0;
@@ -585,9 +738,7 @@ impl<T: Scalar> Tensor<T> {
                 data.push(best);
             }
         }
-        let mut shape = self.shape.clone();
-        shape.remove(axis);
-        Ok(Tensor { shape, data })
+        Tensor::from_parts("argmax_axis", shape, data)
     }
 
     /// Largest element along `axis` (axis removed).
@@ -604,7 +755,7 @@ impl<T: Scalar> Tensor<T> {
                 self.data[(o * size + s) * inner + i]
             })
             .collect();
-        Ok(Self { shape: idx.shape, data })
+        Self::from_parts("max_axis", idx.shape, data)
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::element::{Element, OddRing, Z67};
 use crate::error::{Result, RingError};
-use crate::tensor::{Tensor, numel};
+use crate::tensor::{Tensor, checked_numel_for, try_vec};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -65,13 +65,21 @@ impl<T: Element> Tensor<T> {
     }
 
     /// Rebuilds a tensor from a shape and a raw little-endian payload, validating both.
+    ///
+    /// The shape is checked with [`checked_numel`] and its byte size against the payload
+    /// length (checked arithmetic) before anything is allocated, so the allocation is
+    /// bounded by the payload. Errors: [`RingError::ShapeOverflow`] for a shape whose
+    /// element count overflows, [`RingError::Decode`] for a payload of the wrong length
+    /// or a non-canonical element.
     pub fn from_le_bytes(shape: &[usize], bytes: &[u8]) -> Result<Self> {
-        let n = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-        let expected = n.and_then(|n| n.checked_mul(T::BYTES));
-        if expected != Some(bytes.len()) {
+        let n = checked_numel_for("decode", shape)?;
+        let Some(expected) = n.checked_mul(T::BYTES) else {
+            return Err(RingError::ShapeOverflow { op: "decode", shape: shape.to_vec() });
+        };
+        if expected != bytes.len() {
             return Err(RingError::Decode {
                 element: T::NAME,
-                reason: format!("shape {shape:?} needs {expected:?} payload bytes, got {}", bytes.len()),
+                reason: format!("shape {shape:?} needs {expected} payload bytes, got {}", bytes.len()),
             });
         }
         // Fast paths for the protocols' element types: one validation pass and one
@@ -80,7 +88,7 @@ impl<T: Element> Tensor<T> {
         if let Some(data) = decode_fast::<T>(bytes) {
             return Tensor::new(shape, data);
         }
-        let mut data = Vec::with_capacity(numel(shape));
+        let mut data = try_vec("decode", n)?;
         for (i, chunk) in bytes.chunks_exact(T::BYTES).enumerate() {
             let v = T::read_le(chunk).ok_or_else(|| RingError::Decode {
                 element: T::NAME,
