@@ -631,8 +631,11 @@ fn run(
     let limits = core.limits().clone();
     match role {
         Role::Dealer => {
-            let shapes = op.alloc_shapes(&[]).map_err(|e| err(K::Compute, e))?;
-            limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
+            let checked = op
+                .alloc_shapes(&[])
+                .map_err(|e| err(K::Compute, e))
+                .and_then(|shapes| limits.request(op.name(), shapes.iter().map(Vec::as_slice)));
+            refuse_in_step(core, session, op, checked)?;
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
             let outcome = if op.is_securenn() { help(member, op) } else { serve(member, op) };
             abandon_on_protocol_error(core, session, outcome)?;
@@ -650,22 +653,29 @@ fn run(
                     return Err(err(K::BadRequest, format!("object {r} already exists")));
                 }
             }
-            let shares: Vec<Tensor<u64>> = args
-                .iter()
-                .map(|&id| match core.usable(caller, id)? {
-                    Stored::Ring(t) => Ok(t.clone()),
-                    _ => Err(err(K::WrongKind, format!("object {id} is not a share"))),
-                })
-                .collect::<Result<_, _>>()?;
-            let inputs: Vec<&[usize]> = shares.iter().map(Tensor::shape).collect();
-            if let Some(declared) = op.declared_shape()
-                && inputs.iter().any(|s| *s != declared)
-            {
-                return Err(err(K::BadRequest, format!("{}: shape {declared:?} for shares of {inputs:?}", op.name())));
-            }
-            let shapes = op.alloc_shapes(&inputs).map_err(|e| err(K::Compute, e))?;
-            limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
-            let own = core.derived(caller, op.name(), args, op.flow())?;
+            let checked = (|| {
+                let shares: Vec<Tensor<u64>> = args
+                    .iter()
+                    .map(|&id| match core.usable(caller, id)? {
+                        Stored::Ring(t) => Ok(t.clone()),
+                        _ => Err(err(K::WrongKind, format!("object {id} is not a share"))),
+                    })
+                    .collect::<Result<_, _>>()?;
+                let inputs: Vec<&[usize]> = shares.iter().map(Tensor::shape).collect();
+                if let Some(declared) = op.declared_shape()
+                    && inputs.iter().any(|s| *s != declared)
+                {
+                    return Err(err(
+                        K::BadRequest,
+                        format!("{}: shape {declared:?} for shares of {inputs:?}", op.name()),
+                    ));
+                }
+                let shapes = op.alloc_shapes(&inputs).map_err(|e| err(K::Compute, e))?;
+                limits.request(op.name(), shapes.iter().map(Vec::as_slice))?;
+                let own = core.derived(caller, op.name(), args, op.flow())?;
+                Ok((shares, own))
+            })();
+            let (shares, own) = refuse_in_step(core, session, op, checked)?;
             let member = core.sessions.members.get_mut(&session).ok_or_else(|| unknown_session(session))?;
             let outcome = if op.is_securenn() {
                 compute_securenn(member, op, &shares)
@@ -681,6 +691,27 @@ fn run(
             let info = ObjectInfo { kind: ObjectKind::Ring, shape: shapes.swap_remove(0), requires_grad: false };
             Ok(Response::Info(info))
         }
+    }
+}
+
+/// A member that refuses a step its peers or the dealer take part in (not allowed, past a
+/// limit) leaves the session: the others would otherwise wait for its messages, or deal
+/// material it never consumes, and be out of step. Leaving closes its channels, so they
+/// fail at once instead of at their timeout; the client starts a new session.
+fn refuse_in_step<T>(
+    core: &mut WorkerCore,
+    session: u64,
+    op: &MpcOp,
+    checked: Result<T, RemoteError>,
+) -> Result<T, RemoteError> {
+    match checked {
+        Err(mut e) if op.needs_dealer() => {
+            core.sessions.members.remove(&session);
+            e.message
+                .push_str(&format!(" (session {session} left by {}: its members would be out of step)", core.id()));
+            Err(e)
+        }
+        other => other,
     }
 }
 

@@ -596,10 +596,13 @@ impl WorkerCore {
                 // Backward writes gradients into every leaf of the graph: only from a value
                 // the caller owns outright (a graph through granted data would let it read
                 // that data in the gradients of its own leaves).
-                self.check_manage(caller, id, true)
-                    .map_err(|_| forbidden(format!("{caller} may run backward only from its own readable values")))?;
-                if caller.kind() == PrincipalKind::Worker && !self.usable(caller, id).is_ok() {
-                    return Err(forbidden(format!("{caller} may not use object {id}")));
+                let e = self.entry(id)?;
+                let mine = match caller.kind() {
+                    PrincipalKind::Client => e.own.owner == caller.name(),
+                    PrincipalKind::Worker => self.delegated(caller, e),
+                };
+                if !mine || e.own.restricted {
+                    return Err(forbidden(format!("{caller} may run backward only from its own readable values")));
                 }
                 let owner = self.entry(id)?.own.owner.clone();
                 match self.usable(caller, id)? {
