@@ -107,8 +107,9 @@ pub struct Flagged {
     /// The exact value's magnitude in ring units: for a truncation, before dividing (for
     /// a product of fixed-point values, at scale `s²`).
     pub ring_abs: f64,
-    /// The same magnitude in real units: for a product of fixed-point values `|v1·v2|`
-    /// (comparable with [`FixedEncoder::safe_product_abs`]), otherwise `|v|`.
+    /// The exact result's magnitude in real units: `|v1·v2|` for a product of
+    /// fixed-point values (comparable with [`FixedEncoder::safe_product_abs`]), `|v·c|`
+    /// for `mul_scalar(c)`, otherwise `|v|`.
     pub real_abs: f64,
 }
 
