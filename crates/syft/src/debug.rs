@@ -81,7 +81,9 @@ pub enum Concern {
     Truncation,
     /// A value is outside the signed 64-bit range: it wraps around (on shares too).
     Overflow,
-    /// A comparison's input (ReLU, max pooling) is outside SecureNN's valid range.
+    /// A comparison's input is outside SecureNN's valid range (docs/PROTOCOLS.md §7):
+    /// for ReLU a value outside `[−2^62, 2^62)`; for max pooling a magnitude of `2^61` or
+    /// more (the sufficient condition: below it every pairwise difference is in range).
     Comparison,
 }
 
