@@ -47,7 +47,8 @@ pub trait IntBackend {
     /// Divides by the public `scale` (≥ 1), reading `a` as signed: the result is
     /// `floor(a/scale)` or `floor(a/scale) + 1` (exact when `scale` divides `a`). Plaintext
     /// backends may compute it exactly; shared ones run a truncation protocol
-    /// (docs/PROTOCOLS.md §5.2, §5.3), which fails with probability about `|a| / 2^64`.
+    /// (docs/PROTOCOLS.md §5.2, §5.3), which fails with probability about `|a| / 2^64`:
+    /// at most `2^-40` for `|a| ≤ 2^24` ([`FixedEncoder::safe_truncation_input`](crate::FixedEncoder::safe_truncation_input)).
     fn truncate(&mut self, a: &Self::Tensor, scale: u64) -> Result<Self::Tensor, Self::Error>;
     /// The same elements under a new shape.
     fn reshape(&mut self, a: &Self::Tensor, shape: &[usize]) -> Result<Self::Tensor, Self::Error>;

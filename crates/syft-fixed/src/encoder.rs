@@ -10,6 +10,10 @@ use syft_ring::{Float, Tensor, signed};
 /// 2^63 as an `f64` (exact).
 const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
+/// The failure exponent the documented safe ranges use: a truncation on shares fails with
+/// probability at most `2^-40` per element (see [`FixedEncoder::safe_product_abs`]).
+pub const SAFE_FAILURE_EXPONENT: u32 = 40;
+
 /// The largest scale allowed: `s²` must stay below 2^63 so that the product of two encoded
 /// values of magnitude ≥ 1 fits before truncation. `floor(sqrt(2^63 − 1))`.
 pub const MAX_SCALE: u64 = 3_037_000_499;
@@ -33,6 +37,33 @@ pub const MAX_SCALE: u64 = 3_037_000_499;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// # Range for products on shares
+///
+/// Two bounds apply to a product `v1 · v2` (for a matmul or a convolution: to each output
+/// sum), whose ring value before truncation is `x ≈ v1 · v2 · s²`:
+///
+/// - **fits** ([`max_product_abs`](Self::max_product_abs), `2^63 / s²`): beyond it `x`
+///   wraps around even in the clear. It is not a safe range for shared values: truncating
+///   a shared `x` fails with probability `|x| / 2^64`, so at this edge half of the
+///   products come back as garbage.
+/// - **safe** ([`safe_product_abs`](Self::safe_product_abs)`(40)`, `2^24 / s²`): below it
+///   the truncation on shares fails with probability at most `2^-40` per element (the
+///   failure probability grows linearly: at ten times the bound it is `10 · 2^-40`).
+///
+/// | encoding | scale `s` | safe \|v1·v2\| at 2^-40 (`2^24/s²`) | safe if \|v1\|, \|v2\| ≤ | fits \|v1·v2\| (`2^63/s²`) |
+/// | --- | --- | --- | --- | --- |
+/// | 10^2 | 100 | 1.68e3 | 4.10e1 | 9.22e14 |
+/// | 10^3 | 1000 | 1.68e1 | 4.10e0 | 9.22e12 |
+/// | 10^4 | 10000 | 1.68e-1 | 4.10e-1 | 9.22e10 |
+/// | 10^5 | 100000 | 1.68e-3 | 4.10e-2 | 9.22e8 |
+/// | 10^6 | 1000000 | 1.68e-5 | 4.10e-3 | 9.22e6 |
+/// | 2^16 | 65536 | 3.91e-3 | 6.25e-2 | 2.15e9 |
+///
+/// (A unit test regenerates these rows from the functions above.) Plaintext
+/// [`PlainRing`](crate::PlainRing) arithmetic is exact, so only the fits bound applies
+/// there; the `syft` facade's debug backend runs a model in the clear with this encoding
+/// and reports every truncation whose input leaves the safe range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "EncoderParams", into = "EncoderParams")]
 pub struct FixedEncoder {
@@ -128,11 +159,75 @@ impl FixedEncoder {
         TWO_POW_63 / self.scale as f64
     }
 
-    /// The bound on the magnitude of a product before truncation: `2^63 / s²`.
-    /// Beyond it the double-scale product wraps around and the result is garbage.
+    /// The bound on the magnitude of a product before truncation: `2^63 / s²` (the
+    /// "fits" bound). Beyond it the double-scale product wraps around and the result is
+    /// garbage even in the clear.
+    ///
+    /// This is *not* a safe range for shared values: at its edge a two-party local
+    /// truncation fails for half of the products (probability `2^63 / 2^64`). See
+    /// [`safe_product_abs`](Self::safe_product_abs) for the bound that keeps failures
+    /// negligible.
     #[must_use]
     pub fn max_product_abs(&self) -> f64 {
         TWO_POW_63 / (self.scale as f64 * self.scale as f64)
+    }
+
+    /// The largest magnitude of a ring value *before truncation* (in units of the ring,
+    /// i.e. at scale `s²` for a product) for which truncating it fails with probability at
+    /// most `2^-failure_exponent`: `2^(64 − failure_exponent)`, capped at `2^63` (the
+    /// representable bound).
+    ///
+    /// Truncation of an additively shared value `x` (two-party local truncation,
+    /// docs/PROTOCOLS.md §5.2, and the dealer's truncation pairs, §5.3) fails exactly when
+    /// the uniformly random shares wrap around `2^64`, which happens with probability
+    /// `|x| / 2^64` per element. The bound does not depend on the scale; in real units see
+    /// [`safe_product_abs`](Self::safe_product_abs).
+    ///
+    /// ```
+    /// use syft_fixed::FixedEncoder;
+    /// assert_eq!(FixedEncoder::safe_truncation_input(40), 16_777_216.0); // 2^24
+    /// assert_eq!(FixedEncoder::safe_truncation_input(0), 2f64.powi(63));
+    /// ```
+    #[must_use]
+    pub fn safe_truncation_input(failure_exponent: u32) -> f64 {
+        let e = i32::try_from(failure_exponent).unwrap_or(i32::MAX).min(1200);
+        2f64.powi(64 - e).min(TWO_POW_63)
+    }
+
+    /// The largest `|v1 · v2|` (in real units) whose product, truncated on shares, fails
+    /// with probability at most `2^-failure_exponent` per element:
+    /// `2^(64 − failure_exponent) / s²` (for `failure_exponent ≥ 1`).
+    ///
+    /// The product of two encoded values is `x = enc(v1) · enc(v2) ≈ v1 · v2 · s²` before
+    /// truncation, and truncating the shared `x` fails (the result is off by about
+    /// `2^64 / s`, garbage rather than a small error) with probability `|x| / 2^64`,
+    /// whatever the number of parties. For a matmul or a convolution, `x` is each output
+    /// sum, so the bound applies to the dot products, not to the individual terms. The
+    /// bound at `2^-40` for common encodings ([`SAFE_FAILURE_EXPONENT`]) is tabulated in the
+    /// [type docs](FixedEncoder#range-for-products-on-shares).
+    ///
+    /// Products by a public real constant (`SharedTensor::mul_scalar` in `syft-worker`)
+    /// write the constant as `m / 2^k` with `2^15 ≤ |m| < 2^16` and truncate `x · m`, so
+    /// there the bound on the encoded operand's ring value is this bound's `x` divided by
+    /// `|m|`: about `2^8` to `2^9` units, `256/s` to `512/s` in real units, for `2^-40`.
+    ///
+    /// ```
+    /// use syft_fixed::FixedEncoder;
+    /// let enc = FixedEncoder::default(); // scale 1000
+    /// assert_eq!(enc.safe_product_abs(40), 16.777216); // 2^24 / 10^6
+    /// assert!(enc.safe_product_abs(40) < enc.max_product_abs());
+    /// assert_eq!(enc.truncation_failure_probability(enc.safe_product_abs(40)), 2f64.powi(-40));
+    /// ```
+    #[must_use]
+    pub fn safe_product_abs(&self, failure_exponent: u32) -> f64 {
+        Self::safe_truncation_input(failure_exponent) / (self.scale as f64 * self.scale as f64)
+    }
+
+    /// The probability that truncating, on shares, a product of real magnitude
+    /// `product_abs = |v1 · v2|` fails: `min(1, |v1 · v2| · s² / 2^64)`.
+    #[must_use]
+    pub fn truncation_failure_probability(&self, product_abs: f64) -> f64 {
+        (product_abs.abs() * self.scale as f64 * self.scale as f64 / (2.0 * TWO_POW_63)).min(1.0)
     }
 
     /// Encodes one value; `index` only labels errors.
@@ -214,6 +309,55 @@ mod tests {
         assert!(matches!(e.encode_value(f64::NAN, 0), Err(FixedError::NotFinite { .. })));
         let t = Tensor::<f32>::from_vec(vec![1.0, f32::NEG_INFINITY]);
         assert!(matches!(e.encode(&t), Err(FixedError::NotFinite { index: 1, .. })));
+    }
+
+    /// One row of the safe-range table in the type docs and the README.
+    fn table_row(enc: FixedEncoder) -> String {
+        let safe = enc.safe_product_abs(SAFE_FAILURE_EXPONENT);
+        format!(
+            "| {}^{} | {} | {:.2e} | {:.2e} | {:.2e} |",
+            enc.base(),
+            enc.precision_fractional(),
+            enc.scale(),
+            safe,
+            safe.sqrt(),
+            enc.max_product_abs()
+        )
+    }
+
+    #[test]
+    fn safe_range_table_matches_the_docs() {
+        let encoders = [(10, 2), (10, 3), (10, 4), (10, 5), (10, 6), (2, 16)];
+        let docs = include_str!("encoder.rs");
+        let readme = include_str!("../README.md");
+        for (base, precision) in encoders {
+            let enc = FixedEncoder::new(base, precision).unwrap();
+            let row = table_row(enc);
+            assert!(docs.contains(&format!("/// {row}\n")), "encoder docs lack the row {row}");
+            assert!(readme.contains(&format!("{row}\n")), "README lacks the row {row}");
+        }
+        // The values behind the rows, exactly.
+        let s3 = FixedEncoder::default();
+        assert_eq!(s3.safe_product_abs(40), 16.777216);
+        assert_eq!(FixedEncoder::new(10, 2).unwrap().safe_product_abs(40), 1677.7216);
+        assert_eq!(FixedEncoder::new(10, 6).unwrap().safe_product_abs(40), 1.6777216e-5);
+        assert_eq!(FixedEncoder::binary(16).unwrap().safe_product_abs(40), 2f64.powi(-8));
+        assert_eq!(FixedEncoder::binary(16).unwrap().max_product_abs(), 2f64.powi(31));
+    }
+
+    #[test]
+    fn failure_probability_at_the_bounds() {
+        for enc in [FixedEncoder::default(), FixedEncoder::binary(16).unwrap(), FixedEncoder::new(10, 5).unwrap()] {
+            let p = enc.truncation_failure_probability(enc.safe_product_abs(SAFE_FAILURE_EXPONENT));
+            assert!((p - 2f64.powi(-40)).abs() <= 2f64.powi(-40) * 1e-12, "{enc}: {p}");
+            // At the fits bound half of the truncations fail.
+            assert!((enc.truncation_failure_probability(enc.max_product_abs()) - 0.5).abs() < 1e-12);
+            assert_eq!(enc.truncation_failure_probability(-enc.max_product_abs() * 4.0), 1.0);
+            assert_eq!(enc.safe_product_abs(30), enc.safe_product_abs(40) * 1024.0);
+        }
+        assert_eq!(FixedEncoder::safe_truncation_input(64), 1.0);
+        assert_eq!(FixedEncoder::safe_truncation_input(1), 2f64.powi(63));
+        assert!(FixedEncoder::safe_truncation_input(u32::MAX) < 1e-300);
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod fixed;
 pub mod plain;
 
 pub use backend::IntBackend;
-pub use encoder::{FixedEncoder, MAX_SCALE};
+pub use encoder::{FixedEncoder, MAX_SCALE, SAFE_FAILURE_EXPONENT};
 pub use error::{FixedError, Result};
 pub use fixed::Fixed;
 pub use plain::{PlainRing, Rounding, divide};

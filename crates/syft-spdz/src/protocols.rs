@@ -201,7 +201,10 @@ impl<'a> Party<'a> {
     ///
     /// Two parties: local truncation (no communication; fails with probability
     /// `|x|/2^64`, see the crate docs). More parties: a truncation pair from the dealer
-    /// (one round).
+    /// (one round; the same failure probability). The failure probability is at most
+    /// `2^-40` for `|x| ≤ 2^24`, i.e. `|v1·v2| ≤ 2^24/s²` for a product of values at scale
+    /// `s` (`syft_fixed::FixedEncoder::safe_product_abs`); `2^63/s²`, where the product
+    /// merely fits, fails half of the time.
     pub fn truncate(&mut self, x: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
         check_scale(scale)?;
         if self.parties.len() == 2 { truncate_local(x, scale, self.index) } else { self.truncate_with_pair(x, scale) }
@@ -348,7 +351,9 @@ fn check_scale(scale: u64) -> Result<()> {
 }
 
 /// Local (SecureML) truncation of a two-party share: party 0 computes `floor(z0/s)`,
-/// party 1 computes `−floor(−z1/s)` (docs/PROTOCOLS.md §5.2).
+/// party 1 computes `−floor(−z1/s)` (docs/PROTOCOLS.md §5.2). Wrong (off by about
+/// `2^64/s`) with probability `|x|/2^64` for the shared value `x`, when the uniformly
+/// random shares wrap around: at most `2^-40` for `|x| ≤ 2^24`.
 pub fn truncate_local(share: &Tensor<u64>, scale: u64, index: usize) -> Result<Tensor<u64>> {
     Ok(share.map(local_truncation(scale, index)?))
 }

@@ -10,9 +10,11 @@ pub use syft_spdz as spdz;
 pub use syft_worker as worker;
 
 mod api;
+pub mod debug;
 mod error;
 
 pub use api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model};
+pub use debug::{FixedPointBackend, NumericsReport};
 pub use error::{Error, Result};
 
 /// Everything a tutorial needs, in one import.
@@ -20,6 +22,7 @@ pub mod prelude {
     pub use crate::api::{
         FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model,
     };
+    pub use crate::debug::{FixedPointBackend, NumericsReport, fixed_point_model};
     pub use crate::error::{Error, Result};
     pub use syft_autograd::{Backend, Cpu, Var, no_grad};
     pub use syft_fixed::FixedEncoder;
