@@ -245,8 +245,8 @@ impl Prg {
     }
 
     /// A tensor of uniform ring elements of the given shape, or
-    /// [`RingError::ShapeOverflow`](crate::RingError::ShapeOverflow) /
-    /// [`RingError::Allocation`](crate::RingError::Allocation) for a shape that is too
+    /// [`RingError::ShapeOverflow`] /
+    /// [`RingError::Allocation`] for a shape that is too
     /// large (checked before any keystream is consumed).
     pub fn try_ring_tensor<R: Ring>(&mut self, shape: &[usize]) -> Result<Tensor<R>> {
         let n = checked_numel_for("ring_tensor", shape)?;

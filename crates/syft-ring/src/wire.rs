@@ -66,7 +66,7 @@ impl<T: Element> Tensor<T> {
 
     /// Rebuilds a tensor from a shape and a raw little-endian payload, validating both.
     ///
-    /// The shape is checked with [`checked_numel`] and its byte size against the payload
+    /// The shape is checked with [`checked_numel`](crate::checked_numel) and its byte size against the payload
     /// length (checked arithmetic) before anything is allocated, so the allocation is
     /// bounded by the payload. Errors: [`RingError::ShapeOverflow`] for a shape whose
     /// element count overflows, [`RingError::Decode`] for a payload of the wrong length
