@@ -5,7 +5,9 @@
 //! with `crypto_provider` dealing the Beaver material. The data owner shares the test
 //! images and one-hot labels the same way. The workers classify under encryption (SPDZ
 //! products, SecureNN ReLU and argmax) and count the correct predictions under
-//! encryption; only the count is decrypted. The same model runs in plaintext beside it.
+//! encryption; only the count is decrypted. The same model runs in plaintext beside it,
+//! and the number of encrypted predictions that agree with it is counted under encryption
+//! the same way: these two counts are the only values decrypted.
 //!
 //! ```text
 //! cargo run --release --example secure_mnist
@@ -169,9 +171,19 @@ fn run(args: &Args) -> Result<()> {
     let session = shared.backend.session().clone();
     let stats_before = session.comm_stats()?;
     let bar = Progress::new(images.div_ceil(args.batch), "encrypted evaluation", args.json);
+    // Two counts accumulate under encryption, and only they are decrypted at the end: the
+    // correct predictions (against the data owner's shared labels) and the agreements with
+    // the plaintext model's predictions (a public one-hot here, since this program plays
+    // the model owner too; the product with it is local).
     let mut correct: Option<SharedTensor> = None;
-    let mut secure_pred = Vec::with_capacity(images);
+    let mut agreeing: Option<SharedTensor> = None;
     let mut batches = 0usize;
+    let accumulate = |total: Option<SharedTensor>, more: SharedTensor| -> Result<SharedTensor> {
+        Ok(match total {
+            None => more,
+            Some(t) => t.add(&more)?,
+        })
+    };
     for b in (0..images).step_by(args.batch) {
         let end = (b + args.batch).min(images);
         // The data owner shares its images and one-hot labels.
@@ -182,26 +194,26 @@ fn run(args: &Args) -> Result<()> {
         let out = no_grad(|| shared.module.forward(&Var::constant(&shared.backend, x)))?;
         let pred = out.value().argmax_one_hot(1)?;
         let hits = pred.mul(&y)?.sum()?;
-        correct = Some(match correct {
-            None => hits,
-            Some(c) => c.add(&hits)?,
-        });
-        // The data owner's own predictions, to compare with the plaintext model.
-        secure_pred.extend(pred.get()?.argmax_axis(1)?.into_vec());
+        correct = Some(accumulate(correct, hits)?);
+        let plain = Tensor::<u64>::one_hot(&plain_pred[b..end], 10)?;
+        agreeing = Some(accumulate(agreeing, pred.mul_public_raw(&plain)?.sum()?)?);
         batches += 1;
         bar.inc(1);
     }
     bar.finish();
-    let secure_correct = match correct {
-        Some(c) => usize::try_from(c.get()?.item()?).unwrap_or(usize::MAX),
-        None => 0,
+    let decrypt_count = |count: Option<SharedTensor>| -> Result<usize> {
+        Ok(match count {
+            Some(c) => usize::try_from(c.get()?.item()?).unwrap_or(usize::MAX),
+            None => 0,
+        })
     };
+    let secure_correct = decrypt_count(correct)?;
+    let agree = decrypt_count(agreeing)?;
     let secure_seconds = start.elapsed().as_secs_f64();
     let stats_after = session.comm_stats()?;
 
     let bytes: u64 = stats_after.iter().zip(&stats_before).map(|(a, b)| a.0 - b.0).sum();
     let rounds = stats_after[0].1 - stats_before[0].1;
-    let agree = secure_pred.iter().zip(&plain_pred).filter(|(s, p)| s == p).count();
     #[allow(clippy::cast_precision_loss, reason = "counts of images")]
     let (n, nb) = (images.max(1) as f64, batches.max(1) as f64);
     let plain_accuracy = plain_correct as f64 / n;
@@ -218,7 +230,7 @@ fn run(args: &Args) -> Result<()> {
     ));
     say(format!(
         "{secure_ms:.3} ms per image encrypted ({:.2} s for {images}), {plain_ms:.4} ms in plaintext; \
-         {:.0} bytes per image, {:.1} rounds per batch of {}",
+         {:.0} bytes per image, {:.1} rounds per batch of {} (party 0's sends that follow a receive)",
         secure_seconds,
         bytes as f64 / n,
         rounds as f64 / nb,

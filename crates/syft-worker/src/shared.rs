@@ -625,6 +625,19 @@ impl SharedTensor {
         Ok(self.derive(shares, self.shape.clone(), self.encoder))
     }
 
+    /// `self ⊙ c` for a public ring tensor `c` of the same shape (no rescaling; local, no
+    /// messages): e.g. a one-hot of shared bits times a public one-hot.
+    pub fn mul_public_raw(&self, c: &Tensor<u64>) -> Result<Self> {
+        if c.shape() != self.shape.as_slice() {
+            return Err(WorkerError::InvalidArgument {
+                op: "mul_public_raw",
+                reason: format!("public factor of shape {:?} for a tensor of shape {:?}", c.shape(), self.shape),
+            });
+        }
+        let shares = self.session.run(&MpcOp::MulPublic { c: c.clone(), scale: 1 }, &self.ids())?;
+        Ok(self.derive(shares, self.shape.clone(), self.encoder))
+    }
+
     /// `self · k` for a public integer (no rescaling).
     pub fn mul_int(&self, k: i64) -> Result<Self> {
         let c = Tensor::full(&self.shape, syft_ring::from_signed(k));
