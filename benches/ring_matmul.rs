@@ -4,6 +4,8 @@
 //!
 //! Benchmarks, per shape (`matmul_{m}x{k}x{n}`):
 //!
+//! - `u64_single` / `u64_multi`: the path programs use on this CPU (`KernelPath::selected`:
+//!   the best the CPU has, or the one `SYFT_GEMM_KERNEL` forces).
 //! - `u64_{path}_single` / `u64_{path}_multi`: `gemm_u64_with_path` forced to `avx512`,
 //!   `avx2` and `portable` (those the CPU supports; `portable` one thread only), on one
 //!   thread / on rayon's pool. So one run on an AVX-512 machine also measures the AVX2 path.
@@ -102,6 +104,16 @@ fn ring_matmul(c: &mut Criterion) {
 
         let (a, b) = (words(m * k, 1), words(k * n, 2));
         let mut out = vec![0u64; m * n];
+        for (threads, par) in [("single", Parallelism::Single), ("multi", Parallelism::Auto)] {
+            let path = KernelPath::selected();
+            group.bench_function(format!("u64_{threads}"), |bench| {
+                bench.iter(|| {
+                    let (a, b) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+                    gemm_u64_with_path(&mut out, black_box(a), black_box(b), false, par, path);
+                    black_box(&mut out);
+                });
+            });
+        }
         for path in [KernelPath::Avx512, KernelPath::Avx2, KernelPath::Portable] {
             if !path.available() {
                 continue;
