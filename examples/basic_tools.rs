@@ -4,9 +4,7 @@
 //!
 //! `cargo run --release --example basic_tools`
 
-use syft_autograd::{Cpu, Var};
-use syft_ring::Tensor;
-use syft_worker::{Hub, LOCAL_WORKER, Sendable};
+use syft::prelude::*;
 
 #[path = "common/mod.rs"]
 mod common;
@@ -17,7 +15,7 @@ use notebook::{Notebook, objects, show};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--transport tcp` runs the workers as processes over TLS; this program is then
     // also the worker processes.
-    syft_net::local::serve_if_requested();
+    serve_if_requested();
     let transport = if std::env::args().skip_while(|a| a != "--transport").nth(1).as_deref() == Some("tcp") {
         common::TransportKind::Tcp
     } else {
@@ -86,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     nb.section("Torch functions");
     nb.cell("x", format!("{x:?}"));
     nb.cell("y", format!("{y:?}"));
-    let z = x.apply(syft_worker::TensorOp::Add, &[&y])?;
+    let z = x.apply(syft::worker::TensorOp::Add, &[&y])?;
     nb.cell("let z = x.apply(TensorOp::Add, &[&y])?;  // torch.add(x, y)\nz", format!("{z:?}"));
     nb.cell("z.get()?", show(&z.get()?.into_tensor()?));
     drop((x, y));

@@ -44,7 +44,7 @@ use common::{TransportKind, Workers};
 
 fn main() -> ExitCode {
     // With --transport tcp this program also serves as the worker processes.
-    syft_net::local::serve_if_requested();
+    serve_if_requested();
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,8 +5,7 @@
 //!
 //! `cargo run --release --example pointer_chains`
 
-use syft_ring::Tensor;
-use syft_worker::{Fetched, Hub, Sendable, Worker, WorkerError};
+use syft::prelude::*;
 
 /// What `get` returned: a tensor, or (in a chain) the next pointer.
 fn fetched(f: Fetched) -> Result<String, WorkerError> {
@@ -30,7 +29,7 @@ use notebook::{Notebook, objects, show};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--transport tcp` runs the workers as processes over TLS; this program is then
     // also the worker processes.
-    syft_net::local::serve_if_requested();
+    serve_if_requested();
     let transport = if std::env::args().skip_while(|a| a != "--transport").nth(1).as_deref() == Some("tcp") {
         common::TransportKind::Tcp
     } else {

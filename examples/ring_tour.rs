@@ -4,8 +4,9 @@
 //! `cargo run --release --example ring_tour [-- --json]`
 
 use std::time::Instant;
-use syft_ring::gemm::{KernelPath, MatRef, Parallelism, gemm_u64};
-use syft_ring::{Prg, Seed, Tensor, from_signed, signed};
+use syft::prelude::*;
+use syft::ring::gemm::{KernelPath, MatRef, Parallelism, gemm_u64};
+use syft::ring::{from_signed, signed};
 
 fn gmacs(m: usize, k: usize, n: usize, par: Parallelism, reps: usize) -> f64 {
     let mut prg = Prg::new(&Seed::from_u64(1));

@@ -21,7 +21,7 @@ use std::time::Instant;
 use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
 use syft::nn::progress::Progress;
 use syft::nn::train::train_epoch;
-use syft::nn::{Adam, AdamConfig, load_safetensors, save_safetensors};
+use syft::nn::{load_safetensors, save_safetensors};
 use syft::prelude::*;
 
 /// Encrypted MNIST classification (syft-rs, PySyft tutorial Part 11).
@@ -67,7 +67,7 @@ use common::{TransportKind, Workers};
 
 fn main() -> ExitCode {
     // With --transport tcp this program also serves as the worker processes.
-    syft_net::local::serve_if_requested();
+    serve_if_requested();
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
 use syft::nn::progress::Progress;
-use syft::nn::{Optimizer, Reduction, cross_entropy, mse_loss};
+use syft::nn::{Reduction, cross_entropy, mse_loss};
 use syft::prelude::*;
 
 /// Encrypted training of an MLP on encrypted MNIST digits.

@@ -16,12 +16,11 @@
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use syft_autograd::Cpu;
-use syft_nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
-use syft_nn::progress::Progress;
-use syft_nn::train::{evaluate, train_epoch};
-use syft_nn::{Adam, AdamConfig, Error, Linear, Module, ReLU, Sequential, save_safetensors};
-use syft_ring::{Prg, Seed};
+use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
+use syft::nn::progress::Progress;
+use syft::nn::train::{evaluate, train_epoch};
+use syft::nn::{Error, save_safetensors};
+use syft::prelude::*;
 
 /// Train an MLP on MNIST (syft-rs, plaintext f32).
 #[derive(Parser, Debug)]

@@ -25,14 +25,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
+use syft::net::{NetClient, NetConfig, Security, TlsIdentity};
 use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist};
 use syft::nn::progress::Progress;
 use syft::nn::train::train_epoch;
-use syft::nn::{Adam, AdamConfig};
 use syft::prelude::*;
 use syft::worker::transport::call;
-use syft::worker::{ObjectId, RemoteErrorKind, Request, WorkerError};
-use syft_net::{NetClient, NetConfig, NetworkWorker, Security, TlsIdentity};
+use syft::worker::{ObjectId, RemoteErrorKind, Request};
 
 /// The worker ids: two computing parties, then the crypto provider.
 const WORKERS: [&str; 3] = ["bob", "alice", "crypto_provider"];
@@ -276,7 +275,7 @@ fn child(args: &[String]) -> Result<()> {
 fn demo(common: &Common) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("syft-two-owners-{}", std::process::id()));
     let workers: Vec<String> = WORKERS.iter().map(|s| (*s).to_string()).collect();
-    syft_net::gen_certs(&dir, &workers, &[MODEL_OWNER.into(), DATA_OWNER.into()]).map_err(fail)?;
+    syft::net::gen_certs(&dir, &workers, &[MODEL_OWNER.into(), DATA_OWNER.into()]).map_err(fail)?;
     println!("certificates: {} (ca/ apart, one directory per identity)", dir.display());
     let mut procs = Vec::new();
     let mut addresses = Vec::new();
@@ -341,7 +340,7 @@ fn main() -> ExitCode {
         Some(Role::Snoop { deployment, who }) => snoop(deployment, who),
         Some(Role::Worker(args)) => {
             let argv = std::iter::once("syft-worker".to_string()).chain(args.iter().skip(1).cloned());
-            return ExitCode::from(syft_net::cli::run(argv));
+            return ExitCode::from(syft::net::cli::run(argv));
         }
     };
     match outcome {

@@ -2,7 +2,6 @@
 //! processes on loopback over TLS (`--transport tcp`).
 
 use syft::prelude::*;
-use syft_net::local::LocalCluster;
 
 /// How the examples reach their workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -28,9 +27,10 @@ impl Workers {
             TransportKind::InProcess => {
                 Self::InProcess(names.iter().map(|n| VirtualWorker::new(hub, n)).collect::<Result<_, _>>()?)
             }
-            TransportKind::Tcp => Self::Tcp(LocalCluster::start(names, hub).map_err(|e| {
-                syft::worker::WorkerError::Transport { worker: names.join(","), reason: e.to_string() }
-            })?),
+            TransportKind::Tcp => Self::Tcp(
+                LocalCluster::start(names, hub)
+                    .map_err(|e| WorkerError::Transport { worker: names.join(","), reason: e.to_string() })?,
+            ),
         })
     }
 

@@ -3,8 +3,7 @@
 //! as PySyft prints `worker._objects`.
 
 use std::fmt::Display;
-use syft_ring::Tensor;
-use syft_worker::{ObjectKind, Worker, WorkerError};
+use syft::prelude::*;
 
 /// Numbers the cells and prints them notebook-style.
 pub(crate) struct Notebook {

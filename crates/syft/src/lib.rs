@@ -3,6 +3,7 @@
 
 pub use syft_autograd as autograd;
 pub use syft_fixed as fixed;
+pub use syft_net as net;
 pub use syft_nn as nn;
 pub use syft_ring as ring;
 pub use syft_share as share;
@@ -17,7 +18,9 @@ pub use api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borr
 pub use debug::{FixedPointBackend, NumericsReport};
 pub use error::{Error, Result};
 
-/// Everything a tutorial needs, in one import.
+/// Everything a tutorial needs, in one import: tensors and randomness, autograd, modules
+/// and optimizers, workers and pointers, secret sharing, and the network workers the
+/// examples switch to with `--transport tcp`.
 pub mod prelude {
     pub use crate::api::{
         FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model,
@@ -26,10 +29,11 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use syft_autograd::{Backend, Cpu, Var, no_grad};
     pub use syft_fixed::FixedEncoder;
-    pub use syft_nn::{Linear, Module, ReLU, Sequential, Sgd, SgdConfig};
+    pub use syft_net::{LocalCluster, NetworkWorker, serve_if_requested};
+    pub use syft_nn::{Adam, AdamConfig, Linear, Module, Optimizer, ReLU, Sequential, Sgd, SgdConfig};
     pub use syft_ring::{Conv2dParams, Prg, Seed, Tensor};
     pub use syft_worker::{
-        Fetched, Hub, LOCAL_WORKER, MpcSession, PointerTensor, Sendable, SharedBackend, SharedHandle, SharedTensor,
-        VirtualWorker, Worker,
+        Fetched, Hub, LOCAL_WORKER, MpcSession, ObjectKind, PointerTensor, Sendable, SharedBackend, SharedHandle,
+        SharedTensor, VirtualWorker, Worker, WorkerError,
     };
 }
