@@ -6,24 +6,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
+mod common;
+use common::tls;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use syft_net::protocol::{self, WorkerMessage};
-use syft_net::{DevCa, NetClient, NetConfig, Security, Server, ServerConfig, TlsIdentity};
+use syft_net::{DevCa, NetClient, NetConfig, Security, Server, ServerConfig};
 use syft_ring::Tensor;
 use syft_worker::mpc::{Channels, MpcRequest, Role};
 use syft_worker::{Hub, Request, Sendable};
 
 const MIB: usize = 1 << 20;
-
-fn tls(ca: &DevCa, name: &str) -> Security {
-    // "me" is the client; every other name a worker.
-    let c = if name == "me" { ca.issue_client(name) } else { ca.issue(name) }.unwrap();
-    Security::Tls(TlsIdentity::from_pem(ca.cert_pem().as_bytes(), c.cert_pem.as_bytes(), c.key_pem.as_bytes()).unwrap())
-}
 
 /// A worker still serves a well-behaved client.
 fn still_serves(client: &NetClient, server: &Server) {

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
 mod common;
+use common::tls;
 
 use rustls::pki_types::pem::PemObject;
 use std::io::{Read, Write};
@@ -15,15 +16,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use syft_fixed::FixedEncoder;
 use syft_net::protocol::{self, WorkerMessage};
-use syft_net::{DevCa, NetClient, NetConfig, NetError, Security, Server, ServerConfig, TlsIdentity};
+use syft_net::{DevCa, NetClient, NetConfig, NetError, Security, Server, ServerConfig};
 use syft_ring::Tensor;
 use syft_worker::{Hub, MpcSession, Sendable, SharedTensor, Worker};
-
-fn tls(ca: &DevCa, name: &str) -> Security {
-    // "me" is the client; every other name a worker.
-    let c = if name == "me" { ca.issue_client(name) } else { ca.issue(name) }.unwrap();
-    Security::Tls(TlsIdentity::from_pem(ca.cert_pem().as_bytes(), c.cert_pem.as_bytes(), c.key_pem.as_bytes()).unwrap())
-}
 
 /// A worker still serves a well-behaved client.
 fn still_serves(client: &NetClient, server: &Server) {

@@ -287,15 +287,7 @@ impl MpcOp {
             }
             Self::SumAxis { axis, keepdim } => {
                 if let Some(a) = inputs.first() {
-                    let mut s = a.to_vec();
-                    if *axis < s.len() {
-                        if *keepdim {
-                            s[*axis] = 1;
-                        } else {
-                            s.remove(*axis);
-                        }
-                    }
-                    out.push(s);
+                    out.push(crate::ops::sum_axis_shape(a, *axis, *keepdim));
                 }
             }
             Self::MatMul { lhs, rhs, lhs_t, rhs_t, .. } => out.extend(product_shapes(&Product::MatMul {

@@ -195,17 +195,7 @@ impl TensorOp {
                 vec![out]
             }
             Self::Reshape(shape) => vec![shape.clone()],
-            Self::SumAxis { axis, keepdim } => {
-                let mut out = a.clone();
-                if *axis < out.len() {
-                    if *keepdim {
-                        out[*axis] = 1;
-                    } else {
-                        out.remove(*axis);
-                    }
-                }
-                vec![out]
-            }
+            Self::SumAxis { axis, keepdim } => vec![sum_axis_shape(a, *axis, *keepdim)],
             Self::Transpose => vec![a.clone()],
             Self::Conv2d(p) => {
                 let k = &inputs[1];
@@ -247,6 +237,21 @@ impl TensorOp {
 
 fn four(shape: &[usize]) -> Result<[usize; 4], String> {
     <[usize; 4]>::try_from(shape).map_err(|_| format!("expected a shape [N, C, H, W], got {shape:?}"))
+}
+
+/// The shape of a sum along `axis` of a tensor of `shape` (an axis out of range leaves the
+/// shape as it is: the operation itself reports it).
+#[must_use]
+pub fn sum_axis_shape(shape: &[usize], axis: usize, keepdim: bool) -> Vec<usize> {
+    let mut out = shape.to_vec();
+    if axis < out.len() {
+        if keepdim {
+            out[axis] = 1;
+        } else {
+            out.remove(axis);
+        }
+    }
+    out
 }
 
 /// The output height and width of a convolution or pooling window `kh × kw` over an

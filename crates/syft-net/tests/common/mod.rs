@@ -8,6 +8,15 @@ use std::time::Duration;
 use syft_net::{LocalCluster, NetConfig};
 use syft_worker::Hub;
 
+/// A TLS identity issued by `ca`: a client certificate for "me", a worker certificate for
+/// every other name.
+pub(crate) fn tls(ca: &syft_net::DevCa, name: &str) -> syft_net::Security {
+    let c = if name == "me" { ca.issue_client(name) } else { ca.issue(name) }.expect("certificate");
+    let identity =
+        syft_net::TlsIdentity::from_pem(ca.cert_pem().as_bytes(), c.cert_pem.as_bytes(), c.key_pem.as_bytes());
+    syft_net::Security::Tls(identity.expect("identity"))
+}
+
 /// Timeouts short enough that a failing test fails fast.
 pub(crate) fn test_config() -> NetConfig {
     let mut c = NetConfig::default();
