@@ -638,7 +638,7 @@ mod tests {
             file("lib.rs", &[], "mod a; mod b; mod c; mod d;"),
             file("a.rs", &["a"], "use crate::b::B;"),
             file("b.rs", &["b"], "use crate::c::C;"),
-            file("c.rs", &["c"], "pub(crate) fn f() -> crate::a::A { todo!() }"),
+            file("c.rs", &["c"], "pub(crate) fn f(a: crate::a::A) -> crate::a::A { a }"),
             file("d.rs", &["d"], "use crate::a::A;"),
         ];
         let g = build_graph(&files);
