@@ -6,11 +6,15 @@
 //! shared-tensor backend can communicate. The fixed-point layer adds the scale bookkeeping:
 //! it calls [`truncate`](IntBackend::truncate) after each product.
 //!
-//! Implementations: [`PlainRing`](crate::PlainRing) for plaintext `Tensor<u64>`; `syft-spdz`
-//! implements it for one party's shares (Beaver products, protocol truncation).
+//! Backends whose tensors are `Tensor<u64>` (plaintext values, or one party's additive
+//! shares) implement [`RingBackend`] instead: the local operations are the same for both
+//! and are written once, in the blanket [`IntBackend`] implementation; the backend supplies
+//! only the operations that differ (products, adding a public value, truncation).
+//! [`PlainRing`](crate::PlainRing) is the plaintext one; `syft-spdz` implements it for one
+//! party's shares (Beaver products, protocol truncation).
 
 use crate::error::FixedError;
-use syft_ring::Tensor;
+use syft_ring::{RingError, Tensor};
 
 /// Integer (Z_2^64) tensor operations with the backend as context.
 ///
@@ -54,4 +58,69 @@ pub trait IntBackend {
     fn reshape(&mut self, a: &Self::Tensor, shape: &[usize]) -> Result<Self::Tensor, Self::Error>;
     /// Swaps the last two axes.
     fn transpose(&mut self, a: &Self::Tensor) -> Result<Self::Tensor, Self::Error>;
+}
+
+/// An [`IntBackend`] over `Tensor<u64>` handles, given by the operations that differ
+/// between plaintext values and one party's shares. Sums, differences, negation, sums of
+/// elements, products with public integers, reshapes and transposes are local ring
+/// operations on a share exactly as on a plaintext value, and are implemented once for
+/// every `RingBackend`.
+pub trait RingBackend {
+    /// The backend's error type: it carries ring errors of the local operations and the
+    /// fixed-point errors raised by [`Fixed`](crate::Fixed).
+    type Error: std::error::Error + From<FixedError> + From<RingError>;
+
+    /// Elementwise `a ⊙ b` with broadcasting ([`IntBackend::mul`]).
+    fn shares_mul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>, Self::Error>;
+    /// `a · b` ([`IntBackend::matmul`]).
+    fn shares_matmul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>, Self::Error>;
+    /// `a + c` for a public `c` ([`IntBackend::add_public`]).
+    fn shares_add_public(&mut self, a: &Tensor<u64>, c: &Tensor<u64>) -> Result<Tensor<u64>, Self::Error>;
+    /// Division by a public `scale` ([`IntBackend::truncate`]).
+    fn shares_truncate(&mut self, a: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>, Self::Error>;
+}
+
+impl<R: RingBackend> IntBackend for R {
+    type Tensor = Tensor<u64>;
+    type Error = R::Error;
+
+    fn shape<'t>(&self, t: &'t Tensor<u64>) -> &'t [usize] {
+        t.shape()
+    }
+    fn add(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        Ok(a.add(b)?)
+    }
+    fn sub(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        Ok(a.sub(b)?)
+    }
+    fn neg(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        Ok(a.neg())
+    }
+    fn mul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        self.shares_mul(a, b)
+    }
+    fn matmul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        self.shares_matmul(a, b)
+    }
+    fn sum(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        Ok(Tensor::scalar(a.sum_all()))
+    }
+    fn sum_axis(&mut self, a: &Tensor<u64>, axis: usize, keepdim: bool) -> Result<Tensor<u64>, R::Error> {
+        Ok(a.sum_axis(axis, keepdim)?)
+    }
+    fn mul_public(&mut self, a: &Tensor<u64>, c: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        Ok(a.mul(c)?)
+    }
+    fn add_public(&mut self, a: &Tensor<u64>, c: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        self.shares_add_public(a, c)
+    }
+    fn truncate(&mut self, a: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>, R::Error> {
+        self.shares_truncate(a, scale)
+    }
+    fn reshape(&mut self, a: &Tensor<u64>, shape: &[usize]) -> Result<Tensor<u64>, R::Error> {
+        Ok(a.reshape(shape)?)
+    }
+    fn transpose(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>, R::Error> {
+        Ok(a.transpose()?)
+    }
 }

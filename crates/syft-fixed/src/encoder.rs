@@ -108,6 +108,47 @@ impl FixedEncoder {
     /// PySyft's default: base 10, `precision_fractional = 3`.
     pub const PYSYFT: Self = Self { base: 10, precision: 3, scale: 1000 };
 
+    /// Integers (scale 1): bits, counts, indices and one-hot labels, the values that are
+    /// not fixed-point. A product with an integer keeps the other operand's encoding and
+    /// needs no truncation ([`product_encoding`](Self::product_encoding)).
+    pub const INTEGER: Self = Self { base: 10, precision: 0, scale: 1 };
+
+    /// Whether this encoding is an integer one (scale 1, any base).
+    #[must_use]
+    pub fn is_integer(&self) -> bool {
+        self.scale == 1
+    }
+
+    /// The encoding of `lhs ± rhs`: the operands must share one encoding (all integer
+    /// encodings count as one).
+    ///
+    /// This and [`product_encoding`](Self::product_encoding) are the only place the
+    /// precision rules of fixed-point arithmetic live: plaintext [`Fixed`](crate::Fixed)
+    /// values and shared tensors both follow them.
+    pub fn sum_encoding(op: &'static str, lhs: Self, rhs: Self) -> Result<Self> {
+        if lhs == rhs || (lhs.is_integer() && rhs.is_integer()) {
+            Ok(lhs)
+        } else {
+            Err(FixedError::PrecisionMismatch { op, lhs, rhs })
+        }
+    }
+
+    /// The encoding of a product `lhs · rhs` (elementwise, matrix, convolution) and the
+    /// divisor that brings the raw product back to it: fixed × fixed (one encoding) is
+    /// divided by the scale once; a product with an integer keeps the other operand's
+    /// encoding and divisor 1.
+    pub fn product_encoding(op: &'static str, lhs: Self, rhs: Self) -> Result<(Self, u64)> {
+        if lhs.is_integer() {
+            Ok((rhs, 1))
+        } else if rhs.is_integer() {
+            Ok((lhs, 1))
+        } else if lhs == rhs {
+            Ok((lhs, lhs.scale))
+        } else {
+            Err(FixedError::PrecisionMismatch { op, lhs, rhs })
+        }
+    }
+
     /// An encoder with scale `base^precision_fractional`.
     ///
     /// Errors if `base < 2` or the scale exceeds [`MAX_SCALE`]. A precision of 0 (scale 1)

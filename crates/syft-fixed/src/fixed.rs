@@ -65,28 +65,20 @@ impl<T> Fixed<T> {
         backend.shape(&self.value)
     }
 
-    fn same_encoder(&self, rhs: &Self, op: &'static str) -> Result<()> {
-        if self.encoder == rhs.encoder {
-            Ok(())
-        } else {
-            Err(FixedError::PrecisionMismatch { op, lhs: self.encoder, rhs: rhs.encoder })
-        }
-    }
-
     fn with(&self, value: T) -> Self {
         Self { value, encoder: self.encoder }
     }
 
     /// `self + rhs`.
     pub fn add<B: IntBackend<Tensor = T>>(&self, rhs: &Self, b: &mut B) -> Result<Self, B::Error> {
-        self.same_encoder(rhs, "add")?;
-        Ok(self.with(b.add(&self.value, &rhs.value)?))
+        let encoder = FixedEncoder::sum_encoding("add", self.encoder, rhs.encoder)?;
+        Ok(Self { value: b.add(&self.value, &rhs.value)?, encoder })
     }
 
     /// `self − rhs`.
     pub fn sub<B: IntBackend<Tensor = T>>(&self, rhs: &Self, b: &mut B) -> Result<Self, B::Error> {
-        self.same_encoder(rhs, "sub")?;
-        Ok(self.with(b.sub(&self.value, &rhs.value)?))
+        let encoder = FixedEncoder::sum_encoding("sub", self.encoder, rhs.encoder)?;
+        Ok(Self { value: b.sub(&self.value, &rhs.value)?, encoder })
     }
 
     /// `−self`.
@@ -94,18 +86,21 @@ impl<T> Fixed<T> {
         Ok(self.with(b.neg(&self.value)?))
     }
 
-    /// Elementwise `self ⊙ rhs`, truncated back to the encoder's scale.
+    /// Elementwise `self ⊙ rhs`, truncated back to the encoder's scale (a product with an
+    /// integer-encoded operand needs no truncation; [`FixedEncoder::product_encoding`]).
     pub fn mul<B: IntBackend<Tensor = T>>(&self, rhs: &Self, b: &mut B) -> Result<Self, B::Error> {
-        self.same_encoder(rhs, "mul")?;
+        let (encoder, divisor) = FixedEncoder::product_encoding("mul", self.encoder, rhs.encoder)?;
         let p = b.mul(&self.value, &rhs.value)?;
-        Ok(self.with(b.truncate(&p, self.encoder.scale())?))
+        let value = if divisor == 1 { p } else { b.truncate(&p, divisor)? };
+        Ok(Self { value, encoder })
     }
 
     /// Matrix product `self · rhs`, truncated back to the encoder's scale.
     pub fn matmul<B: IntBackend<Tensor = T>>(&self, rhs: &Self, b: &mut B) -> Result<Self, B::Error> {
-        self.same_encoder(rhs, "matmul")?;
+        let (encoder, divisor) = FixedEncoder::product_encoding("matmul", self.encoder, rhs.encoder)?;
         let p = b.matmul(&self.value, &rhs.value)?;
-        Ok(self.with(b.truncate(&p, self.encoder.scale())?))
+        let value = if divisor == 1 { p } else { b.truncate(&p, divisor)? };
+        Ok(Self { value, encoder })
     }
 
     /// The sum of all elements (rank 0; no truncation needed).
@@ -174,11 +169,18 @@ impl Fixed<Tensor<u64>> {
         Ok(Self { value: encoder.encode(x)?, encoder })
     }
 
-    /// Decodes as signed fixed-point values (PySyft's `float_precision`).
+    /// Decodes as signed fixed-point values.
     ///
     /// Meaningful for plaintext values only: on one party's share it decodes noise.
     #[must_use]
     pub fn decode<F: Float>(&self) -> Tensor<F> {
         self.encoder.decode(&self.value)
+    }
+
+    /// Decodes as `f64` (PySyft's `float_precision()`): what a shared value's `get()`
+    /// returns is decoded this way.
+    #[must_use]
+    pub fn float_precision(&self) -> Tensor<f64> {
+        self.decode()
     }
 }

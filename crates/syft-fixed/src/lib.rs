@@ -7,7 +7,7 @@ pub mod error;
 pub mod fixed;
 pub mod plain;
 
-pub use backend::IntBackend;
+pub use backend::{IntBackend, RingBackend};
 pub use encoder::{FixedEncoder, MAX_SCALE, SAFE_FAILURE_EXPONENT};
 pub use error::{FixedError, Result};
 pub use fixed::Fixed;

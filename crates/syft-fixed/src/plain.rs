@@ -1,6 +1,6 @@
 //! [`PlainRing`]: the plaintext [`IntBackend`] over `Tensor<u64>`, with exact truncation.
 
-use crate::backend::IntBackend;
+use crate::backend::RingBackend;
 use crate::error::{FixedError, Result};
 use syft_ring::Tensor;
 
@@ -68,58 +68,31 @@ pub fn divide(a: u64, s: u64, rounding: Rounding) -> u64 {
     q
 }
 
-impl IntBackend for PlainRing {
-    type Tensor = Tensor<u64>;
+impl RingBackend for PlainRing {
     type Error = FixedError;
 
-    fn shape<'t>(&self, t: &'t Tensor<u64>) -> &'t [usize] {
-        t.shape()
-    }
-    fn add(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>> {
-        Ok(a.add(b)?)
-    }
-    fn sub(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>> {
-        Ok(a.sub(b)?)
-    }
-    fn neg(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>> {
-        Ok(a.neg())
-    }
-    fn mul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>> {
+    fn shares_mul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>> {
         Ok(a.mul(b)?)
     }
-    fn matmul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>> {
+    fn shares_matmul(&mut self, a: &Tensor<u64>, b: &Tensor<u64>) -> Result<Tensor<u64>> {
         Ok(a.matmul(b)?)
     }
-    fn sum(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>> {
-        Ok(Tensor::scalar(a.sum_all()))
-    }
-    fn sum_axis(&mut self, a: &Tensor<u64>, axis: usize, keepdim: bool) -> Result<Tensor<u64>> {
-        Ok(a.sum_axis(axis, keepdim)?)
-    }
-    fn mul_public(&mut self, a: &Tensor<u64>, c: &Tensor<u64>) -> Result<Tensor<u64>> {
-        Ok(a.mul(c)?)
-    }
-    fn add_public(&mut self, a: &Tensor<u64>, c: &Tensor<u64>) -> Result<Tensor<u64>> {
+    fn shares_add_public(&mut self, a: &Tensor<u64>, c: &Tensor<u64>) -> Result<Tensor<u64>> {
         Ok(a.add(c)?)
     }
-    fn truncate(&mut self, a: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
+    fn shares_truncate(&mut self, a: &Tensor<u64>, scale: u64) -> Result<Tensor<u64>> {
         if scale == 0 {
             return Err(FixedError::InvalidArgument { op: "truncate", reason: "division by zero".into() });
         }
         let rounding = self.rounding;
         Ok(a.map(|x| divide(x, scale, rounding)))
     }
-    fn reshape(&mut self, a: &Tensor<u64>, shape: &[usize]) -> Result<Tensor<u64>> {
-        Ok(a.reshape(shape)?)
-    }
-    fn transpose(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>> {
-        Ok(a.transpose()?)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::IntBackend;
 
     fn d(a: i64, s: u64, r: Rounding) -> i64 {
         divide(a as u64, s, r) as i64
