@@ -12,15 +12,19 @@ mod common;
 mod notebook;
 use notebook::{Notebook, objects, show};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // `--transport tcp` runs the workers as processes over TLS; this program is then
-    // also the worker processes.
-    serve_if_requested();
-    let transport = if std::env::args().skip_while(|a| a != "--transport").nth(1).as_deref() == Some("tcp") {
-        common::TransportKind::Tcp
-    } else {
-        common::TransportKind::InProcess
-    };
+/// Flags (`--transport tcp` runs the workers as processes over TLS).
+#[derive(clap::Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    placement: common::Placement,
+}
+
+fn main() -> std::process::ExitCode {
+    common::main("basic_tools", run)
+}
+
+fn run(args: Args) -> Result<()> {
     let mut nb = Notebook { n: 0 };
     println!("# Part 1: Basic tools of private deep learning\n");
 
@@ -34,8 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     nb.section("1.1 Sending tensors to Bob");
     let hub = Hub::new();
-    let workers = common::Workers::start(&hub, &["bob"], transport)?;
-    let bob = workers.get(0);
+    let workers = args.placement.workers(&hub, &["bob"])?;
+    let bob = workers.get("bob")?;
     nb.cell(
         "let hub = Hub::new();\nlet bob = VirtualWorker::new(&hub, \"bob\")?;\nbob",
         format!("<Worker id:{}>", bob.id()),
@@ -105,12 +109,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     nb.cell("z.backward()?;", "");
     let x = x.get()?.into_float()?;
     nb.cell("let x = x.get()?.into_float()?;\nx.value()", show(&x.value()));
-    let grad = x.grad().ok_or("x has no gradient")?;
+    let grad = x.grad().ok_or_else(|| common::failed("x has no gradient"))?;
     nb.cell("x.grad()", show(&grad));
     drop((y, z));
     nb.cell("drop((y, z));\nbob._objects", objects(bob)?);
     if bob.object_count()? != 0 {
-        return Err("bob still holds objects".into());
+        return Err(common::failed("bob still holds objects"));
     }
     Ok(())
 }

@@ -29,30 +29,17 @@ struct Args {
     /// Learning rate.
     #[arg(long, default_value_t = 0.1)]
     lr: f64,
-    /// Print one JSON object as the last line.
-    #[arg(long)]
-    json: bool,
-    /// Where the workers run: threads of this process, or worker processes on loopback
-    /// over mutually authenticated TLS.
-    #[arg(long, value_enum, default_value_t = TransportKind::InProcess)]
-    transport: TransportKind,
+    #[command(flatten)]
+    common: common::Common,
+    #[command(flatten)]
+    placement: common::Placement,
 }
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{TransportKind, Workers};
 
 fn main() -> ExitCode {
-    // With --transport tcp this program also serves as the worker processes.
-    serve_if_requested();
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("encrypted_training: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main("encrypted_training", |args: Args| run(&args))
 }
 
 /// The tutorial's network with its deterministic initial weights.
@@ -94,8 +81,8 @@ fn train_plain(args: &Args) -> Result<Vec<f64>> {
 
 fn run(args: &Args) -> Result<()> {
     let hub = Hub::new();
-    let workers = Workers::start(&hub, &["alice", "bob", "james"], args.transport)?;
-    let (alice, bob, james) = (workers.get(0), workers.get(1), workers.get(2));
+    let workers = args.placement.workers(&hub, &["alice", "bob", "james"])?;
+    let (alice, bob, james) = (workers.get("alice")?, workers.get("bob")?, workers.get("james")?);
     let encoder = FixedEncoder::new(10, args.precision)?;
 
     // We encrypt everything: data, target and model, with requires_grad.
@@ -104,7 +91,7 @@ fn run(args: &Args) -> Result<()> {
     let target = target.fix_precision_with(encoder)?.share_requires_grad(&[bob, alice], james)?;
     let plain_model = toy_model(&Cpu::<f32>::default())?;
     let model = share_model(&plain_model, encoder, &[bob, alice], james)?;
-    if !args.json {
+    if !args.common.json {
         println!("data: {:?}", data.value());
     }
 
@@ -117,16 +104,16 @@ fn run(args: &Args) -> Result<()> {
         loss.backward()?;
         syft::nn::Optimizer::step(&mut opt)?;
         let value = (*loss.value()).clone().get_f64()?.item()?;
-        if !args.json {
+        if !args.common.json {
             println!("iteration {iter:>2}: loss {value:.4}");
         }
         losses.push(value);
     }
     let plain = train_plain(args)?;
-    if !args.json {
+    if !args.common.json {
         println!("plaintext losses: {}", plain.iter().map(|l| format!("{l:.4}")).collect::<Vec<_>>().join(" "));
     }
-    if args.json {
+    if args.common.json {
         let report = serde_json::json!({
             "example": "encrypted_training",
             "precision_fractional": args.precision,

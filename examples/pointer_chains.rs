@@ -26,22 +26,26 @@ mod common;
 mod notebook;
 use notebook::{Notebook, objects, show};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // `--transport tcp` runs the workers as processes over TLS; this program is then
-    // also the worker processes.
-    serve_if_requested();
-    let transport = if std::env::args().skip_while(|a| a != "--transport").nth(1).as_deref() == Some("tcp") {
-        common::TransportKind::Tcp
-    } else {
-        common::TransportKind::InProcess
-    };
+/// Flags (`--transport tcp` runs the workers as processes over TLS).
+#[derive(clap::Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    #[command(flatten)]
+    placement: common::Placement,
+}
+
+fn main() -> std::process::ExitCode {
+    common::main("pointer_chains", run)
+}
+
+fn run(args: Args) -> Result<()> {
     let mut nb = Notebook { n: 0 };
     println!("# Part 3: Advanced remote execution tools\n");
 
     nb.section("3.1 Pointers to pointers");
     let hub = Hub::new();
-    let workers = common::Workers::start(&hub, &["bob", "alice"], transport)?;
-    let (bob, alice) = (workers.get(0), workers.get(1));
+    let workers = args.placement.workers(&hub, &["bob", "alice"])?;
+    let (bob, alice) = (workers.get("bob")?, workers.get("alice")?);
     nb.cell(
         "let bob = VirtualWorker::new(&hub, \"bob\")?;\nlet alice = VirtualWorker::new(&hub, \"alice\")?;",
         format!("<Worker id:{}> <Worker id:{}>", bob.id(), alice.id()),
@@ -101,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     nb.cell("x.get()?", fetched(x.get()?)?);
     nb.cell("bob._objects; alice._objects", stores(bob, alice)?);
     if bob.object_count()? + alice.object_count()? != 0 {
-        return Err("a worker still holds objects".into());
+        return Err(common::failed("a worker still holds objects"));
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
+use syft::nn::mnist::Mnist;
 use syft::nn::progress::Progress;
 use syft::nn::train::train_epoch;
 use syft::nn::{load_safetensors, save_safetensors};
@@ -52,30 +52,17 @@ struct Args {
     /// Seed of the initialisation and the shuffling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Print one JSON object as the last line (and no progress bars).
-    #[arg(long)]
-    json: bool,
-    /// Where the workers run: threads of this process, or worker processes on loopback
-    /// over mutually authenticated TLS.
-    #[arg(long, value_enum, default_value_t = TransportKind::InProcess)]
-    transport: TransportKind,
+    #[command(flatten)]
+    common: common::Common,
+    #[command(flatten)]
+    placement: common::Placement,
 }
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{TransportKind, Workers};
 
 fn main() -> ExitCode {
-    // With --transport tcp this program also serves as the worker processes.
-    serve_if_requested();
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("secure_mnist: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main("secure_mnist", |args: Args| run(&args))
 }
 
 type Mlp = Sequential<Cpu<f32>>;
@@ -98,7 +85,7 @@ fn train_model(args: &Args, mnist: &Mnist, say: &dyn Fn(String)) -> Result<Mlp> 
     let mut optimizer = Adam::new(model.parameters(), AdamConfig::new(1e-3));
     model.train();
     for epoch in 1..=args.epochs {
-        let bar = Progress::new(train.num_batches(64), &format!("training epoch {epoch}"), args.json);
+        let bar = Progress::new(train.num_batches(64), &format!("training epoch {epoch}"), args.common.json);
         let stats = train_epoch(&cpu, &model, &mut optimizer, &train, 64, &mut shuffle, &bar)?;
         bar.finish();
         say(format!("plaintext training, epoch {epoch:>2}: mean loss {:.4} ({:.2} s)", stats.mean_loss, stats.seconds));
@@ -112,25 +99,13 @@ fn train_model(args: &Args, mnist: &Mnist, say: &dyn Fn(String)) -> Result<Mlp> 
 }
 
 fn run(args: &Args) -> Result<()> {
-    let say = |line: String| {
-        if args.json {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    };
+    let say = |line: String| args.common.say(line);
     if args.batch == 0 {
         return Err(
             syft::worker::WorkerError::InvalidArgument { op: "--batch", reason: "must be at least 1".into() }.into()
         );
     }
-    let mnist = Mnist::load_or_hold_out(&args.data_dir, DEFAULT_HELD_OUT)?;
-    if let TestSplit::HeldOut { count } = mnist.test_split {
-        say(format!(
-            "note: no t10k test files in {}; testing on the last {count} training digits instead",
-            args.data_dir.display()
-        ));
-    }
+    let mnist = common::load_mnist(&args.data_dir, &args.common)?;
     let model = train_model(args, &mnist, &say)?;
     let test = mnist.test.to_dataset::<f32>(true)?;
     let images = args.images.unwrap_or(test.len()).min(test.len());
@@ -155,8 +130,8 @@ fn run(args: &Args) -> Result<()> {
 
     // The workers: two computing parties and a crypto provider.
     let hub = Hub::new();
-    let workers = Workers::start(&hub, &["bob", "alice", "crypto_provider"], args.transport)?;
-    let (bob, alice, crypto_provider) = (workers.get(0), workers.get(1), workers.get(2));
+    let workers = args.placement.workers(&hub, &["bob", "alice", "crypto_provider"])?;
+    let (bob, alice, crypto_provider) = (workers.get("bob")?, workers.get("alice")?, workers.get("crypto_provider")?);
     let encoder = FixedEncoder::new(10, args.precision)?;
     say(format!(
         "sharing the model between {} and {} (crypto provider: {}), fixed precision {}",
@@ -170,7 +145,7 @@ fn run(args: &Args) -> Result<()> {
     let shared = share_model(&model, encoder, &[bob, alice], crypto_provider)?;
     let session = shared.backend.session().clone();
     let stats_before = session.comm_stats()?;
-    let bar = Progress::new(images.div_ceil(args.batch), "encrypted evaluation", args.json);
+    let bar = Progress::new(images.div_ceil(args.batch), "encrypted evaluation", args.common.json);
     // Two counts accumulate under encryption, and only they are decrypted at the end: the
     // correct predictions (against the data owner's shared labels) and the agreements with
     // the plaintext model's predictions (a public one-hot here, since this program plays
@@ -236,11 +211,8 @@ fn run(args: &Args) -> Result<()> {
         rounds as f64 / nb,
         args.batch
     ));
-    if args.json {
-        let test_split = match mnist.test_split {
-            TestSplit::Official => "official t10k".to_owned(),
-            split @ TestSplit::HeldOut { .. } => split.to_string(),
-        };
+    if args.common.json {
+        let test_split = common::test_split_name(&mnist);
         let report = serde_json::json!({
             "example": "secure_mnist",
             "images": images,
@@ -254,7 +226,7 @@ fn run(args: &Args) -> Result<()> {
             "plain_ms_per_image": plain_ms,
             "bytes_per_image": bytes as f64 / n,
             "rounds_per_batch": rounds as f64 / nb,
-            "transport": format!("{:?}", args.transport).to_lowercase(),
+            "transport": format!("{:?}", args.placement.transport).to_lowercase(),
         });
         println!("{report}");
     }

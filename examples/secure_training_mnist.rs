@@ -19,7 +19,6 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
 use syft::nn::progress::Progress;
 use syft::nn::{Reduction, cross_entropy, mse_loss};
 use syft::prelude::*;
@@ -58,9 +57,10 @@ struct Args {
     /// Seed of the initialisation and the batch order.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Print one JSON object as the last line (and no progress bars).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    common: common::Common,
+    #[command(flatten)]
+    placement: common::Placement,
 }
 
 /// The training loss.
@@ -72,15 +72,11 @@ enum LossKind {
     Ce,
 }
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("secure_training_mnist: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main("secure_training_mnist", |args: Args| run(&args))
 }
 
 fn mlp(layers: &[usize], seed: u64) -> Result<Sequential<Cpu<f32>>> {
@@ -129,20 +125,8 @@ fn accuracy(model: &Sequential<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]
 }
 
 fn run(args: &Args) -> Result<()> {
-    let say = |line: String| {
-        if args.json {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    };
-    let mnist = Mnist::load_or_hold_out(&args.data_dir, DEFAULT_HELD_OUT)?;
-    if let TestSplit::HeldOut { count } = mnist.test_split {
-        say(format!(
-            "note: no t10k test files in {}; testing on the last {count} training digits instead",
-            args.data_dir.display()
-        ));
-    }
+    let say = |line: String| args.common.say(line);
+    let mnist = common::load_mnist(&args.data_dir, &args.common)?;
     let train = mnist.train.to_dataset::<f32>(true)?;
     let test = mnist.test.to_dataset::<f32>(true)?;
     let n = args.train_images.unwrap_or(train.len()).min(train.len());
@@ -194,23 +178,21 @@ fn run(args: &Args) -> Result<()> {
 
     // Encrypted: the workers.
     let hub = Hub::new();
-    let bob = VirtualWorker::new(&hub, "bob")?;
-    let alice = VirtualWorker::new(&hub, "alice")?;
-    let crypto_provider = VirtualWorker::new(&hub, "crypto_provider")?;
+    let workers = args.placement.workers(&hub, &["bob", "alice", "crypto_provider"])?;
+    let (bob, alice, crypto_provider) = (workers.get("bob")?, workers.get("alice")?, workers.get("crypto_provider")?);
     let encoder = FixedEncoder::new(10, args.precision)?;
     let owner_model = mlp(&args.layers, args.seed)?;
-    let shared = share_model(&owner_model, encoder, &[&bob, &alice], &crypto_provider)?;
+    let shared = share_model(&owner_model, encoder, &[bob, alice], crypto_provider)?;
     let session = shared.backend.session().clone();
     let mut opt = Sgd::new(shared.module.parameters(), SgdConfig::new(step));
     let stats_before = session.comm_stats()?;
-    let bar = Progress::new(order.len(), "encrypted training", args.json);
+    let bar = Progress::new(order.len(), "encrypted training", args.common.json);
     let start = Instant::now();
     let mut last_loss = f64::NAN;
     for (i, batch) in order.iter().enumerate() {
         // The data owner shares a batch of images and one-hot labels.
-        let x = inputs.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[&bob, &alice], &crypto_provider)?;
-        let y =
-            one_hot.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[&bob, &alice], &crypto_provider)?;
+        let x = inputs.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
+        let y = one_hot.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
         let (x, y) = (Var::constant(&shared.backend, x), Var::constant(&shared.backend, y));
         opt.zero_grad();
         let logits = shared.module.forward(&x)?;
@@ -256,7 +238,7 @@ fn run(args: &Args) -> Result<()> {
         bytes as f64 / batches / 1e6,
         rounds as f64 / batches
     ));
-    if args.json {
+    if args.common.json {
         let report = serde_json::json!({
             "example": "secure_training_mnist",
             "model": format!("mlp-{}", args.layers.iter().map(ToString::to_string).collect::<Vec<_>>().join("-")),

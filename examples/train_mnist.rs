@@ -16,7 +16,6 @@
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
 use syft::nn::progress::Progress;
 use syft::nn::train::{evaluate, train_epoch};
 use syft::nn::{Error, save_safetensors};
@@ -44,47 +43,30 @@ struct Args {
     /// Save the trained weights here (safetensors, PyTorch names `0.weight`, ...).
     #[arg(long)]
     save: Option<PathBuf>,
-    /// Print one JSON object as the last line (and no progress bars).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    common: common::Common,
     /// Threads for the matrix products (1 for the single-threaded timing).
     #[arg(long, default_value_t = 1)]
     threads: usize,
 }
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("train_mnist: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main("train_mnist", |args: Args| run(&args))
 }
 
-fn run(args: &Args) -> Result<(), Error> {
+fn run(args: &Args) -> Result<()> {
     let threads = args.threads.max(1);
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
         .map_err(|e| Error::InvalidArgument { op: "--threads", reason: e.to_string() })?;
     let cpu: Cpu<f32> = if threads == 1 { Cpu::single_threaded() } else { Cpu::new() };
-    let say = |line: String| {
-        if args.json {
-            eprintln!("{line}");
-        } else {
-            println!("{line}");
-        }
-    };
+    let say = |line: String| args.common.say(line);
 
-    let mnist = Mnist::load_or_hold_out(&args.data_dir, DEFAULT_HELD_OUT)?;
-    if let TestSplit::HeldOut { count } = mnist.test_split {
-        say(format!(
-            "note: no t10k test files in {}; testing on the last {count} training digits instead",
-            args.data_dir.display()
-        ));
-    }
+    let mnist = common::load_mnist(&args.data_dir, &args.common)?;
     let train = mnist.train.to_dataset::<f32>(true)?;
     let test = mnist.test.to_dataset::<f32>(true)?;
     say(format!("MNIST: {} training digits, {} test digits ({})", train.len(), test.len(), mnist.test_split));
@@ -109,7 +91,7 @@ fn run(args: &Args) -> Result<(), Error> {
     let mut epoch_seconds = Vec::with_capacity(args.epochs);
     let mut train_losses = Vec::with_capacity(args.epochs);
     for epoch in 1..=args.epochs {
-        let bar = Progress::new(train.num_batches(args.batch), &format!("epoch {epoch}"), args.json);
+        let bar = Progress::new(train.num_batches(args.batch), &format!("epoch {epoch}"), args.common.json);
         let stats = train_epoch(&cpu, &model, &mut optimizer, &train, args.batch, &mut shuffle, &bar)?;
         bar.finish();
         say(format!("epoch {epoch:>2}: mean loss {:.4}, {:.3} s", stats.mean_loss, stats.seconds));
@@ -118,7 +100,7 @@ fn run(args: &Args) -> Result<(), Error> {
     }
 
     model.eval();
-    let bar = Progress::new(test.num_batches(1000), "test", args.json);
+    let bar = Progress::new(test.num_batches(1000), "test", args.common.json);
     let eval = evaluate(&cpu, &model, &test, 1000, &bar)?;
     bar.finish();
     let seconds_per_epoch = mean(&epoch_seconds);
@@ -137,11 +119,8 @@ fn run(args: &Args) -> Result<(), Error> {
         say(format!("saved weights to {}", path.display()));
     }
 
-    if args.json {
-        let test_split = match mnist.test_split {
-            TestSplit::Official => "official t10k".to_owned(),
-            split @ TestSplit::HeldOut { .. } => split.to_string(),
-        };
+    if args.common.json {
+        let test_split = common::test_split_name(&mnist);
         let report = serde_json::json!({
             "example": "train_mnist",
             "model": "mlp-784-500-10",

@@ -13,10 +13,12 @@ pub use syft_worker as worker;
 mod api;
 pub mod debug;
 mod error;
+pub mod workers;
 
 pub use api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model};
 pub use debug::{FixedPointBackend, NumericsReport};
 pub use error::{Error, Result};
+pub use workers::{Transport, Workers, WorkersBuilder};
 
 /// Everything a tutorial needs, in one import: tensors and randomness, autograd, modules
 /// and optimizers, workers and pointers, secret sharing, and the network workers the
@@ -27,6 +29,7 @@ pub mod prelude {
     };
     pub use crate::debug::{FixedPointBackend, NumericsReport, fixed_point_model};
     pub use crate::error::{Error, Result};
+    pub use crate::workers::{Transport, Workers};
     pub use syft_autograd::{Backend, Cpu, Var, no_grad};
     pub use syft_fixed::FixedEncoder;
     pub use syft_net::{LocalCluster, NetworkWorker, serve_if_requested};
