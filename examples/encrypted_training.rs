@@ -95,11 +95,11 @@ fn run(args: &Args) -> Result<()> {
         println!("data: {:?}", data.value());
     }
 
-    let mut opt = Sgd::new(model.module.parameters(), SgdConfig::new(args.lr));
+    let mut opt = Sgd::new(model.parameters(), SgdConfig::new(args.lr));
     let mut losses = Vec::with_capacity(args.iterations);
     for iter in 0..args.iterations {
         syft::nn::Optimizer::zero_grad(&opt);
-        let pred = model.module.forward(&data)?;
+        let pred = model.forward(&data)?;
         let loss = pred.sub(&target)?.square()?.sum()?;
         loss.backward()?;
         syft::nn::Optimizer::step(&mut opt)?;

@@ -143,7 +143,7 @@ fn run(args: &Args) -> Result<()> {
 
     let start = Instant::now();
     let shared = share_model(&model, encoder, &[bob, alice], crypto_provider)?;
-    let session = shared.backend.session().clone();
+    let session = shared.session().clone();
     let stats_before = session.comm_stats()?;
     let bar = Progress::new(images.div_ceil(args.batch), "encrypted evaluation", args.common.json);
     // Two counts accumulate under encryption, and only they are decrypted at the end: the
@@ -166,8 +166,7 @@ fn run(args: &Args) -> Result<()> {
         let y = Tensor::<u64>::one_hot(&labels[b..end], 10)?;
         let y = SharedTensor::share(&y, None, &session)?;
         // Encrypted inference; the argmax is a one-hot of raw bits.
-        let out = no_grad(|| shared.module.forward(&Var::constant(&shared.backend, x)))?;
-        let pred = out.value().argmax_one_hot(1)?;
+        let pred = shared.infer(&x)?.argmax_one_hot(1)?;
         let hits = pred.mul(&y)?.sum()?;
         correct = Some(accumulate(correct, hits)?);
         let plain = Tensor::<u64>::one_hot(&plain_pred[b..end], 10)?;

@@ -183,8 +183,8 @@ fn run(args: &Args) -> Result<()> {
     let encoder = FixedEncoder::new(10, args.precision)?;
     let owner_model = mlp(&args.layers, args.seed)?;
     let shared = share_model(&owner_model, encoder, &[bob, alice], crypto_provider)?;
-    let session = shared.backend.session().clone();
-    let mut opt = Sgd::new(shared.module.parameters(), SgdConfig::new(step));
+    let session = shared.session().clone();
+    let mut opt = Sgd::new(shared.parameters(), SgdConfig::new(step));
     let stats_before = session.comm_stats()?;
     let bar = Progress::new(order.len(), "encrypted training", args.common.json);
     let start = Instant::now();
@@ -193,9 +193,9 @@ fn run(args: &Args) -> Result<()> {
         // The data owner shares a batch of images and one-hot labels.
         let x = inputs.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
         let y = one_hot.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
-        let (x, y) = (Var::constant(&shared.backend, x), Var::constant(&shared.backend, y));
+        let (x, y) = (shared.input(x), shared.input(y));
         opt.zero_grad();
-        let logits = shared.module.forward(&x)?;
+        let logits = shared.forward(&x)?;
         match args.loss {
             LossKind::Mse => {
                 let loss = mse_loss(&logits, &y, Reduction::Sum)?;
@@ -228,7 +228,7 @@ fn run(args: &Args) -> Result<()> {
     let rounds = stats_after[0].1 - stats_before[0].1;
 
     // The model owner decrypts the model and evaluates it in plaintext.
-    let trained = syft::decrypt_model(&shared.module)?;
+    let trained = syft::decrypt_model(shared.module())?;
     let test_accuracy = accuracy(&trained, test.inputs(), test.labels())?;
     say(format!(
         "encrypted: test accuracy {:.2}% (plaintext {:.2}%), last batch loss {last_loss:.4}, {seconds_per_batch:.4} s \

@@ -200,7 +200,7 @@ fn data_owner(common: &Common, d: &Deployment) -> Result<serde_json::Value> {
     for b in (0..images).step_by(common.batch.max(1)) {
         let end = (b + common.batch.max(1)).min(images);
         let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(&[bob, alice], cp)?;
-        let logits = (*no_grad(|| model.module.forward(&Var::constant(&model.backend, x.clone())))?.value()).clone();
+        let logits = (*no_grad(|| model.forward(&model.input(x.clone())))?.value()).clone();
         let pred = logits.argmax_one_hot(1)?;
         // Decrypting removes the predictions' shares from the workers: keep their negation
         // (as telling as they are) for the others to try to read.
@@ -217,7 +217,7 @@ fn data_owner(common: &Common, d: &Deployment) -> Result<serde_json::Value> {
 
     let (x, logits, kept) = last.ok_or_else(|| fail("no images"))?;
     println!("data owner tries to read the model owner's weights and its own logits:");
-    let first = model.module.parameters().into_iter().next().ok_or_else(|| fail("no parameters"))?;
+    let first = model.parameters().into_iter().next().ok_or_else(|| fail("no parameters"))?;
     refused("the first layer's weights, decrypted", (*first.value()).clone().get())?;
     refused("one share of those weights", first.value().share_pointers()[0].clone().get())?;
     refused("the last batch's logits", logits.get())?;

@@ -509,3 +509,37 @@ fn a_stored_pointer_to_an_unknown_worker_is_unreachable() {
     }
     assert_eq!(listings(&ws), vec![Vec::new(); 3]);
 }
+
+#[test]
+fn bad_input_is_a_typed_error_and_leaves_stores_unchanged() {
+    let hub = Hub::new();
+    let bob = VirtualWorker::new(&hub, "bob").unwrap();
+    let alice = VirtualWorker::new(&hub, "alice").unwrap();
+    let a = Tensor::from_vec(vec![1.0f32, 2., 3.]).send(&bob).unwrap();
+    let b = Tensor::from_vec(vec![1.0f32, 2.]).send(&bob).unwrap();
+    let c = Tensor::from_vec(vec![1.0f32, 2., 3.]).send(&alice).unwrap();
+    // Operation across locations.
+    assert!(matches!(a.add(&c), Err(syft_worker::WorkerError::LocationMismatch { .. })));
+    // Shape error on a remote op.
+    assert!(matches!(a.add(&b), Err(syft_worker::WorkerError::Remote { .. })));
+    assert_eq!(bob.object_count().unwrap(), 2);
+    // Unknown id.
+    let ghost = syft_worker::PointerTensor::attach(&hub, "bob", 12345).unwrap();
+    ghost.set_garbage_collect_data(false);
+    assert!(ghost.describe().is_err());
+    // Get of an already-moved object through a stale pointer to the old location.
+    let stale = syft_worker::PointerTensor::attach(&hub, "bob", c.id_at_location()).unwrap();
+    stale.set_garbage_collect_data(false);
+    let moved = a.move_to(&alice).unwrap();
+    let stale_a = syft_worker::PointerTensor::attach(&hub, "bob", moved.id_at_location()).unwrap();
+    stale_a.set_garbage_collect_data(false);
+    assert!(stale_a.get().is_err());
+    assert_eq!(bob.object_count().unwrap(), 1);
+    assert_eq!(alice.object_count().unwrap(), 2);
+    // Malformed bytes.
+    let reply = bob.send_raw(vec![0xff, 0xff, 0xff]).unwrap();
+    let resp: syft_worker::Response = syft_worker::message::decode(&reply).unwrap();
+    assert!(matches!(resp, syft_worker::Response::Err(_)));
+    assert_eq!(bob.object_count().unwrap(), 1);
+    drop(stale);
+}

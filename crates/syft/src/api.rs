@@ -1,56 +1,53 @@
 //! The tutorial-shaped API: `fix_precision()`, `share(&[&bob, &alice], &crypto_provider)`,
-//! `get()` / `float_precision()`, for tensors and whole modules.
+//! `get()` / `float_precision()`, for tensors and whole modules; a shared model is a
+//! [`Module`] over shared values.
 
 use crate::error::Result;
-use syft_autograd::{Cpu, Var};
-use syft_fixed::FixedEncoder;
+use std::sync::Arc;
+use syft_autograd::{Backend, Cpu, OpResult, Var, no_grad};
+use syft_fixed::{Fixed, FixedEncoder};
 use syft_nn::Module;
+use syft_nn::module::ParamMap;
 use syft_ring::{Float, Tensor};
 use syft_worker::{MpcSession, SharedBackend, SharedHandle, SharedTensor, Worker};
 
-/// A fixed-point encoded tensor (plaintext), ready to be shared.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FixedPrecisionTensor {
-    raw: Tensor<u64>,
-    encoder: FixedEncoder,
+/// A fixed-point encoded tensor in plaintext: what `fix_precision()` returns, what is
+/// shared, and what `get()` on a shared value brings back; `float_precision()` decodes it.
+/// It is [`syft_fixed::Fixed`], the one fixed-point type of the stack.
+pub type FixedPrecisionTensor = Fixed<Tensor<u64>>;
+
+/// The encoder a shared tensor records: `None` for integers (raw ring values).
+fn shared_encoder(encoder: FixedEncoder) -> Option<FixedEncoder> {
+    (!encoder.is_integer()).then_some(encoder)
 }
 
-impl FixedPrecisionTensor {
-    /// The encoded ring tensor.
-    #[must_use]
-    pub fn raw(&self) -> &Tensor<u64> {
-        &self.raw
-    }
-
-    /// The encoder.
-    #[must_use]
-    pub fn encoder(&self) -> FixedEncoder {
-        self.encoder
-    }
-
-    /// Decodes back to real numbers (PySyft's `float_precision()`).
-    #[must_use]
-    pub fn float_precision(&self) -> Tensor<f64> {
-        self.encoder.decode(&self.raw)
-    }
-
+/// `share(&[&bob, &alice], &crypto_provider)` for plaintext values: fixed-point tensors,
+/// and integer ring tensors (bits, counts, one-hot labels).
+pub trait Share {
     /// Secret-shares the value among `parties`, with `crypto_provider` dealing the
     /// material for products. Sharing again with the same workers reuses their session.
-    pub fn share(&self, parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<SharedTensor> {
-        let session = MpcSession::get_or_create(parties, crypto_provider)?;
-        Ok(SharedTensor::share(&self.raw, Some(self.encoder), &session)?)
-    }
+    fn share(&self, parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<SharedTensor>;
 
     /// Shares the value as a leaf of the autograd graph (`requires_grad=True`).
-    pub fn share_requires_grad(
-        &self,
-        parties: &[&dyn Worker],
-        crypto_provider: &dyn Worker,
-    ) -> Result<Var<SharedBackend>> {
+    fn share_requires_grad(&self, parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<Var<SharedBackend>> {
+        let shared = self.share(parties, crypto_provider)?;
+        let backend = SharedBackend::new(shared.session().clone(), shared.encoder().unwrap_or(FixedEncoder::INTEGER));
+        Ok(Var::new(&backend, shared, true))
+    }
+}
+
+impl Share for FixedPrecisionTensor {
+    fn share(&self, parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<SharedTensor> {
         let session = MpcSession::get_or_create(parties, crypto_provider)?;
-        let backend = SharedBackend::new(session.clone(), self.encoder);
-        let t = SharedTensor::share(&self.raw, Some(self.encoder), &session)?;
-        Ok(Var::new(&backend, t, true))
+        Ok(SharedTensor::share(self.raw(), shared_encoder(self.encoder()), &session)?)
+    }
+}
+
+impl Share for Tensor<u64> {
+    /// Shares integers (no fixed-point scale): one-hot labels, masks, counts.
+    fn share(&self, parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<SharedTensor> {
+        let session = MpcSession::get_or_create(parties, crypto_provider)?;
+        Ok(SharedTensor::share(self, None, &session)?)
     }
 }
 
@@ -66,20 +63,105 @@ pub trait FixPrecision {
 
 impl<T: Float> FixPrecision for Tensor<T> {
     fn fix_precision_with(&self, encoder: FixedEncoder) -> Result<FixedPrecisionTensor> {
-        Ok(FixedPrecisionTensor { raw: encoder.encode(self)?, encoder })
+        Ok(Fixed::encode(self, encoder)?)
     }
 }
 
-/// A model whose parameters are shared among workers, with the backend to run it on.
+/// `get()` on a shared value in the autograd graph (a loss, a prediction): brings the
+/// shares back and reconstructs the fixed-point tensor, which `float_precision()` decodes
+/// (PySyft's `loss.get().float_precision()`).
+pub trait Decrypt {
+    /// Reconstructs the value at this program; the shares are removed from the workers.
+    fn get(&self) -> Result<FixedPrecisionTensor>;
+}
+
+impl Decrypt for Var<SharedBackend> {
+    fn get(&self) -> Result<FixedPrecisionTensor> {
+        let value = (*self.value()).clone();
+        let encoder = value.encoder().unwrap_or(FixedEncoder::INTEGER);
+        Ok(Fixed::from_raw(value.get()?, encoder))
+    }
+}
+
+/// A model whose parameters are shared among workers: a [`Module`] over shared values, so
+/// `model.forward(&x)` and an optimizer over `model.parameters()` work as in plaintext.
 #[derive(Debug)]
 pub struct SharedModel<M> {
+    module: M,
+    backend: SharedBackend,
+}
+
+impl<M> SharedModel<M> {
     /// The module over shared parameters.
-    pub module: M,
-    /// The backend (session and precision).
-    pub backend: SharedBackend,
+    pub fn module(&self) -> &M {
+        &self.module
+    }
+
+    /// The backend: the session among the workers, and the precision.
+    pub fn backend(&self) -> &SharedBackend {
+        &self.backend
+    }
+
+    /// The session among the workers that hold the parameters' shares.
+    pub fn session(&self) -> &Arc<MpcSession> {
+        self.backend.session()
+    }
+
+    /// The module, without the backend.
+    pub fn into_module(self) -> M {
+        self.module
+    }
+}
+
+impl<M: Module<SharedBackend>> Module<SharedBackend> for SharedModel<M> {
+    type Mapped<B2: Backend> = M::Mapped<B2>;
+
+    fn forward(&self, x: &Var<SharedBackend>) -> OpResult<SharedBackend, Var<SharedBackend>> {
+        self.module.forward(x)
+    }
+
+    fn visit_parameters(&self, prefix: &str, f: &mut dyn FnMut(String, &Var<SharedBackend>)) {
+        self.module.visit_parameters(prefix, f);
+    }
+
+    fn map_parameters_under<B2: Backend, E>(
+        &self,
+        prefix: &str,
+        backend: &B2,
+        f: &mut ParamMap<'_, SharedBackend, B2, E>,
+    ) -> std::result::Result<Self::Mapped<B2>, E> {
+        self.module.map_parameters_under(prefix, backend, f)
+    }
+
+    fn set_training(&mut self, training: bool) {
+        self.module.set_training(training);
+    }
+
+    fn is_training(&self) -> bool {
+        self.module.is_training()
+    }
 }
 
 impl<M: Module<SharedBackend>> SharedModel<M> {
+    /// Runs the model on a shared input without recording gradients (inference):
+    /// PySyft's `output = model(data)` in an encrypted evaluation.
+    pub fn infer(&self, x: &SharedTensor) -> Result<SharedTensor> {
+        let out = no_grad(|| self.module.forward(&Var::constant(&self.backend, x.clone())))?;
+        Ok((*out.value()).clone())
+    }
+
+    /// A shared tensor as an input of [`forward`](Module::forward) (a constant of the
+    /// graph: no gradient flows to it).
+    pub fn input(&self, x: SharedTensor) -> Var<SharedBackend> {
+        Var::constant(&self.backend, x)
+    }
+
+    /// Decrypts every parameter into a plaintext model of the same architecture (the
+    /// owner's `model.get().float_precision()`); the shares are removed from the workers.
+    pub fn get(self) -> Result<M::Mapped<Cpu<f32>>> {
+        decrypt_model(&self.module)
+    }
+
     /// Lets client `client` run this model on its own inputs, in its own session, without
     /// reading it: every parameter's shares are granted (see
     /// [`SharedTensor::grant`]). What `client` computes with the model is restricted to it:
@@ -190,16 +272,43 @@ pub fn share_model<M: Module<Cpu<f32>>>(
     Ok(SharedModel { module, backend })
 }
 
-/// `model.fix_precision().share(...)` for plaintext modules.
-pub trait ShareModule: Module<Cpu<f32>> + Sized {
-    /// Fixed-point encodes and shares every parameter, at PySyft's default precision.
-    fn fix_precision_share(
-        &self,
-        parties: &[&dyn Worker],
-        crypto_provider: &dyn Worker,
-    ) -> Result<SharedModel<Self::Mapped<SharedBackend>>> {
-        share_model(self, FixedEncoder::default(), parties, crypto_provider)
+/// `model.fix_precision()` for plaintext modules; `.share(...)` then shares it.
+pub trait FixPrecisionModule: Module<Cpu<f32>> + Sized {
+    /// The model at PySyft's default precision (base 10, 3 fractional digits).
+    fn fix_precision(&self) -> FixedPrecisionModel<'_, Self> {
+        self.fix_precision_with(FixedEncoder::default())
+    }
+
+    /// The model at the given precision.
+    fn fix_precision_with(&self, encoder: FixedEncoder) -> FixedPrecisionModel<'_, Self> {
+        FixedPrecisionModel { model: self, encoder }
     }
 }
 
-impl<M: Module<Cpu<f32>>> ShareModule for M {}
+impl<M: Module<Cpu<f32>>> FixPrecisionModule for M {}
+
+/// A plaintext model with the precision it will be shared at
+/// ([`FixPrecisionModule::fix_precision`]).
+#[derive(Debug)]
+#[must_use]
+pub struct FixedPrecisionModel<'m, M> {
+    model: &'m M,
+    encoder: FixedEncoder,
+}
+
+impl<M: Module<Cpu<f32>>> FixedPrecisionModel<'_, M> {
+    /// The encoder.
+    pub fn encoder(&self) -> FixedEncoder {
+        self.encoder
+    }
+
+    /// Encodes and shares every parameter among `parties` (PySyft's
+    /// `model.fix_precision().share(bob, alice, crypto_provider=james)`).
+    pub fn share(
+        &self,
+        parties: &[&dyn Worker],
+        crypto_provider: &dyn Worker,
+    ) -> Result<SharedModel<M::Mapped<SharedBackend>>> {
+        share_model(self.model, self.encoder, parties, crypto_provider)
+    }
+}

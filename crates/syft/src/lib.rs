@@ -15,7 +15,10 @@ pub mod debug;
 mod error;
 pub mod workers;
 
-pub use api::{FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model};
+pub use api::{
+    Decrypt, FixPrecision, FixPrecisionModule, FixedPrecisionModel, FixedPrecisionTensor, Share, SharedModel,
+    borrow_model, decrypt_model, share_model,
+};
 pub use debug::{FixedPointBackend, NumericsReport};
 pub use error::{Error, Result};
 pub use workers::{Transport, Workers, WorkersBuilder};
@@ -25,7 +28,8 @@ pub use workers::{Transport, Workers, WorkersBuilder};
 /// examples switch to with `--transport tcp`.
 pub mod prelude {
     pub use crate::api::{
-        FixPrecision, FixedPrecisionTensor, ShareModule, SharedModel, borrow_model, decrypt_model, share_model,
+        Decrypt, FixPrecision, FixPrecisionModule, FixedPrecisionModel, FixedPrecisionTensor, Share, SharedModel,
+        borrow_model, decrypt_model, share_model,
     };
     pub use crate::debug::{FixedPointBackend, NumericsReport, fixed_point_model};
     pub use crate::error::{Error, Result};

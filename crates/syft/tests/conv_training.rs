@@ -69,11 +69,11 @@ fn encrypted_losses(pool: Pool) -> Vec<f64> {
     let x = x.fix_precision_with(enc).unwrap().share_requires_grad(&[&bob, &alice], &james).unwrap();
     let y = y.fix_precision_with(enc).unwrap().share_requires_grad(&[&bob, &alice], &james).unwrap();
     let model = share_model(&cnn(&Cpu::<f32>::default(), pool, 11), enc, &[&bob, &alice], &james).unwrap();
-    let mut opt = Sgd::new(model.module.parameters(), SgdConfig::new(LR));
+    let mut opt = Sgd::new(model.parameters(), SgdConfig::new(LR));
     let mut losses = Vec::new();
     for _ in 0..STEPS {
         opt.zero_grad();
-        let pred = model.module.forward(&x).unwrap();
+        let pred = model.forward(&x).unwrap();
         let loss = pred.sub(&y).unwrap().square().unwrap().sum().unwrap();
         loss.backward().unwrap();
         opt.step().unwrap();

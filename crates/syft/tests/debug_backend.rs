@@ -272,7 +272,7 @@ fn shared_backend_agrees_within_one_unit_per_truncation() {
     // at most 2^-43).
     let layer = share_model(&first_layer(&Cpu::<f32>::default()), enc, &[&bob, &alice], &james).unwrap();
     let layer_debug = fixed_point_model(&first_layer(&Cpu::<f32>::default()), &fixed).unwrap();
-    let h_shared = layer.module.forward(&Var::constant(&layer.backend, layer.backend.share(&x).unwrap())).unwrap();
+    let h_shared = layer.forward(&layer.input(layer.backend().share(&x).unwrap())).unwrap();
     let h_debug = layer_debug.forward(&Var::constant(&fixed, fixed.encode(&x).unwrap())).unwrap();
     let h_shared = h_shared.value().as_ref().clone().get().unwrap();
     for (g, w) in h_shared.data().iter().zip(h_debug.value().data()) {
@@ -280,7 +280,7 @@ fn shared_backend_agrees_within_one_unit_per_truncation() {
         assert!(d == 0 || d == 1, "shares {}, debug {}", signed(*g), signed(*w));
     }
 
-    let y_shared = shared.module.forward(&Var::constant(&shared.backend, shared.backend.share(&x).unwrap())).unwrap();
+    let y_shared = shared.forward(&shared.input(shared.backend().share(&x).unwrap())).unwrap();
     let y_debug = debug.forward(&Var::constant(&fixed, fixed.encode(&x).unwrap())).unwrap();
     let got: Vec<i64> = y_shared.value().as_ref().clone().get().unwrap().data().iter().map(|&v| signed(v)).collect();
     let want: Vec<i64> = y_debug.value().data().iter().map(|&v| signed(v)).collect();
