@@ -12,19 +12,11 @@ mod common;
 mod notebook;
 use notebook::{Notebook, objects, show};
 
-/// Flags (`--transport tcp` runs the workers as processes over TLS).
-#[derive(clap::Parser, Debug)]
-#[command(version, about)]
-struct Args {
-    #[command(flatten)]
-    placement: common::Placement,
-}
-
 fn main() -> std::process::ExitCode {
     common::main("basic_tools", run)
 }
 
-fn run(args: Args) -> Result<()> {
+fn run(args: notebook::Args) -> Result<()> {
     let mut nb = Notebook { n: 0 };
     println!("# Part 1: Basic tools of private deep learning\n");
 

@@ -5,6 +5,14 @@
 use std::fmt::Display;
 use syft::prelude::*;
 
+/// The walkthroughs' flags (`--transport tcp` runs the workers as processes over TLS).
+#[derive(clap::Parser, Debug)]
+#[command(version, about)]
+pub(crate) struct Args {
+    #[command(flatten)]
+    pub(crate) placement: crate::common::Placement,
+}
+
 /// Numbers the cells and prints them notebook-style.
 pub(crate) struct Notebook {
     pub(crate) n: usize,

@@ -252,21 +252,7 @@ impl<T: CpuFloat> ConvOps<Self> for Cpu<T> {
     fn max_pool2d_with_mask(&self, x: &Tensor<T>, pool: Pool2d) -> OpResult<Self, (Tensor<T>, Tensor<bool>)> {
         let lowest = T::from_f64(f64::NEG_INFINITY);
         let windows = x.pool_windows(pool.window, pool.params, lowest)?;
-        let taps = pool.taps();
-        let out_shape = windows.shape()[..4].to_vec();
-        let mut y = Vec::with_capacity(windows.len() / taps.max(1));
-        let mut mask = vec![false; windows.len()];
-        for (win, m) in windows.data().chunks_exact(taps).zip(mask.chunks_exact_mut(taps)) {
-            let mut best = 0;
-            for (i, &v) in win.iter().enumerate().skip(1) {
-                if v > win[best] {
-                    best = i;
-                }
-            }
-            m[best] = true;
-            y.push(win[best]);
-        }
-        Ok((Tensor::new(&out_shape, y)?, Tensor::new(windows.shape(), mask)?))
+        Ok(windows.max_last_axis_with_mask(|a, b| a > b)?)
     }
 
     fn max_pool2d_backward(

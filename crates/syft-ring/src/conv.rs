@@ -268,6 +268,38 @@ impl<T: Element> Tensor<T> {
     }
 }
 
+impl<T: Element> Tensor<T> {
+    /// The maximum of each row along the last axis, and a one-hot mask of where it is (the
+    /// first maximum on ties), under the order `greater`: max pooling over the output of
+    /// [`pool_windows`](Self::pool_windows), for float values and for signed ring values
+    /// alike. A rank-0 tensor or an empty last axis is an error.
+    pub fn max_last_axis_with_mask(&self, greater: impl Fn(T, T) -> bool) -> Result<(Self, Tensor<bool>)> {
+        let (&taps, rows) = self.shape().split_last().ok_or_else(|| RingError::InvalidArgument {
+            op: "max_last_axis_with_mask",
+            reason: "a rank-0 tensor has no last axis".into(),
+        })?;
+        if taps == 0 {
+            return Err(RingError::InvalidArgument {
+                op: "max_last_axis_with_mask",
+                reason: format!("the last axis of shape {:?} is empty", self.shape()),
+            });
+        }
+        let mut best_values = Vec::with_capacity(self.len() / taps);
+        let mut mask = vec![false; self.len()];
+        for (row, m) in self.data().chunks_exact(taps).zip(mask.chunks_exact_mut(taps)) {
+            let mut best = 0;
+            for (i, &v) in row.iter().enumerate().skip(1) {
+                if greater(v, row[best]) {
+                    best = i;
+                }
+            }
+            m[best] = true;
+            best_values.push(row[best]);
+        }
+        Ok((Tensor::new(rows, best_values)?, Tensor::new(self.shape(), mask)?))
+    }
+}
+
 impl<T: Scalar> Tensor<T> {
     /// The adjoint of [`pool_windows`](Self::pool_windows): scatter-adds
     /// `[N, C, OH, OW, KH·KW]` values back to an input of shape `input_shape`.
@@ -313,5 +345,10 @@ mod tests {
         let w = x.pool_windows((2, 2), Conv2dParams::new(2, 0), f64::NEG_INFINITY).unwrap();
         assert_eq!(w.max_axis(4).unwrap().data(), &[5.0, 7.0, 13.0, 15.0]);
         assert!(x.pool_windows((5, 5), Conv2dParams::default(), 0.0).is_err());
+        let (m, mask) = w.max_last_axis_with_mask(|a, b| a > b).unwrap();
+        assert_eq!(m.data(), &[5.0, 7.0, 13.0, 15.0]);
+        assert_eq!(mask.shape(), w.shape());
+        assert_eq!(mask.data()[..4], [false, false, false, true]);
+        assert!(Tensor::<f64>::zeros(&[2, 0]).max_last_axis_with_mask(|a, b| a > b).is_err());
     }
 }

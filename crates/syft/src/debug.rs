@@ -557,21 +557,7 @@ impl ConvOps<Self> for FixedPointBackend {
         }
         self.check_comparison("max_pool2d", x, MAX_RANGE);
         let windows = x.pool_windows(pool.window, pool.params, 0)?;
-        let taps = pool.taps().max(1);
-        let out_shape = windows.shape()[..4].to_vec();
-        let mut y = Vec::with_capacity(windows.len() / taps);
-        let mut mask = vec![false; windows.len()];
-        for (win, m) in windows.data().chunks_exact(taps).zip(mask.chunks_exact_mut(taps)) {
-            let mut best = 0;
-            for (i, &v) in win.iter().enumerate().skip(1) {
-                if signed(v) > signed(win[best]) {
-                    best = i;
-                }
-            }
-            m[best] = true;
-            y.push(win[best]);
-        }
-        Ok((Tensor::new(&out_shape, y)?, Tensor::new(windows.shape(), mask)?))
+        Ok(windows.max_last_axis_with_mask(|a, b| signed(a) > signed(b))?)
     }
     fn max_pool2d_backward(
         &self,
