@@ -147,6 +147,19 @@ fn part3_pointer_chains_and_move(transport: Transport) {
     assert_eq!(inner.get().unwrap().into_tensor().unwrap().data(), &[2., 4.]);
     drop(p);
     assert_eq!(bob.object_count().unwrap(), 0);
+
+    // Five hops back and forth: bob -> alice -> bob -> bob -> alice.
+    let mut p = t(&[3.]).send(bob).unwrap();
+    for w in [alice, bob, bob, alice] {
+        p = p.send(w).unwrap();
+    }
+    let mut y = p.add(&p).unwrap();
+    for _ in 0..4 {
+        y = y.get().unwrap().into_pointer().unwrap();
+    }
+    assert_eq!(y.get().unwrap().into_tensor().unwrap().data(), &[6.]);
+    drop(p);
+    assert_eq!((bob.object_count().unwrap(), alice.object_count().unwrap()), (0, 0));
 }
 
 /// Part 12's toy network with its deterministic initial weights.
