@@ -1,4 +1,4 @@
-//! [`PlainRing`]: the plaintext [`IntBackend`] over `Tensor<u64>`, with exact truncation.
+//! [`PlainRing`]: the plaintext [`IntBackend`](crate::IntBackend) over `Tensor<u64>`, with exact truncation.
 
 use crate::backend::RingBackend;
 use crate::error::{FixedError, Result};
