@@ -1,323 +1,39 @@
-//! The tensor-operation vocabulary of remote execution, in one place.
+//! The operation vocabularies, in one place: what a worker can be asked to compute, as
+//! plain data with its names, shape rules and rules on granted data.
 //!
-//! [`TensorOp`] is what travels in a [`Request::Op`](crate::Request::Op); [`TensorOp::arity`]
-//! says how many operands it takes; [`TensorOp::apply_float`] and
-//! [`TensorOp::apply_ring`] are its semantics on a worker (float tensors go through
-//! autograd, so remote `backward` works); the methods of
-//! [`PointerTensor`](crate::PointerTensor) are generated from the table at the bottom of
-//! this file by `pointer_methods!`. Adding an operation means adding a variant, its two
-//! semantics, and one line to that table.
+//! - [`TensorOp`] is what travels in a [`Request::Op`](crate::Request::Op): an operation on
+//!   a worker's stored tensors. [`TensorOp::arity`] says how many operands it takes,
+//!   [`TensorOp::result_shapes`] what it allocates, and [`TensorOp::apply_float`] and
+//!   [`TensorOp::apply_ring`] are its semantics on a worker (float tensors go through
+//!   autograd, so remote `backward` works).
+//! - [`MpcOp`] is what travels in an [`MpcRequest::Run`](crate::mpc::MpcRequest::Run): an
+//!   operation on shared tensors, run by every member of a session. [`MpcOp::spec`] is its
+//!   one description ([`OpSpec`]), which the client, the parties and the crypto provider
+//!   all derive their part from.
+//!
+//! Nothing here sends a message or touches a store: the worker side lives in
+//! [`store`](crate::store) and [`mpc`](crate::mpc), the client side in
+//! [`pointer`](crate::pointer) and [`shared`](crate::shared).
+//!
+//! # Adding an operation
+//!
+//! On tensors ([`TensorOp`]): add a variant, its arm in `name`, `flow` and `arity`, its
+//! semantics in `apply_float` (and `apply_ring`, or leave it out of `defined_on_ring`), its
+//! result shapes if it allocates more than its operands, and one line to the table of
+//! pointer methods in `pointer/methods.rs`.
+//!
+//! On shared tensors ([`MpcOp`]): add a variant and its entry in [`MpcOp::spec`] (name,
+//! flow, [`Protocol`], outputs, [`Allocates`]); the crypto provider's material, the
+//! limits and the client's fan-out follow from the entry. Then write its protocol in
+//! `mpc/protocols.rs`: an arm of the parties' local step, of the Beaver product step, or
+//! of the SecureNN party and helper steps, as its [`Protocol`] says; and the method of
+//! [`SharedTensor`](crate::SharedTensor) that checks shapes and precisions at the client
+//! and runs it.
 
-use serde::{Deserialize, Serialize};
-use syft_autograd::{Cpu, Pool2d, Var};
-use syft_ring::{Conv2dParams, Tensor};
+mod mpc_op;
+mod shape;
+mod tensor_op;
 
-/// The float backend objects use on workers.
-pub type FloatBackend = Cpu<f32>;
-/// A float tensor with autograd state, as stored on a worker.
-pub type FloatVar = Var<Cpu<f32>>;
-
-/// A tensor operation that a worker can run on its stored objects.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum TensorOp {
-    /// `a + b` (broadcasting).
-    Add,
-    /// `a − b` (broadcasting).
-    Sub,
-    /// `a ⊙ b` (broadcasting).
-    Mul,
-    /// Matrix product `a · b`.
-    MatMul,
-    /// `−a`.
-    Neg,
-    /// Sum of all elements.
-    Sum,
-    /// Sum along an axis.
-    SumAxis {
-        /// The axis.
-        axis: usize,
-        /// Keep the axis with size 1.
-        keepdim: bool,
-    },
-    /// Mean of all elements (float).
-    Mean,
-    /// `c · a` for a public constant.
-    MulScalar(f64),
-    /// `a ⊙ a`.
-    Square,
-    /// `max(a, 0)` (float).
-    Relu,
-    /// Same data, new shape.
-    Reshape(Vec<usize>),
-    /// Swap the last two axes.
-    Transpose,
-    /// 2-d convolution `input ⋆ kernel` (float).
-    Conv2d(Conv2dParams),
-    /// Max pooling (float).
-    MaxPool2d {
-        /// Window height and width.
-        window: (usize, usize),
-        /// Stride and padding.
-        params: Conv2dParams,
-    },
-    /// Average pooling (float).
-    AvgPool2d {
-        /// Window height and width.
-        window: (usize, usize),
-        /// Stride and padding.
-        params: Conv2dParams,
-    },
-    /// Log-softmax along an axis (float).
-    LogSoftmax(usize),
-    /// Cross-entropy of logits `a` against one-hot targets `b` (float).
-    CrossEntropy,
-}
-
-impl TensorOp {
-    /// A short name for errors.
-    #[must_use]
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Add => "add",
-            Self::Sub => "sub",
-            Self::Mul => "mul",
-            Self::MatMul => "matmul",
-            Self::Neg => "neg",
-            Self::Sum => "sum",
-            Self::SumAxis { .. } => "sum_axis",
-            Self::Mean => "mean",
-            Self::MulScalar(_) => "mul_scalar",
-            Self::Square => "square",
-            Self::Relu => "relu",
-            Self::Reshape(_) => "reshape",
-            Self::Transpose => "transpose",
-            Self::Conv2d(_) => "conv2d",
-            Self::MaxPool2d { .. } => "max_pool2d",
-            Self::AvgPool2d { .. } => "avg_pool2d",
-            Self::LogSoftmax(_) => "log_softmax",
-            Self::CrossEntropy => "cross_entropy",
-        }
-    }
-
-    /// What the operation does, for the rules on granted data ([`crate::access::flow`]).
-    #[must_use]
-    pub fn flow(&self) -> crate::access::Flow {
-        use crate::access::Flow;
-        match self {
-            Self::MatMul | Self::Conv2d(_) => Flow::Product,
-            Self::Add => Flow::Add,
-            Self::Reshape(_) | Self::Transpose => Flow::Shape,
-            Self::Relu
-            | Self::MaxPool2d { .. }
-            | Self::AvgPool2d { .. }
-            | Self::Sum
-            | Self::SumAxis { .. }
-            | Self::Mean
-            | Self::MulScalar(_) => Flow::Layer,
-            Self::Sub | Self::Mul | Self::Neg | Self::Square | Self::LogSoftmax(_) | Self::CrossEntropy => Flow::Other,
-        }
-    }
-
-    /// Number of operands.
-    #[must_use]
-    pub fn arity(&self) -> usize {
-        match self {
-            Self::Add | Self::Sub | Self::Mul | Self::MatMul | Self::Conv2d(_) | Self::CrossEntropy => 2,
-            _ => 1,
-        }
-    }
-
-    /// Runs the operation on float tensors (through autograd).
-    pub fn apply_float(&self, args: &[&FloatVar]) -> Result<FloatVar, String> {
-        let a = args.first().ok_or("missing operand")?;
-        let b = || args.get(1).copied().ok_or("missing second operand");
-        let r = match self {
-            Self::Add => a.add(b()?),
-            Self::Sub => a.sub(b()?),
-            Self::Mul => a.mul(b()?),
-            Self::MatMul => a.matmul(b()?),
-            Self::Neg => a.neg(),
-            Self::Sum => a.sum(),
-            Self::SumAxis { axis, keepdim } => a.sum_axis(*axis, *keepdim),
-            Self::Mean => a.mean(),
-            Self::MulScalar(c) => a.mul_scalar(*c),
-            Self::Square => a.square(),
-            Self::Relu => a.relu(),
-            Self::Reshape(shape) => a.reshape(shape),
-            Self::Transpose => a.transpose(),
-            Self::Conv2d(p) => a.conv2d(b()?, *p),
-            Self::MaxPool2d { window, params } => a.max_pool2d(Pool2d { window: *window, params: *params }),
-            Self::AvgPool2d { window, params } => a.avg_pool2d(Pool2d { window: *window, params: *params }),
-            Self::LogSoftmax(axis) => a.log_softmax(*axis),
-            Self::CrossEntropy => a.cross_entropy(b()?),
-        };
-        r.map_err(|e| e.to_string())
-    }
-
-    /// Whether the operation is defined on ring tensors (integers modulo 2^64).
-    #[must_use]
-    pub fn defined_on_ring(&self) -> bool {
-        !matches!(
-            self,
-            Self::Mean
-                | Self::MulScalar(_)
-                | Self::Relu
-                | Self::MaxPool2d { .. }
-                | Self::AvgPool2d { .. }
-                | Self::LogSoftmax(_)
-                | Self::CrossEntropy
-        )
-    }
-
-    /// The shapes of what the operation allocates (its result, and the im2col or window
-    /// buffers of convolution and pooling) for operands of `inputs` shapes, computed with
-    /// checked arithmetic so that a worker can check them against its limits before
-    /// running it. Operands of unknown shape (pointers, forwarded) give no shapes.
-    pub fn result_shapes(&self, inputs: &[Vec<usize>]) -> Result<Vec<Vec<usize>>, String> {
-        if inputs.len() != self.arity() {
-            return Ok(Vec::new());
-        }
-        let a = &inputs[0];
-        Ok(match self {
-            Self::Add | Self::Sub | Self::Mul | Self::CrossEntropy => {
-                vec![syft_ring::broadcast_shapes(self.name(), a, &inputs[1]).map_err(|e| e.to_string())?]
-            }
-            Self::MatMul => {
-                let b = &inputs[1];
-                if a.len() < 2 || b.len() < 2 {
-                    return Ok(Vec::new());
-                }
-                let Ok(mut out) = syft_ring::broadcast_shapes("matmul", &a[..a.len() - 2], &b[..b.len() - 2]) else {
-                    return Ok(Vec::new());
-                };
-                out.extend([a[a.len() - 2], b[b.len() - 1]]);
-                vec![out]
-            }
-            Self::Reshape(shape) => vec![shape.clone()],
-            Self::SumAxis { axis, keepdim } => vec![sum_axis_shape(a, *axis, *keepdim)],
-            Self::Transpose => vec![a.clone()],
-            Self::Conv2d(p) => {
-                let k = &inputs[1];
-                let [n, c, h, w] = four(a)?;
-                let [o, _, kh, kw] = four(k)?;
-                let (oh, ow) = conv_out(h, w, kh, kw, *p)?;
-                vec![vec![n, o, oh, ow], vec![n, oh, ow, c, kh, kw]]
-            }
-            Self::MaxPool2d { window, params } | Self::AvgPool2d { window, params } => {
-                let [n, c, h, w] = four(a)?;
-                let (oh, ow) = conv_out(h, w, window.0, window.1, *params)?;
-                vec![vec![n, c, oh, ow], vec![n, c, oh, ow, window.0, window.1]]
-            }
-            _ => Vec::new(),
-        })
-    }
-
-    /// Runs the operation on ring tensors (exact arithmetic modulo 2^64).
-    pub fn apply_ring(&self, args: &[&Tensor<u64>]) -> Result<Tensor<u64>, String> {
-        let a = args.first().ok_or("missing operand")?;
-        let b = || args.get(1).copied().ok_or("missing second operand");
-        let r = match self {
-            Self::Add => a.add(b()?),
-            Self::Sub => a.sub(b()?),
-            Self::Mul => a.mul(b()?),
-            Self::MatMul => a.matmul(b()?),
-            Self::Neg => Ok(a.neg()),
-            Self::Sum => Ok(Tensor::scalar(a.sum_all())),
-            Self::SumAxis { axis, keepdim } => a.sum_axis(*axis, *keepdim),
-            Self::Square => a.mul(a),
-            Self::Reshape(shape) => a.reshape(shape),
-            Self::Transpose => a.transpose(),
-            Self::Conv2d(p) => a.conv2d(b()?, *p),
-            other => return Err(format!("{} is not defined on ring tensors", other.name())),
-        };
-        r.map_err(|e| e.to_string())
-    }
-}
-
-fn four(shape: &[usize]) -> Result<[usize; 4], String> {
-    <[usize; 4]>::try_from(shape).map_err(|_| format!("expected a shape [N, C, H, W], got {shape:?}"))
-}
-
-/// The shape of a sum along `axis` of a tensor of `shape` (an axis out of range leaves the
-/// shape as it is: the operation itself reports it).
-#[must_use]
-pub fn sum_axis_shape(shape: &[usize], axis: usize, keepdim: bool) -> Vec<usize> {
-    let mut out = shape.to_vec();
-    if axis < out.len() {
-        if keepdim {
-            out[axis] = 1;
-        } else {
-            out.remove(axis);
-        }
-    }
-    out
-}
-
-/// The output height and width of a convolution or pooling window `kh × kw` over an
-/// `h × w` input, with checked arithmetic (zero strides, overflowing paddings and windows
-/// larger than the padded input are errors).
-pub fn conv_out(h: usize, w: usize, kh: usize, kw: usize, p: Conv2dParams) -> Result<(usize, usize), String> {
-    let one = |size: usize, k: usize, stride: usize, pad: usize| -> Result<usize, String> {
-        if stride == 0 || k == 0 {
-            return Err("zero stride or window".to_string());
-        }
-        let padded = pad.checked_mul(2).and_then(|p2| size.checked_add(p2)).ok_or("padding overflows")?;
-        let span = padded.checked_sub(k).ok_or_else(|| format!("window {k} larger than the padded input {padded}"))?;
-        Ok(span / stride + 1)
-    };
-    Ok((one(h, kh, p.stride.0, p.padding.0)?, one(w, kw, p.stride.1, p.padding.1)?))
-}
-
-/// Generates the pointer methods from the operation table.
-macro_rules! pointer_methods {
-    ($( $(#[$doc:meta])* $method:ident ( $($arg:ident : $ty:ty),* ) $(, $other:ident)? => $op:expr ;)*) => {
-        impl crate::pointer::PointerTensor {
-            $(
-                $(#[$doc])*
-                pub fn $method(&self $(, $other: &crate::pointer::PointerTensor)? $(, $arg: $ty)*) -> crate::Result<crate::pointer::PointerTensor> {
-                    self.apply($op, &[$($other)?])
-                }
-            )*
-        }
-    };
-}
-
-pointer_methods! {
-    /// `self + other`, computed where the data lives.
-    add(), other => TensorOp::Add;
-    /// `self − other`, computed where the data lives.
-    sub(), other => TensorOp::Sub;
-    /// `self ⊙ other`, computed where the data lives.
-    mul(), other => TensorOp::Mul;
-    /// `self · other`, computed where the data lives.
-    matmul(), other => TensorOp::MatMul;
-    /// 2-d convolution of `self` with the kernel `other`.
-    conv2d(params: Conv2dParams), other => TensorOp::Conv2d(params);
-    /// Cross-entropy of logits `self` against one-hot `other`.
-    cross_entropy(), other => TensorOp::CrossEntropy;
-    /// `−self`.
-    neg() => TensorOp::Neg;
-    /// Sum of all elements.
-    sum() => TensorOp::Sum;
-    /// Sum along `axis`.
-    sum_axis(axis: usize, keepdim: bool) => TensorOp::SumAxis { axis, keepdim };
-    /// Mean of all elements.
-    mean() => TensorOp::Mean;
-    /// `c · self`.
-    mul_scalar(c: f64) => TensorOp::MulScalar(c);
-    /// `self ⊙ self`.
-    square() => TensorOp::Square;
-    /// `max(self, 0)`.
-    relu() => TensorOp::Relu;
-    /// Same data under a new shape.
-    reshape(shape: &[usize]) => TensorOp::Reshape(shape.to_vec());
-    /// Swap the last two axes.
-    transpose() => TensorOp::Transpose;
-    /// Max pooling.
-    max_pool2d(window: (usize, usize), params: Conv2dParams) => TensorOp::MaxPool2d { window, params };
-    /// Average pooling.
-    avg_pool2d(window: (usize, usize), params: Conv2dParams) => TensorOp::AvgPool2d { window, params };
-    /// Log-softmax along `axis`.
-    log_softmax(axis: usize) => TensorOp::LogSoftmax(axis);
-}
+pub use mpc_op::{Allocates, Material, MpcOp, OpSpec, Protocol, truncation_takes_pair};
+pub use shape::{conv_out, sum_axis_shape};
+pub use tensor_op::{FloatBackend, FloatVar, TensorOp};
