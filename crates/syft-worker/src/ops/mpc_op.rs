@@ -545,3 +545,71 @@ impl MpcOp {
         self.spec().alloc_shapes(inputs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matmul(scale: u64, reuse_rhs: Option<u64>) -> MpcOp {
+        MpcOp::MatMul { lhs: vec![2, 3], rhs: vec![3, 4], lhs_t: false, rhs_t: false, scale, reuse_rhs }
+    }
+
+    #[test]
+    fn the_crypto_provider_takes_part_in_products_truncations_and_securenn() {
+        let c = Tensor::from_vec(vec![3u64, 3]);
+        assert!(!MpcOp::Add.needs_dealer());
+        assert!(!MpcOp::Transpose.needs_dealer());
+        assert!(!MpcOp::MulPublic { c: c.clone(), scale: 1 }.needs_dealer());
+        assert!(MpcOp::MulPublic { c, scale: 1 << 16 }.needs_dealer());
+        assert!(matmul(1, None).needs_dealer());
+        assert!(MpcOp::Relu { shape: vec![4] }.needs_dealer());
+        assert!(MpcOp::Relu { shape: vec![4] }.is_securenn());
+        assert!(!matmul(1, None).is_securenn());
+        assert_eq!(MpcOp::Relu { shape: vec![4] }.outputs(), 2);
+        assert_eq!(matmul(1, None).outputs(), 1);
+    }
+
+    #[test]
+    fn material_is_the_triple_then_the_truncation_pair_beyond_two_parties() {
+        let product = Product::MatMul { lhs: vec![2, 3], rhs: vec![3, 4], lhs_t: false, rhs_t: false };
+        let spec = matmul(1 << 16, None).spec();
+        assert_eq!(spec.material(2).unwrap(), vec![Material::Triple(product.clone())]);
+        assert_eq!(
+            spec.material(3).unwrap(),
+            vec![Material::Triple(product.clone()), Material::Trunc { shape: vec![2, 4], scale: 1 << 16 }]
+        );
+        assert_eq!(matmul(1, None).spec().material(3).unwrap(), vec![Material::Triple(product.clone())]);
+        assert_eq!(
+            matmul(1, Some(7)).spec().material(2).unwrap(),
+            vec![Material::TripleOnMask { product, key: 7, mask_shape: vec![3, 4] }]
+        );
+        let scaled = MpcOp::MulPublic { c: Tensor::from_vec(vec![5u64, 5, 5]), scale: 1 << 10 }.spec();
+        assert!(scaled.material(2).unwrap().is_empty());
+        assert_eq!(scaled.material(3).unwrap(), vec![Material::Trunc { shape: vec![3], scale: 1 << 10 }]);
+        assert!(MpcOp::Relu { shape: vec![4] }.spec().material(3).unwrap().is_empty());
+        assert!(MpcOp::Add.spec().material(3).unwrap().is_empty());
+    }
+
+    #[test]
+    fn alloc_shapes_count_operands_results_and_buffers() {
+        assert_eq!(MpcOp::Add.alloc_shapes(&[&[2, 1], &[1, 3]]).unwrap(), vec![vec![2, 1], vec![1, 3], vec![2, 3]]);
+        assert_eq!(matmul(1, None).alloc_shapes(&[]).unwrap(), vec![vec![2, 3], vec![3, 4], vec![2, 4]]);
+        let pool = MpcOp::MaxPool2d { shape: vec![1, 1, 4, 4], window: (2, 2), stride: (2, 2) };
+        assert_eq!(pool.alloc_shapes(&[]).unwrap(), vec![vec![64, 1, 1, 2, 2, 2, 2]]);
+        let bad = MpcOp::MaxPool2d { shape: vec![4, 4], window: (2, 2), stride: (2, 2) };
+        assert!(bad.alloc_shapes(&[]).is_err());
+        let zero = MpcOp::PoolWindows { window: (2, 2), params: Conv2dParams { stride: (0, 1), padding: (0, 0) } };
+        assert!(zero.alloc_shapes(&[&[1, 1, 4, 4]]).is_err());
+    }
+
+    #[test]
+    fn flows_follow_the_rules_on_granted_data() {
+        assert_eq!(matmul(1, None).flow(), Flow::Product);
+        assert_eq!(MpcOp::Add.flow(), Flow::Add);
+        assert_eq!(MpcOp::Reshape(vec![4]).flow(), Flow::Shape);
+        assert_eq!(MpcOp::MulPublic { c: Tensor::from_vec(vec![2u64, 2]), scale: 1 }.flow(), Flow::Layer);
+        assert_eq!(MpcOp::MulPublic { c: Tensor::from_vec(vec![2u64, 3]), scale: 1 }.flow(), Flow::Other);
+        assert_eq!(MpcOp::Argmax { shape: vec![2, 3], axis: 1 }.flow(), Flow::Decide);
+        assert_eq!(MpcOp::Gt { shape: vec![2] }.flow(), Flow::Other);
+    }
+}
