@@ -25,9 +25,6 @@ pub(crate) const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     // `element`'s `Scalar` picks a GEMM kernel; the GEMM is generic over `Scalar`.
     ("syft-ring", &["element", "gemm"]),
     ("syft-share", &["comm", "error"]),
-    // Being reorganised by another engineer: errors, messages, stores, transports, pointers,
-    // MPC sessions and shared tensors all reach one another.
-    ("syft-worker", &["message", "mpc", "ops", "pointer", "shared", "store", "transport", "virtual_worker"]),
 ];
 
 /// A module cycle: its modules (sorted), and each edge inside it with where it was seen.

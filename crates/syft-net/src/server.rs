@@ -41,11 +41,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-use syft_worker::store::Envelope;
-use syft_worker::{AccessPolicy, Caller, Hub, Limits, Reply, Transport, WorkerCore};
+use syft_worker::transport::Answer;
+use syft_worker::{AccessPolicy, Caller, Envelope, Hub, Limits, Mailbox, WorkerCore};
 
-/// An answer from the worker thread: the encoded response, or why there is none.
-type Answer = std::result::Result<Vec<u8>, String>;
 /// A request waiting for its answer: its tag, where the answer arrives, and what it holds
 /// until the answer is written (its bytes' charge and its request slot).
 type Job = (u64, Receiver<Answer>, Held);
@@ -108,32 +106,6 @@ impl ServerConfig {
 pub fn serve(config: ServerConfig) -> Result<()> {
     Server::start(config)?.wait();
     Ok(())
-}
-
-/// The worker itself, as its own hub sees it: requests go straight to its queue.
-struct Loopback {
-    id: String,
-    tx: Mutex<Sender<Envelope>>,
-    peer_address: String,
-}
-
-impl Transport for Loopback {
-    fn worker_id(&self) -> &str {
-        &self.id
-    }
-
-    fn send(&self, request: Vec<u8>) -> syft_worker::Result<Reply> {
-        let stopped = || syft_worker::WorkerError::Transport { worker: self.id.clone(), reason: "stopped".into() };
-        let (reply_tx, reply_rx) = mpsc::channel();
-        // The worker's own requests (a chain that comes back through it) come from itself.
-        let envelope = Envelope { caller: Caller::worker(self.id.clone()), bytes: request, reply: reply_tx };
-        self.tx.lock().map_err(|_| stopped())?.send(envelope).map_err(|_| stopped())?;
-        Ok(Reply::new(self.id.clone(), reply_rx, None))
-    }
-
-    fn peer_address(&self) -> Option<String> {
-        Some(self.peer_address.clone())
-    }
 }
 
 /// Registers the workers clients tell this worker about.
@@ -231,11 +203,10 @@ impl Server {
         let hub = Hub::new();
         hub.set_connector(peers.clone());
         let (inbox_tx, inbox_rx) = mpsc::channel::<Envelope>();
-        hub.register(Arc::new(Loopback {
-            id: config.id.clone(),
-            tx: Mutex::new(inbox_tx.clone()),
-            peer_address: peers.address().to_string(),
-        }))?;
+        // The worker itself, as its own hub sees it: requests go straight to its queue, and
+        // come from the worker itself (a chain that comes back through it).
+        let loopback = Mailbox::new(config.id.clone(), inbox_tx.clone(), Caller::worker(config.id.clone()));
+        hub.register(Arc::new(loopback.with_peer_address(peers.address())))?;
         let shared = Arc::new(Shared {
             id: config.id.clone(),
             security: config.security.clone(),
@@ -343,8 +314,8 @@ impl Server {
         self.peers.shutdown();
         // Wake the worker thread and the accept loop.
         if let Ok(tx) = self.shared.inbox.lock() {
-            let (reply, _) = mpsc::channel();
-            let _ = tx.send(Envelope { caller: Caller::worker(self.shared.id.clone()), bytes: Vec::new(), reply });
+            let (wake, _) = Envelope::new(Caller::worker(self.shared.id.clone()), Vec::new());
+            let _ = tx.send(wake);
         }
         let wake = match self.local.ip() {
             ip if ip.is_unspecified() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), self.local.port()),
@@ -526,8 +497,7 @@ fn read_requests(
                     return Err(protocol_error(tx, NetError::Disconnected { peer: shared.id.clone() }));
                 };
                 let held = Held { _charge: charge, _slot: slot };
-                let (reply_tx, reply_rx) = mpsc::channel();
-                let envelope = Envelope { caller: caller.clone(), bytes: body, reply: reply_tx };
+                let (envelope, reply_rx) = Envelope::new(caller.clone(), body);
                 if inbox.send(envelope).is_err() || shared.stop.load(Ordering::SeqCst) {
                     return Err(protocol_error(tx, NetError::Disconnected { peer: shared.id.clone() }));
                 }

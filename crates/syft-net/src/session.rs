@@ -43,7 +43,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use syft_share::Comm;
-use syft_worker::transport::SessionConnector;
+use syft_worker::transport::{ConnectError, SessionConnector};
 
 /// Connections accepted but not yet claimed by a session, at most.
 const MAX_PARKED: usize = 256;
@@ -288,8 +288,8 @@ impl Drop for PeerNetwork {
 }
 
 impl SessionConnector for PeerNetwork {
-    fn connect(&self, session: u64, me: usize, peers: &[String]) -> std::result::Result<Box<dyn Comm>, String> {
-        self.open(session, me, peers).map(|c| Box::new(c) as Box<dyn Comm>).map_err(|e| e.to_string())
+    fn connect(&self, session: u64, me: usize, peers: &[String]) -> std::result::Result<Box<dyn Comm>, ConnectError> {
+        Ok(Box::new(self.open(session, me, peers)?))
     }
 }
 

@@ -28,6 +28,10 @@ use crate::error::{RemoteError, RemoteErrorKind as K};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
+/// The id of the local client: the program in this process, owner of every pointer it
+/// creates, and the caller of every request to an in-process worker.
+pub const LOCAL_WORKER: &str = "me";
+
 /// What kind of identity a caller is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PrincipalKind {

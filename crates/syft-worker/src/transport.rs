@@ -1,31 +1,35 @@
-//! How a request reaches a worker: the [`Transport`] trait, the [`Hub`] of known workers,
-//! and typed calls on top of the byte-level transport.
+//! How a request reaches a worker: the [`Transport`] trait, the [`Worker`] handles built
+//! on it, the [`Hub`] of known workers, a worker's request queue ([`Envelope`], [`Inbox`],
+//! and [`Mailbox`], the transport onto such a queue), and typed calls on top of the
+//! byte-level transport.
 
+use crate::access::Caller;
 use crate::error::{Result, WorkerError};
-use crate::message::{Request, Response, decode, encode};
+use crate::message::{ObjectId, ObjectInfo, Request, Response, decode, encode};
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 use syft_share::Comm;
+
+/// What a worker answers to one request: the encoded [`Response`], or why there is none
+/// (a text, as it may come from the other end of a connection).
+pub type Answer = std::result::Result<Vec<u8>, String>;
 
 /// The reply to one request, to wait for (requests to several workers can be in flight
 /// at once, which is how the parties of a protocol run concurrently).
 #[derive(Debug)]
 pub struct Reply {
     worker: String,
-    rx: mpsc::Receiver<std::result::Result<Vec<u8>, String>>,
+    rx: mpsc::Receiver<Answer>,
     timeout: Option<Duration>,
 }
 
 impl Reply {
     /// A reply that will arrive on `rx`.
     #[must_use]
-    pub fn new(
-        worker: String,
-        rx: mpsc::Receiver<std::result::Result<Vec<u8>, String>>,
-        timeout: Option<Duration>,
-    ) -> Self {
+    pub fn new(worker: String, rx: mpsc::Receiver<Answer>, timeout: Option<Duration>) -> Self {
         Self { worker, rx, timeout }
     }
 
@@ -98,11 +102,15 @@ pub trait Transport: Send + Sync {
     }
 }
 
+/// Why a [`SessionConnector`] could not open a session's channels (the connector's own
+/// error, whatever its type).
+pub type ConnectError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Opens a worker's channels to the other members of a session over a network.
 pub trait SessionConnector: Send + Sync {
     /// Connects endpoint `me` of `session` to every other endpoint (`peers[i]` is where
     /// endpoint `i` listens) and returns the channel set.
-    fn connect(&self, session: u64, me: usize, peers: &[String]) -> std::result::Result<Box<dyn Comm>, String>;
+    fn connect(&self, session: u64, me: usize, peers: &[String]) -> std::result::Result<Box<dyn Comm>, ConnectError>;
 }
 
 /// A shared handle to a worker's transport.
@@ -118,6 +126,112 @@ pub fn call(worker: &dyn Transport, request: &Request) -> Result<Response> {
     call_async(worker, request)?.wait()
 }
 
+/// One request as it arrives at a worker's queue: who sent it, the encoded request, and
+/// where to send the encoded answer.
+#[derive(Debug)]
+pub struct Envelope {
+    /// The identity the request comes from.
+    pub caller: Caller,
+    /// The encoded [`Request`].
+    pub bytes: Vec<u8>,
+    /// Where the encoded [`Response`] (or why there is none) goes.
+    pub reply: mpsc::Sender<Answer>,
+}
+
+impl Envelope {
+    /// The envelope of `bytes` from `caller`, and where its answer will arrive.
+    #[must_use]
+    pub fn new(caller: Caller, bytes: Vec<u8>) -> (Self, mpsc::Receiver<Answer>) {
+        let (reply, rx) = mpsc::channel();
+        (Self { caller, bytes, reply }, rx)
+    }
+}
+
+/// A worker's request queue.
+pub type Inbox = mpsc::Receiver<Envelope>;
+
+/// The transport onto a worker's own request queue, on which every request comes from one
+/// caller: the handles of an in-process worker (the local client), or a network worker's
+/// entry in its own hub (the worker itself, for a chain that comes back through it).
+pub struct Mailbox {
+    id: String,
+    tx: Mutex<mpsc::Sender<Envelope>>,
+    caller: Caller,
+    peer_address: Option<String>,
+}
+
+impl std::fmt::Debug for Mailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailbox").field("id", &self.id).field("caller", &self.caller).finish_non_exhaustive()
+    }
+}
+
+impl Mailbox {
+    /// The queue `tx` of worker `id`, every request on it from `caller`.
+    #[must_use]
+    pub fn new(id: impl Into<String>, tx: mpsc::Sender<Envelope>, caller: Caller) -> Self {
+        Self { id: id.into(), tx: Mutex::new(tx), caller, peer_address: None }
+    }
+
+    /// Where the worker accepts party-to-party connections (see
+    /// [`Transport::peer_address`]).
+    #[must_use]
+    pub fn with_peer_address(mut self, address: impl Into<String>) -> Self {
+        self.peer_address = Some(address.into());
+        self
+    }
+}
+
+impl Transport for Mailbox {
+    fn worker_id(&self) -> &str {
+        &self.id
+    }
+
+    fn send(&self, request: Vec<u8>) -> Result<Reply> {
+        let failed = |reason: &str| WorkerError::Transport { worker: self.id.clone(), reason: reason.into() };
+        let (envelope, rx) = Envelope::new(self.caller.clone(), request);
+        let tx = self.tx.lock().map_err(|_| failed("poisoned"))?;
+        tx.send(envelope).map_err(|_| failed("the worker has stopped"))?;
+        Ok(Reply::new(self.id.clone(), rx, None))
+    }
+
+    fn peer_address(&self) -> Option<String> {
+        self.peer_address.clone()
+    }
+}
+
+/// The operations every worker handle offers: its id, its transport, and a look at its store.
+pub trait Worker {
+    /// The worker's id.
+    fn id(&self) -> &str;
+    /// The transport to it.
+    fn transport(&self) -> WorkerRef;
+    /// The hub through which this process reaches its workers.
+    fn hub(&self) -> &Arc<Hub>;
+
+    /// The objects it holds (PySyft's `worker._objects`).
+    fn objects(&self) -> Result<Vec<(ObjectId, ObjectInfo)>> {
+        match call(self.transport().as_ref(), &Request::List)? {
+            Response::List(l) => Ok(l),
+            other => Err(WorkerError::UnexpectedResponse {
+                worker: self.id().to_string(),
+                request: "list",
+                response: format!("{other:?}"),
+            }),
+        }
+    }
+
+    /// How many objects it holds.
+    fn object_count(&self) -> Result<usize> {
+        Ok(self.objects()?.len())
+    }
+}
+
+/// Live client-side objects by key, held weakly and without naming their type (the
+/// multi-party sessions of [`crate::shared`], by their members), so that this layer does
+/// not depend on what it keeps.
+pub(crate) type Registry = HashMap<Vec<String>, Weak<dyn Any + Send + Sync>>;
+
 /// The workers known to this process, by id, and the in-process channel endpoints handed
 /// to workers when they join a multi-party session.
 #[derive(Default)]
@@ -126,7 +240,7 @@ pub struct Hub {
     endpoints: Mutex<HashMap<(u64, String), Box<dyn Comm>>>,
     /// Live sessions by (parties, crypto provider), so sharing with the same workers
     /// again joins the existing session.
-    pub(crate) sessions: Mutex<HashMap<Vec<String>, std::sync::Weak<crate::shared::MpcSession>>>,
+    sessions: Mutex<Registry>,
     /// Opens network channels for sessions (set by a network worker's server).
     connector: RwLock<Option<Arc<dyn SessionConnector>>>,
 }
@@ -191,6 +305,11 @@ impl Hub {
     /// Takes the channel endpoint left for `worker` in `session`.
     pub fn take_endpoint(&self, session: u64, worker: &str) -> Option<Box<dyn Comm>> {
         self.endpoints.lock().ok()?.remove(&(session, worker.to_string()))
+    }
+
+    /// The registry of live sessions, locked (`None` if a thread panicked holding it).
+    pub(crate) fn sessions(&self) -> Option<MutexGuard<'_, Registry>> {
+        self.sessions.lock().ok()
     }
 }
 

@@ -1,67 +1,14 @@
 //! [`VirtualWorker`]: an in-process worker on its own thread that receives every request
 //! as encoded bytes, exactly as a network worker would.
 
-use crate::access::Caller;
+use crate::access::{Caller, LOCAL_WORKER};
 use crate::error::{Result, WorkerError};
-use crate::message::{ObjectId, ObjectInfo, Request, Response};
 use crate::store::WorkerCore;
-use crate::transport::{Hub, Reply, Transport, WorkerRef, call};
+use crate::transport::{Envelope, Hub, Mailbox, WorkerRef};
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 
-use crate::store::Envelope;
-
-/// The channel to a virtual worker's thread. Every request on it comes from the one
-/// program all in-process workers serve, the local client.
-struct Channel {
-    id: String,
-    tx: Mutex<mpsc::Sender<Envelope>>,
-    caller: Caller,
-}
-
-impl Transport for Channel {
-    fn worker_id(&self) -> &str {
-        &self.id
-    }
-
-    fn send(&self, request: Vec<u8>) -> Result<Reply> {
-        let (reply_tx, reply_rx) = mpsc::channel();
-        let tx = self
-            .tx
-            .lock()
-            .map_err(|_| WorkerError::Transport { worker: self.id.clone(), reason: "poisoned".into() })?;
-        tx.send(Envelope { caller: self.caller.clone(), bytes: request, reply: reply_tx })
-            .map_err(|_| WorkerError::Transport { worker: self.id.clone(), reason: "the worker has stopped".into() })?;
-        Ok(Reply::new(self.id.clone(), reply_rx, None))
-    }
-}
-
-/// The operations every worker handle offers: its id, its transport, and a look at its store.
-pub trait Worker {
-    /// The worker's id.
-    fn id(&self) -> &str;
-    /// The transport to it.
-    fn transport(&self) -> WorkerRef;
-    /// The hub through which this process reaches its workers.
-    fn hub(&self) -> &Arc<Hub>;
-
-    /// The objects it holds (PySyft's `worker._objects`).
-    fn objects(&self) -> Result<Vec<(ObjectId, ObjectInfo)>> {
-        match call(self.transport().as_ref(), &Request::List)? {
-            Response::List(l) => Ok(l),
-            other => Err(WorkerError::UnexpectedResponse {
-                worker: self.id().to_string(),
-                request: "list",
-                response: format!("{other:?}"),
-            }),
-        }
-    }
-
-    /// How many objects it holds.
-    fn object_count(&self) -> Result<usize> {
-        Ok(self.objects()?.len())
-    }
-}
+pub use crate::transport::Worker;
 
 /// An in-process worker running on its own thread.
 ///
@@ -79,11 +26,11 @@ impl std::fmt::Debug for VirtualWorker {
 }
 
 impl VirtualWorker {
-    /// Starts a worker named `id` and registers it in `hub`.
+    /// Starts a worker named `id` and registers it in `hub`. Every request on its queue
+    /// comes from the one program all in-process workers serve, the local client.
     pub fn new(hub: &Arc<Hub>, id: &str) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Envelope>();
-        let caller = Caller::client(crate::pointer::LOCAL_WORKER);
-        let transport: WorkerRef = Arc::new(Channel { id: id.to_string(), tx: Mutex::new(tx), caller });
+        let transport: WorkerRef = Arc::new(Mailbox::new(id, tx, Caller::client(LOCAL_WORKER)));
         hub.register(transport.clone())?;
         let mut core = WorkerCore::new(id, hub.clone());
         std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || core.serve(rx, &|| false)).map_err(

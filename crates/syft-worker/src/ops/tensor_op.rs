@@ -1,13 +1,9 @@
-//! The tensor-operation vocabulary of remote execution, in one place.
-//!
-//! [`TensorOp`] is what travels in a [`Request::Op`](crate::Request::Op); [`TensorOp::arity`]
-//! says how many operands it takes; [`TensorOp::apply_float`] and
-//! [`TensorOp::apply_ring`] are its semantics on a worker (float tensors go through
-//! autograd, so remote `backward` works); the methods of
-//! [`PointerTensor`](crate::PointerTensor) are generated from the table at the bottom of
-//! this file by `pointer_methods!`. Adding an operation means adding a variant, its two
-//! semantics, and one line to that table.
+//! [`TensorOp`]: the operations of remote execution on a worker's stored tensors, with
+//! their names, operand counts, rules on granted data, result shapes and semantics.
 
+use super::shape::{conv_out, four, sum_axis_shape};
+use crate::access::Flow;
+use crate::error::{Result, WorkerError};
 use serde::{Deserialize, Serialize};
 use syft_autograd::{Cpu, Pool2d, Var};
 use syft_ring::{Conv2dParams, Tensor};
@@ -102,8 +98,7 @@ impl TensorOp {
 
     /// What the operation does, for the rules on granted data ([`crate::access::flow`]).
     #[must_use]
-    pub fn flow(&self) -> crate::access::Flow {
-        use crate::access::Flow;
+    pub fn flow(&self) -> Flow {
         match self {
             Self::MatMul | Self::Conv2d(_) => Flow::Product,
             Self::Add => Flow::Add,
@@ -129,9 +124,9 @@ impl TensorOp {
     }
 
     /// Runs the operation on float tensors (through autograd).
-    pub fn apply_float(&self, args: &[&FloatVar]) -> Result<FloatVar, String> {
-        let a = args.first().ok_or("missing operand")?;
-        let b = || args.get(1).copied().ok_or("missing second operand");
+    pub fn apply_float(&self, args: &[&FloatVar]) -> Result<FloatVar> {
+        let a = self.operand(args, 0)?;
+        let b = || self.operand(args, 1);
         let r = match self {
             Self::Add => a.add(b()?),
             Self::Sub => a.sub(b()?),
@@ -152,7 +147,15 @@ impl TensorOp {
             Self::LogSoftmax(axis) => a.log_softmax(*axis),
             Self::CrossEntropy => a.cross_entropy(b()?),
         };
-        r.map_err(|e| e.to_string())
+        Ok(r?)
+    }
+
+    /// Operand `i` of `args`, or an error naming the operation.
+    fn operand<'a, T: ?Sized>(&self, args: &[&'a T], i: usize) -> Result<&'a T> {
+        args.get(i).copied().ok_or_else(|| WorkerError::InvalidArgument {
+            op: self.name(),
+            reason: format!("missing operand {i} of {}", self.arity()),
+        })
     }
 
     /// Whether the operation is defined on ring tensors (integers modulo 2^64).
@@ -174,14 +177,14 @@ impl TensorOp {
     /// buffers of convolution and pooling) for operands of `inputs` shapes, computed with
     /// checked arithmetic so that a worker can check them against its limits before
     /// running it. Operands of unknown shape (pointers, forwarded) give no shapes.
-    pub fn result_shapes(&self, inputs: &[Vec<usize>]) -> Result<Vec<Vec<usize>>, String> {
+    pub fn result_shapes(&self, inputs: &[Vec<usize>]) -> Result<Vec<Vec<usize>>> {
         if inputs.len() != self.arity() {
             return Ok(Vec::new());
         }
         let a = &inputs[0];
         Ok(match self {
             Self::Add | Self::Sub | Self::Mul | Self::CrossEntropy => {
-                vec![syft_ring::broadcast_shapes(self.name(), a, &inputs[1]).map_err(|e| e.to_string())?]
+                vec![syft_ring::broadcast_shapes(self.name(), a, &inputs[1])?]
             }
             Self::MatMul => {
                 let b = &inputs[1];
@@ -199,13 +202,13 @@ impl TensorOp {
             Self::Transpose => vec![a.clone()],
             Self::Conv2d(p) => {
                 let k = &inputs[1];
-                let [n, c, h, w] = four(a)?;
-                let [o, _, kh, kw] = four(k)?;
+                let [n, c, h, w] = four(self.name(), a)?;
+                let [o, _, kh, kw] = four(self.name(), k)?;
                 let (oh, ow) = conv_out(h, w, kh, kw, *p)?;
                 vec![vec![n, o, oh, ow], vec![n, oh, ow, c, kh, kw]]
             }
             Self::MaxPool2d { window, params } | Self::AvgPool2d { window, params } => {
-                let [n, c, h, w] = four(a)?;
+                let [n, c, h, w] = four(self.name(), a)?;
                 let (oh, ow) = conv_out(h, w, window.0, window.1, *params)?;
                 vec![vec![n, c, oh, ow], vec![n, c, oh, ow, window.0, window.1]]
             }
@@ -214,9 +217,9 @@ impl TensorOp {
     }
 
     /// Runs the operation on ring tensors (exact arithmetic modulo 2^64).
-    pub fn apply_ring(&self, args: &[&Tensor<u64>]) -> Result<Tensor<u64>, String> {
-        let a = args.first().ok_or("missing operand")?;
-        let b = || args.get(1).copied().ok_or("missing second operand");
+    pub fn apply_ring(&self, args: &[&Tensor<u64>]) -> Result<Tensor<u64>> {
+        let a = self.operand(args, 0)?;
+        let b = || self.operand(args, 1);
         let r = match self {
             Self::Add => a.add(b()?),
             Self::Sub => a.sub(b()?),
@@ -229,95 +232,13 @@ impl TensorOp {
             Self::Reshape(shape) => a.reshape(shape),
             Self::Transpose => a.transpose(),
             Self::Conv2d(p) => a.conv2d(b()?, *p),
-            other => return Err(format!("{} is not defined on ring tensors", other.name())),
+            other => {
+                return Err(WorkerError::InvalidArgument {
+                    op: other.name(),
+                    reason: "not defined on ring tensors".into(),
+                });
+            }
         };
-        r.map_err(|e| e.to_string())
+        Ok(r?)
     }
-}
-
-fn four(shape: &[usize]) -> Result<[usize; 4], String> {
-    <[usize; 4]>::try_from(shape).map_err(|_| format!("expected a shape [N, C, H, W], got {shape:?}"))
-}
-
-/// The shape of a sum along `axis` of a tensor of `shape` (an axis out of range leaves the
-/// shape as it is: the operation itself reports it).
-#[must_use]
-pub fn sum_axis_shape(shape: &[usize], axis: usize, keepdim: bool) -> Vec<usize> {
-    let mut out = shape.to_vec();
-    if axis < out.len() {
-        if keepdim {
-            out[axis] = 1;
-        } else {
-            out.remove(axis);
-        }
-    }
-    out
-}
-
-/// The output height and width of a convolution or pooling window `kh × kw` over an
-/// `h × w` input, with checked arithmetic (zero strides, overflowing paddings and windows
-/// larger than the padded input are errors).
-pub fn conv_out(h: usize, w: usize, kh: usize, kw: usize, p: Conv2dParams) -> Result<(usize, usize), String> {
-    let one = |size: usize, k: usize, stride: usize, pad: usize| -> Result<usize, String> {
-        if stride == 0 || k == 0 {
-            return Err("zero stride or window".to_string());
-        }
-        let padded = pad.checked_mul(2).and_then(|p2| size.checked_add(p2)).ok_or("padding overflows")?;
-        let span = padded.checked_sub(k).ok_or_else(|| format!("window {k} larger than the padded input {padded}"))?;
-        Ok(span / stride + 1)
-    };
-    Ok((one(h, kh, p.stride.0, p.padding.0)?, one(w, kw, p.stride.1, p.padding.1)?))
-}
-
-/// Generates the pointer methods from the operation table.
-macro_rules! pointer_methods {
-    ($( $(#[$doc:meta])* $method:ident ( $($arg:ident : $ty:ty),* ) $(, $other:ident)? => $op:expr ;)*) => {
-        impl crate::pointer::PointerTensor {
-            $(
-                $(#[$doc])*
-                pub fn $method(&self $(, $other: &crate::pointer::PointerTensor)? $(, $arg: $ty)*) -> crate::Result<crate::pointer::PointerTensor> {
-                    self.apply($op, &[$($other)?])
-                }
-            )*
-        }
-    };
-}
-
-pointer_methods! {
-    /// `self + other`, computed where the data lives.
-    add(), other => TensorOp::Add;
-    /// `self − other`, computed where the data lives.
-    sub(), other => TensorOp::Sub;
-    /// `self ⊙ other`, computed where the data lives.
-    mul(), other => TensorOp::Mul;
-    /// `self · other`, computed where the data lives.
-    matmul(), other => TensorOp::MatMul;
-    /// 2-d convolution of `self` with the kernel `other`.
-    conv2d(params: Conv2dParams), other => TensorOp::Conv2d(params);
-    /// Cross-entropy of logits `self` against one-hot `other`.
-    cross_entropy(), other => TensorOp::CrossEntropy;
-    /// `−self`.
-    neg() => TensorOp::Neg;
-    /// Sum of all elements.
-    sum() => TensorOp::Sum;
-    /// Sum along `axis`.
-    sum_axis(axis: usize, keepdim: bool) => TensorOp::SumAxis { axis, keepdim };
-    /// Mean of all elements.
-    mean() => TensorOp::Mean;
-    /// `c · self`.
-    mul_scalar(c: f64) => TensorOp::MulScalar(c);
-    /// `self ⊙ self`.
-    square() => TensorOp::Square;
-    /// `max(self, 0)`.
-    relu() => TensorOp::Relu;
-    /// Same data under a new shape.
-    reshape(shape: &[usize]) => TensorOp::Reshape(shape.to_vec());
-    /// Swap the last two axes.
-    transpose() => TensorOp::Transpose;
-    /// Max pooling.
-    max_pool2d(window: (usize, usize), params: Conv2dParams) => TensorOp::MaxPool2d { window, params };
-    /// Average pooling.
-    avg_pool2d(window: (usize, usize), params: Conv2dParams) => TensorOp::AvgPool2d { window, params };
-    /// Log-softmax along `axis`.
-    log_softmax(axis: usize) => TensorOp::LogSoftmax(axis);
 }

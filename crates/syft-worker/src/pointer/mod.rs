@@ -1,22 +1,23 @@
 //! [`PointerTensor`]: a handle to an object on a worker, and [`Sendable`] to create one.
 //!
-//! Operations on a pointer run where the data lives and return a new pointer; `get`
+//! Operations on a pointer run where the data lives and return a new pointer (the
+//! methods for each [`TensorOp`] are generated from the table in `methods.rs`); `get`
 //! brings the object back and removes it from the worker. When the last clone of a
 //! pointer is dropped, the object is deleted on its worker (unless garbage collection is
 //! switched off for that pointer, PySyft's `garbage_collect_data`).
 
+mod methods;
+
+pub use crate::access::LOCAL_WORKER;
+
 use crate::error::{Result, WorkerError};
 use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, ValueRef, encode_store, new_id};
 use crate::ops::{FloatBackend, FloatVar, TensorOp};
-use crate::transport::{Hub, WorkerRef, call};
-use crate::virtual_worker::Worker;
+use crate::transport::{Hub, Worker, WorkerRef, call};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use syft_autograd::Var;
 use syft_ring::Tensor;
-
-/// The id of the local worker, the owner of every pointer this process creates.
-pub const LOCAL_WORKER: &str = "me";
 
 struct Inner {
     id: ObjectId,

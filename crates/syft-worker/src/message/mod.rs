@@ -1,8 +1,13 @@
-//! The messages a worker understands, and the values that travel in them.
+//! The messages a worker understands, and the values that travel in them: wire types
+//! only, plain data with no behaviour beyond naming and encoding.
 //!
 //! Every request reaches a worker as bytes (serde + postcard), whether the worker is a
 //! [`VirtualWorker`](crate::VirtualWorker) in this process or a server on another host, so
 //! both paths run the same decoding and validation.
+
+mod mpc;
+
+pub use mpc::{Channels, MpcRequest, Role};
 
 use crate::error::{RemoteError, Result, WorkerError};
 use crate::ops::TensorOp;
@@ -161,7 +166,7 @@ pub enum Request {
         to: String,
     },
     /// Multi-party computation on shares held by this worker (see [`crate::mpc`]).
-    Mpc(crate::mpc::MpcRequest),
+    Mpc(MpcRequest),
     /// The receiving end of a [`Request::Move`]: store `value` under `id` for `owner`
     /// (sent by the worker the object moves from).
     Adopt {

@@ -1,0 +1,284 @@
+//! [`MpcSession`]: a session's lifecycle as the client holds it (members joining and
+//! leaving, one session per set of members), and the fan-out of each step to every member
+//! at once.
+
+use crate::error::{Result, WorkerError};
+use crate::message::{Channels, MpcRequest, ObjectId, Request, Response, Role, Value, decode, new_id};
+use crate::ops::MpcOp;
+use crate::pointer::PointerTensor;
+use crate::transport::{Hub, Reply, Worker, WorkerRef, call, call_async};
+use std::sync::{Arc, Weak};
+use syft_share::{Comm, InMemoryNetwork};
+
+/// A group of computing workers and a crypto provider with channels among them.
+pub struct MpcSession {
+    id: u64,
+    /// The hub that reaches the members.
+    pub(super) hub: Arc<Hub>,
+    /// The computing parties, in order.
+    pub(super) parties: Vec<WorkerRef>,
+    dealer: WorkerRef,
+}
+
+impl std::fmt::Debug for MpcSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parties: Vec<&str> = self.parties.iter().map(|p| p.worker_id()).collect();
+        f.debug_struct("MpcSession")
+            .field("id", &self.id)
+            .field("parties", &parties)
+            .field("crypto_provider", &self.dealer.worker_id())
+            .finish()
+    }
+}
+
+/// Waits for the replies of every member of one step. As soon as one member fails (a
+/// peer it waited for went silent, a refusal), the others are not waited for: their
+/// results are reported as abandoned, so a paused member cannot hold the caller beyond
+/// the protocol timeout of the members that noticed it.
+pub(super) fn wait_all(replies: Vec<Result<Reply>>) -> Vec<Result<Response>> {
+    const SLICE: std::time::Duration = std::time::Duration::from_millis(10);
+    let mut out: Vec<Option<Result<Response>>> = Vec::with_capacity(replies.len());
+    let mut pending: Vec<(usize, Reply)> = Vec::new();
+    for (i, r) in replies.into_iter().enumerate() {
+        match r {
+            Ok(reply) => {
+                out.push(None);
+                pending.push((i, reply));
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    let mut failed = out.iter().any(|o| matches!(o, Some(Err(_))));
+    while !pending.is_empty() && !failed {
+        let mut still = Vec::with_capacity(pending.len());
+        for (i, reply) in pending {
+            if failed {
+                still.push((i, reply));
+                continue;
+            }
+            match reply.bytes_within(SLICE) {
+                None => still.push((i, reply)),
+                Some(bytes) => {
+                    let worker = reply.worker().to_string();
+                    let result = bytes.and_then(|b| match decode::<Response>(&b)? {
+                        Response::Err(error) => Err(WorkerError::Remote { worker, error }),
+                        other => Ok(other),
+                    });
+                    failed |= result.is_err();
+                    out[i] = Some(result);
+                }
+            }
+        }
+        pending = still;
+    }
+    for (i, reply) in pending {
+        out[i] = Some(Err(WorkerError::Transport {
+            worker: reply.worker().to_string(),
+            reason: "abandoned: another member of the step failed first".into(),
+        }));
+    }
+    out.into_iter().map(|o| o.unwrap_or_else(|| Err(WorkerError::Codec("no reply".into())))).collect()
+}
+
+/// The responses, or the first error among them.
+pub(super) fn first_error(results: Vec<Result<Response>>) -> Result<Vec<Response>> {
+    let mut out = Vec::with_capacity(results.len());
+    let mut failure = None;
+    for r in results {
+        match r {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                if failure.is_none() {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+impl MpcSession {
+    /// Creates a session among in-process workers: channel endpoints are handed to every
+    /// member through the hub, then every member joins (the crypto provider sends each
+    /// party its seed).
+    pub fn new(parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<Arc<Self>> {
+        if parties.len() < 2 {
+            return Err(WorkerError::InvalidArgument { op: "share", reason: "at least two parties are needed".into() });
+        }
+        let mut names: Vec<&str> = parties.iter().map(|p| p.id()).collect();
+        names.push(crypto_provider.id());
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != names.len() {
+            return Err(WorkerError::InvalidArgument {
+                op: "share",
+                reason: format!("parties and crypto provider must be distinct workers, got {names:?}"),
+            });
+        }
+        let hub = crypto_provider.hub().clone();
+        let id = new_id();
+        let n = parties.len();
+        let members: Vec<WorkerRef> =
+            parties.iter().map(|p| p.transport()).chain([crypto_provider.transport()]).collect();
+        let addresses: Vec<Option<String>> = members.iter().map(|m| m.peer_address()).collect();
+        let channels = if addresses.iter().all(Option::is_none) {
+            for (endpoint, name) in InMemoryNetwork::new(n + 1).into_iter().zip(&names) {
+                let boxed: Box<dyn Comm> = Box::new(endpoint);
+                hub.deposit_endpoint(id, name, boxed)?;
+            }
+            Channels::InProcess
+        } else if addresses.iter().all(Option::is_some) {
+            Channels::Network { peers: addresses.into_iter().flatten().collect() }
+        } else {
+            return Err(WorkerError::InvalidArgument {
+                op: "share",
+                reason: "a session cannot mix in-process and network workers".into(),
+            });
+        };
+        let session = Arc::new(Self {
+            id,
+            hub,
+            parties: parties.iter().map(|p| p.transport()).collect(),
+            dealer: crypto_provider.transport(),
+        });
+        let mut replies = Vec::with_capacity(n + 1);
+        for (i, p) in session.parties.iter().enumerate() {
+            let req = Request::Mpc(MpcRequest::Join {
+                session: id,
+                role: Role::Party(i),
+                parties: n,
+                channels: channels.clone(),
+            });
+            replies.push(call_async(p.as_ref(), &req));
+        }
+        let req = Request::Mpc(MpcRequest::Join { session: id, role: Role::Dealer, parties: n, channels });
+        replies.push(call_async(session.dealer.as_ref(), &req));
+        first_error(wait_all(replies))?;
+        Ok(session)
+    }
+
+    /// The live session of these parties and crypto provider, or a new one.
+    pub fn get_or_create(parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Result<Arc<Self>> {
+        let mut key: Vec<String> = parties.iter().map(|p| p.id().to_string()).collect();
+        key.push(crypto_provider.id().to_string());
+        let hub = crypto_provider.hub().clone();
+        let mut map = hub.sessions().ok_or_else(|| WorkerError::InvalidArgument {
+            op: "share",
+            reason: "a thread panicked while holding the session registry".into(),
+        })?;
+        if let Some(s) = map.get(&key).and_then(Weak::upgrade).and_then(|s| s.downcast::<Self>().ok()) {
+            return Ok(s);
+        }
+        let s = Self::new(parties, crypto_provider)?;
+        let weak = Arc::downgrade(&s);
+        map.insert(key, weak);
+        Ok(s)
+    }
+
+    /// The session id.
+    #[must_use]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Number of computing parties.
+    #[must_use]
+    pub fn parties(&self) -> usize {
+        self.parties.len()
+    }
+
+    /// The computing parties' ids.
+    #[must_use]
+    pub fn party_ids(&self) -> Vec<String> {
+        self.parties.iter().map(|p| p.worker_id().to_string()).collect()
+    }
+
+    /// The crypto provider's id.
+    #[must_use]
+    pub fn crypto_provider(&self) -> &str {
+        self.dealer.worker_id()
+    }
+
+    /// Payload bytes sent and rounds, per member (parties first, then the crypto provider).
+    pub fn comm_stats(&self) -> Result<Vec<(u64, u64)>> {
+        let mut out = Vec::new();
+        for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
+            match call(w.as_ref(), &Request::Mpc(MpcRequest::Stats { session: self.id }))? {
+                Response::Value(Value::Ring(t)) if t.len() >= 2 => out.push((t.data()[0], t.data()[1])),
+                other => {
+                    return Err(WorkerError::UnexpectedResponse {
+                        worker: w.worker_id().to_string(),
+                        request: "mpc stats",
+                        response: format!("{other:?}"),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs `op` at every party on the given share ids (one list per party) and, when the
+    /// protocol needs it, at the crypto provider; returns the result share ids.
+    pub(super) fn run(&self, op: &MpcOp, args: &[Vec<ObjectId>]) -> Result<Vec<PointerTensor>> {
+        let mut outs = self.run_multi(op, args)?;
+        Ok(outs.swap_remove(0))
+    }
+
+    /// Like `run` for operations with several outputs: one list of share pointers per
+    /// output.
+    pub(super) fn run_multi(&self, op: &MpcOp, args: &[Vec<ObjectId>]) -> Result<Vec<Vec<PointerTensor>>> {
+        let spec = op.spec();
+        let k = spec.outputs;
+        let results: Vec<Vec<ObjectId>> = (0..self.parties.len()).map(|_| (0..k).map(|_| new_id()).collect()).collect();
+        let mut replies = Vec::with_capacity(self.parties.len() + 1);
+        for (i, p) in self.parties.iter().enumerate() {
+            let req = Request::Mpc(MpcRequest::Run {
+                session: self.id,
+                op: op.clone(),
+                args: args[i].clone(),
+                results: results[i].clone(),
+            });
+            replies.push(call_async(p.as_ref(), &req));
+        }
+        if spec.needs_dealer() {
+            let req = Request::Mpc(MpcRequest::Run {
+                session: self.id,
+                op: op.clone(),
+                args: Vec::new(),
+                results: Vec::new(),
+            });
+            replies.push(call_async(self.dealer.as_ref(), &req));
+        }
+        let outcomes = wait_all(replies);
+        // Pointers to the results that were stored, so a failure deletes them again.
+        let mut per_output: Vec<Vec<PointerTensor>> = (0..k).map(|_| Vec::with_capacity(self.parties.len())).collect();
+        for (i, ids) in results.iter().enumerate() {
+            if matches!(outcomes.get(i), Some(Ok(_))) {
+                for (j, id) in ids.iter().enumerate() {
+                    per_output[j].push(PointerTensor::attach(&self.hub, self.parties[i].worker_id(), *id)?);
+                }
+            }
+        }
+        first_error(outcomes)?;
+        Ok(per_output)
+    }
+
+    /// Drops the openings cached under `key` at every member.
+    pub(super) fn forget(&self, key: u64) {
+        for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
+            let _ = call(w.as_ref(), &Request::Mpc(MpcRequest::Forget { session: self.id, key }));
+        }
+    }
+}
+
+impl Drop for MpcSession {
+    fn drop(&mut self) {
+        for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
+            let _ = call(w.as_ref(), &Request::Mpc(MpcRequest::Leave { session: self.id }));
+        }
+    }
+}
