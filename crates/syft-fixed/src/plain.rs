@@ -38,7 +38,7 @@ pub enum Rounding {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PlainRing {
-    /// The rounding used by [`truncate`](IntBackend::truncate).
+    /// The rounding used by [`truncate`](crate::IntBackend::truncate).
     pub rounding: Rounding,
 }
 
