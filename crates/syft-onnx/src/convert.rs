@@ -44,6 +44,35 @@ enum ConstRef<'a> {
     Value(Const),
 }
 
+/// One element of a [`ShapeVal`]: a fixed number, or the symbolic batch size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dim {
+    Batch,
+    Fixed(i64),
+}
+
+impl std::fmt::Display for Dim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Dim::Batch => f.write_str("N"),
+            Dim::Fixed(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// An integer scalar or vector computed from the data's shape, as PyTorch exports
+/// `x.view(x.size(0), -1)`: `Shape`, `Gather`, `Unsqueeze`, `Concat`, then `Reshape`.
+#[derive(Clone, Debug)]
+struct ShapeVal {
+    scalar: bool,
+    dims: Vec<Dim>,
+}
+
+fn show(dims: &[Dim]) -> String {
+    let parts: Vec<String> = dims.iter().map(ToString::to_string).collect();
+    format!("[{}]", parts.join(", "))
+}
+
 /// The node being translated, for its attributes and errors.
 struct NodeCx<'a> {
     node: &'a NodeProto,
@@ -151,6 +180,8 @@ struct Walk<'a> {
     limits: &'a Limits,
     opset: i64,
     consts: HashMap<&'a str, ConstRef<'a>>,
+    /// Integer values computed from shapes.
+    shape_vals: HashMap<&'a str, ShapeVal>,
     /// Every value the graph computes (the input and node outputs).
     produced: HashSet<&'a str>,
     /// The value the chain has reached.
@@ -258,6 +289,7 @@ pub(crate) fn convert(model: &ModelProto, limits: &Limits) -> Result<OnnxModel> 
         limits,
         opset,
         consts,
+        shape_vals: HashMap::new(),
         produced: HashSet::from([input]),
         current: input,
         shape: input_shape.iter().map(|d| d.unwrap_or(1)).collect(),
@@ -358,6 +390,9 @@ impl<'a> Walk<'a> {
         if op_type == "Constant" {
             return self.constant(&cx);
         }
+        if matches!(op_type, "Shape" | "Gather" | "Unsqueeze" | "Concat") {
+            return self.shape_op(&cx);
+        }
         if let Some((_, softmax)) = &self.activation
             && !matches!(op_type, "Identity" | "Dropout")
         {
@@ -417,7 +452,7 @@ impl<'a> Walk<'a> {
             return Err(cx.malformed("the node has no output"));
         };
         for o in node.output.iter().map(String::as_str).filter(|s| !s.is_empty()) {
-            if self.consts.contains_key(o) || !self.produced.insert(o) {
+            if self.consts.contains_key(o) || self.shape_vals.contains_key(o) || !self.produced.insert(o) {
                 return Err(cx.malformed(format!("output `{o}` is defined twice")));
             }
         }
@@ -445,7 +480,11 @@ impl<'a> Walk<'a> {
             return Err(cx.malformed("a Constant node without a value"));
         };
         let [out] = cx.node.output.as_slice() else { return Err(cx.malformed("a Constant node has one output")) };
-        if out.is_empty() || self.produced.contains(out.as_str()) || self.consts.insert(out, value).is_some() {
+        if out.is_empty()
+            || self.produced.contains(out.as_str())
+            || self.shape_vals.contains_key(out.as_str())
+            || self.consts.insert(out, value).is_some()
+        {
             return Err(cx.malformed(format!("output `{out}` is defined twice or empty")));
         }
         Ok(())
@@ -455,9 +494,10 @@ impl<'a> Walk<'a> {
     fn data_input(&self, cx: &NodeCx<'_>, i: usize) -> Result<()> {
         match cx.input(i) {
             Some(name) if name == self.current => Ok(()),
-            Some(name) if self.consts.contains_key(name) => Err(cx.unsupported_use(format!(
-                "input {i} (`{name}`) is a constant; the data must flow from the graph input"
-            ))),
+            Some(name) if self.consts.contains_key(name) || self.shape_vals.contains_key(name) => Err(cx
+                .unsupported_use(format!(
+                    "input {i} (`{name}`) is a constant; the data must flow from the graph input"
+                ))),
             Some(name) if self.produced.contains(name) => Err(Error::NotAChain {
                 reason: format!(
                     "node `{}` ({}) reads `{name}`, not `{}`, the output of the node before it",
@@ -478,6 +518,9 @@ impl<'a> Walk<'a> {
                 Ok(value)
             }
             Some(ConstRef::Value(v)) => Ok(v.clone()),
+            None if self.shape_vals.contains_key(name) => Err(cx.unsupported_use(format!(
+                "input {i} (`{name}`) is computed from a shape; only a Reshape target may be"
+            ))),
             None if self.produced.contains(name) => Err(Error::NotAChain {
                 reason: format!(
                     "node `{}` ({}) takes `{name}`, computed by the graph, where a weight (an initializer) is expected",
@@ -761,35 +804,150 @@ impl<'a> Walk<'a> {
     fn reshape(&mut self, cx: &NodeCx<'a>) -> Result<()> {
         cx.check_attributes(&["allowzero", "shape"])?;
         self.data_input(cx, 0)?;
-        let target = match (cx.input(1), cx.ints("shape")?) {
-            (Some(_), _) => match self.const_input(cx, 1)? {
-                Const::Int { dims, data } if dims.len() == 1 => data,
-                Const::Int { dims, .. } => return Err(cx.malformed(format!("the shape input has dims {dims:?}"))),
-                Const::Float(_) => return Err(cx.malformed("the shape input is not integer")),
-            },
-            (None, Some(shape)) => shape,
+        let target: Vec<Dim> = match (cx.input(1), cx.ints("shape")?) {
+            (Some(_), _) => {
+                let v = self.int_value(cx, 1)?;
+                if v.scalar {
+                    return Err(cx.malformed("the shape input is a scalar"));
+                }
+                v.dims
+            }
+            (None, Some(shape)) => shape.into_iter().map(Dim::Fixed).collect(),
             (None, None) => return Err(cx.malformed("no target shape")),
         };
         let allow_zero = cx.int("allowzero", 0)? != 0;
         let flat = self.flattened();
         let batch = flat[0];
+        let is = |v: i64, n: usize| usize::try_from(v).is_ok_and(|v| v == n && v > 0);
+        let rest = |r: Dim| matches!(r, Dim::Fixed(-1)) || matches!(r, Dim::Fixed(v) if is(v, flat[1]));
         let fits = match *target.as_slice() {
-            [0, r] if !allow_zero => r == -1 || usize::try_from(r).is_ok_and(|r| r == flat[1]),
-            [-1, r] => usize::try_from(r).is_ok_and(|r| r == flat[1] && r > 0),
-            [b, r] if !self.symbolic_batch && usize::try_from(b).is_ok_and(|b| b == batch && b > 0) => {
-                r == -1 || usize::try_from(r).is_ok_and(|r| r == flat[1])
-            }
+            [Dim::Batch, r] => rest(r),
+            [Dim::Fixed(0), r] if !allow_zero => rest(r),
+            [Dim::Fixed(-1), Dim::Fixed(r)] => is(r, flat[1]),
+            [Dim::Fixed(b), r] if !self.symbolic_batch && is(b, batch) => rest(r),
             _ => false,
         };
         if !fits {
             let batch = if self.symbolic_batch { "N".to_owned() } else { batch.to_string() };
             return Err(cx.unsupported_use(format!(
-                "Reshape to {target:?} is not a flatten of the data [{batch}, ...] to [{batch}, {}]",
+                "Reshape to {} is not a flatten of the data [{batch}, ...] to [{batch}, {}]",
+                show(&target),
                 flat[1]
             )));
         }
         self.ops.push(Op::Flatten);
         self.shape = flat;
+        Ok(())
+    }
+
+    /// An integer input: a shape value, or an integer constant of rank 0 or 1.
+    fn int_value(&mut self, cx: &NodeCx<'_>, i: usize) -> Result<ShapeVal> {
+        let Some(name) = cx.input(i) else { return Err(cx.malformed(format!("input {i} is missing"))) };
+        if let Some(v) = self.shape_vals.get(name) {
+            return Ok(v.clone());
+        }
+        if self.produced.contains(name) {
+            return Err(cx.unsupported_use(format!(
+                "input `{name}` is computed data; {} is supported only on shapes and integer constants \
+                 (as in `x.view(x.size(0), -1)`)",
+                cx.op_type
+            )));
+        }
+        match self.const_input(cx, i)? {
+            Const::Int { dims, data } if dims.len() <= 1 => {
+                Ok(ShapeVal { scalar: dims.is_empty(), dims: data.into_iter().map(Dim::Fixed).collect() })
+            }
+            Const::Int { dims, .. } => Err(cx.unsupported_use(format!("an integer input of dims {dims:?}"))),
+            Const::Float(_) => Err(cx.unsupported_use(format!("input `{name}` is not an integer"))),
+        }
+    }
+
+    /// `Shape`, `Gather`, `Unsqueeze` and `Concat` on shape values: they compute a
+    /// `Reshape` target and leave the chain where it is.
+    fn shape_op(&mut self, cx: &NodeCx<'a>) -> Result<()> {
+        let value = match cx.op_type {
+            "Shape" => {
+                cx.check_attributes(&["start", "end"])?;
+                self.data_input(cx, 0)?;
+                let all: Vec<Dim> = self
+                    .shape
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &d)| if i == 0 && self.symbolic_batch { Dim::Batch } else { Dim::Fixed(d as i64) })
+                    .collect();
+                let rank = all.len() as i64;
+                let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank);
+                let start = clamp(cx.int("start", 0)?);
+                let end = clamp(cx.int("end", rank)?).max(start);
+                let dims = all.get(to_usize(cx, "start", start)?..to_usize(cx, "end", end)?).unwrap_or_default();
+                ShapeVal { scalar: false, dims: dims.to_vec() }
+            }
+            "Gather" => {
+                cx.check_attributes(&["axis"])?;
+                let data = self.int_value(cx, 0)?;
+                let indices = self.int_value(cx, 1)?;
+                if cx.int("axis", 0)? != 0 {
+                    return Err(cx.unsupported_attribute("axis", "only 0, on a 1-d shape"));
+                }
+                if data.scalar {
+                    return Err(cx.malformed("Gather from a scalar"));
+                }
+                let len = data.dims.len() as i64;
+                let mut dims = Vec::with_capacity(indices.dims.len());
+                for i in &indices.dims {
+                    let &Dim::Fixed(i) = i else { return Err(cx.unsupported_use("a symbolic index")) };
+                    let j = if i < 0 { i + len } else { i };
+                    let d = usize::try_from(j).ok().and_then(|j| data.dims.get(j));
+                    dims.push(*d.ok_or_else(|| cx.malformed(format!("index {i} out of {len}")))?);
+                }
+                ShapeVal { scalar: indices.scalar, dims }
+            }
+            "Unsqueeze" => {
+                cx.check_attributes(&["axes"])?;
+                let data = self.int_value(cx, 0)?;
+                let axes = match (cx.ints("axes")?, cx.input(1)) {
+                    (Some(axes), _) => axes,
+                    (None, Some(_)) => self
+                        .int_value(cx, 1)?
+                        .dims
+                        .into_iter()
+                        .map(|d| match d {
+                            Dim::Fixed(v) => Ok(v),
+                            Dim::Batch => Err(cx.malformed("symbolic axes")),
+                        })
+                        .collect::<Result<_>>()?,
+                    (None, None) => return Err(cx.malformed("no axes")),
+                };
+                if !data.scalar || !matches!(axes.as_slice(), [0] | [-1]) {
+                    return Err(cx.unsupported_use("only a scalar unsqueezed to a 1-d vector (axes [0])"));
+                }
+                ShapeVal { scalar: false, dims: data.dims }
+            }
+            _ => {
+                cx.check_attributes(&["axis"])?;
+                let mut dims = Vec::new();
+                for i in 0..cx.node.input.len() {
+                    let v = self.int_value(cx, i)?;
+                    if v.scalar {
+                        return Err(cx.malformed("Concat of a scalar"));
+                    }
+                    dims.extend(v.dims);
+                }
+                if !matches!(cx.int("axis", 0)?, 0 | -1) {
+                    return Err(cx.unsupported_attribute("axis", "only 0, joining 1-d shapes"));
+                }
+                ShapeVal { scalar: false, dims }
+            }
+        };
+        let [out] = cx.node.output.as_slice() else { return Err(cx.malformed("the node has one output")) };
+        let out = out.as_str();
+        if out.is_empty()
+            || self.produced.contains(out)
+            || self.consts.contains_key(out)
+            || self.shape_vals.insert(out, value).is_some()
+        {
+            return Err(cx.malformed(format!("output `{out}` is defined twice or empty")));
+        }
         Ok(())
     }
 

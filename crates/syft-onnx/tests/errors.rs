@@ -115,6 +115,17 @@ fn residual_connection_is_not_a_chain() {
 }
 
 #[test]
+fn concat_of_data() {
+    match load_err("bad_concat_data") {
+        Error::UnsupportedUse { op_type, node, reason, .. } => {
+            assert_eq!((op_type.as_str(), node.as_str()), ("Concat", "concat"));
+            assert!(reason.contains("only on shapes"), "{reason}");
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
 fn missing_initializer() {
     match load_err("bad_missing_initializer") {
         Error::MissingInitializer { op_type, node, input } => {

@@ -138,6 +138,14 @@ fn opset_7_model_with_initializers_among_the_inputs() {
 }
 
 #[test]
+fn pytorch_view_of_size_0_by_minus_1() {
+    // Shape -> Gather -> Unsqueeze -> Concat computes the Reshape target [N, -1].
+    let model = check_against_reference("cnn_view_flatten");
+    assert_eq!(kinds(&model), ["Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]);
+    assert_eq!(model.input_shape(), [None, Some(2), Some(6), Some(6)]);
+}
+
+#[test]
 fn bytes_and_file_import_alike() {
     let bytes = std::fs::read(fixture("cnn.onnx")).unwrap();
     let a = syft_onnx::from_bytes(&bytes).unwrap();
