@@ -285,6 +285,8 @@ pub(crate) fn convert(model: &ModelProto, limits: &Limits) -> Result<OnnxModel> 
             opset,
         });
     }
+    let probe: Vec<usize> = input_shape.iter().map(|d| d.unwrap_or(1)).collect();
+    check_elements(limits, &probe, &format!("the graph input `{input}`"))?;
     let mut walk = Walk {
         limits,
         opset,
@@ -292,7 +294,7 @@ pub(crate) fn convert(model: &ModelProto, limits: &Limits) -> Result<OnnxModel> 
         shape_vals: HashMap::new(),
         produced: HashSet::from([input]),
         current: input,
-        shape: input_shape.iter().map(|d| d.unwrap_or(1)).collect(),
+        shape: probe,
         symbolic_batch,
         ops: Vec::new(),
         activation: None,
@@ -365,6 +367,18 @@ fn layer(cpu: &Cpu<f32>, op: Op) -> Result<Layer<Cpu<f32>>> {
     })
 }
 
+/// Fails when `shape` has more elements than a tensor may (or the count overflows).
+fn check_elements(limits: &Limits, shape: &[usize], what: &str) -> Result<()> {
+    match shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
+        Some(n) if n <= limits.max_tensor_elements => Ok(()),
+        n => Err(Error::TooLarge {
+            what: format!("the element count of {what} {shape:?}"),
+            size: n.map_or(u64::MAX, |n| n as u64),
+            limit: limits.max_tensor_elements as u64,
+        }),
+    }
+}
+
 /// Converts an attribute's integer to `usize`, or reports it.
 fn to_usize(cx: &NodeCx<'_>, attribute: &str, v: i64) -> Result<usize> {
     usize::try_from(v).map_err(|_| cx.malformed(format!("attribute `{attribute}` holds {v}")))
@@ -405,6 +419,16 @@ impl<'a> Walk<'a> {
                 ),
                 opset: self.opset,
             });
+        }
+        let max_inputs = match op_type {
+            "Relu" | "MaxPool" | "AveragePool" | "GlobalAveragePool" | "Flatten" | "Softmax" | "LogSoftmax"
+            | "Identity" => 1,
+            "MatMul" | "Add" | "Reshape" => 2,
+            "Gemm" | "Conv" | "Dropout" => 3,
+            _ => 5,
+        };
+        if node.input.len() > max_inputs {
+            return Err(cx.malformed(format!("{} inputs, at most {max_inputs} expected", node.input.len())));
         }
         match op_type {
             "Gemm" => self.gemm(&cx)?,
@@ -590,7 +614,8 @@ impl<'a> Walk<'a> {
             None => None,
         };
         self.ops.push(Op::Linear { weight, bias });
-        self.shape = vec![self.shape[0], n];
+        let batch = self.shape[0];
+        self.set_shape(cx, vec![batch, n])?;
         Ok(())
     }
 
@@ -606,7 +631,8 @@ impl<'a> Walk<'a> {
             return Err(cx.shape(format!("the weight expects {bk} input features, the data has {k}")));
         }
         self.ops.push(Op::Linear { weight: b.transpose()?, bias: None });
-        self.shape = vec![self.shape[0], n];
+        let batch = self.shape[0];
+        self.set_shape(cx, vec![batch, n])?;
         Ok(())
     }
 
@@ -708,7 +734,7 @@ impl<'a> Walk<'a> {
             None => None,
         };
         self.ops.push(Op::Conv { weight, bias, params });
-        self.shape = vec![n, out, oh, ow];
+        self.set_shape(cx, vec![n, out, oh, ow])?;
         Ok(())
     }
 
@@ -765,7 +791,7 @@ impl<'a> Walk<'a> {
         let (oh, ow) = params.output_size(cx.op_type_static(), (h, w), kernel).map_err(|e| cx.shape(e.to_string()))?;
         let pool = Pool2d { window: kernel, params };
         self.ops.push(if max { Op::MaxPool(pool) } else { Op::AvgPool(pool) });
-        self.shape = vec![n, c, oh, ow];
+        self.set_shape(cx, vec![n, c, oh, ow])?;
         Ok(())
     }
 
@@ -776,7 +802,15 @@ impl<'a> Walk<'a> {
             return Err(cx.shape(format!("the data is {:?}, not [N, C, H, W]", self.shape)));
         };
         self.ops.push(Op::GlobalAvgPool);
-        self.shape = vec![n, c, 1, 1];
+        self.set_shape(cx, vec![n, c, 1, 1])?;
+        Ok(())
+    }
+
+    /// Moves to the shape a node computes, whose element count (for a symbolic batch of
+    /// one) must stay within the tensor limit, so later shape arithmetic cannot overflow.
+    fn set_shape(&mut self, cx: &NodeCx<'_>, shape: Vec<usize>) -> Result<()> {
+        check_elements(self.limits, &shape, &format!("the output of `{}` node `{}`", cx.op_type, cx.label))?;
+        self.shape = shape;
         Ok(())
     }
 
@@ -795,7 +829,8 @@ impl<'a> Walk<'a> {
         }
         self.data_input(cx, 0)?;
         self.ops.push(Op::Flatten);
-        self.shape = self.flattened();
+        let flat = self.flattened();
+        self.set_shape(cx, flat)?;
         Ok(())
     }
 
@@ -836,7 +871,7 @@ impl<'a> Walk<'a> {
             )));
         }
         self.ops.push(Op::Flatten);
-        self.shape = flat;
+        self.set_shape(cx, flat)?;
         Ok(())
     }
 

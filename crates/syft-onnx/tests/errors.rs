@@ -244,3 +244,12 @@ fn node_count_limit() {
     let err = syft_onnx::load_with_limits(fixture("mlp_gemm.onnx"), &limits).unwrap_err();
     assert!(matches!(err, Error::TooLarge { size: 5, limit: 3, .. }), "{err}");
 }
+
+#[test]
+fn input_larger_than_the_tensor_limit() {
+    let mut limits = Limits::default();
+    limits.max_tensor_elements = 100;
+    // cnn_global_pool's input is [1, 3, 16, 16]: 768 elements.
+    let err = syft_onnx::load_with_limits(fixture("cnn_global_pool.onnx"), &limits).unwrap_err();
+    assert!(matches!(&err, Error::TooLarge { size: 768, limit: 100, what } if what.contains("input")), "{err}");
+}
