@@ -1,5 +1,5 @@
 //! The layers: [`Linear`], [`Conv2d`], [`ReLU`], [`MaxPool2d`], [`AvgPool2d`],
-//! [`Flatten`], and the container [`Sequential`].
+//! [`GlobalAvgPool2d`], [`Flatten`], and the container [`Sequential`].
 
 mod activation;
 mod conv;
@@ -12,7 +12,7 @@ pub use activation::ReLU;
 pub use conv::Conv2d;
 pub use flatten::Flatten;
 pub use linear::Linear;
-pub use pool::{AvgPool2d, MaxPool2d};
+pub use pool::{AvgPool2d, GlobalAvgPool2d, MaxPool2d};
 pub use sequential::{Layer, Sequential};
 
 use syft_autograd::{Backend, Error as AutogradError, OpResult, Var};

@@ -1,6 +1,6 @@
 //! [`Sequential`]: layers applied in order, named `0`, `1`, ... as in PyTorch.
 
-use super::{AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU};
+use super::{AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU};
 use crate::module::{Module, ParamMap, join};
 use syft_autograd::{Backend, OpResult, Var};
 
@@ -19,6 +19,8 @@ pub enum Layer<B: Backend> {
     MaxPool2d(MaxPool2d),
     /// Average pooling.
     AvgPool2d(AvgPool2d),
+    /// Global average pooling (one mean per channel).
+    GlobalAvgPool2d(GlobalAvgPool2d),
     /// Flattening.
     Flatten(Flatten),
     /// A nested sequence (its parameters are named `i.j.weight`).
@@ -41,6 +43,7 @@ layer_from!(
     ReLU(ReLU),
     MaxPool2d(MaxPool2d),
     AvgPool2d(AvgPool2d),
+    GlobalAvgPool2d(GlobalAvgPool2d),
     Flatten(Flatten),
     Sequential(Sequential<B>),
 );
@@ -54,6 +57,7 @@ macro_rules! each_layer {
             Layer::ReLU($l) => $body,
             Layer::MaxPool2d($l) => $body,
             Layer::AvgPool2d($l) => $body,
+            Layer::GlobalAvgPool2d($l) => $body,
             Layer::Flatten($l) => $body,
             Layer::Sequential($l) => $body,
         }
@@ -83,6 +87,7 @@ impl<B: Backend> Module<B> for Layer<B> {
             Layer::ReLU(l) => Layer::ReLU(*l),
             Layer::MaxPool2d(l) => Layer::MaxPool2d(*l),
             Layer::AvgPool2d(l) => Layer::AvgPool2d(*l),
+            Layer::GlobalAvgPool2d(l) => Layer::GlobalAvgPool2d(*l),
             Layer::Flatten(l) => Layer::Flatten(*l),
             Layer::Sequential(l) => Layer::Sequential(l.map_parameters_under(prefix, backend, f)?),
         })
