@@ -103,7 +103,7 @@ fn run(args: &Args) -> Result<()> {
         let loss = pred.sub(&target)?.square()?.sum()?;
         loss.backward()?;
         syft::nn::Optimizer::step(&mut opt)?;
-        let value = (*loss.value()).clone().get_f64()?.item()?;
+        let value = (*loss.value()).clone().get()?.float_precision().item()?;
         if !args.common.json {
             println!("iteration {iter:>2}: loss {value:.4}");
         }

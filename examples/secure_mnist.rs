@@ -177,7 +177,7 @@ fn run(args: &Args) -> Result<()> {
     bar.finish();
     let decrypt_count = |count: Option<SharedTensor>| -> Result<usize> {
         Ok(match count {
-            Some(c) => usize::try_from(c.get()?.item()?).unwrap_or(usize::MAX),
+            Some(c) => usize::try_from(c.get()?.into_raw().item()?).unwrap_or(usize::MAX),
             None => 0,
         })
     };
@@ -186,8 +186,8 @@ fn run(args: &Args) -> Result<()> {
     let secure_seconds = start.elapsed().as_secs_f64();
     let stats_after = session.comm_stats()?;
 
-    let bytes: u64 = stats_after.iter().zip(&stats_before).map(|(a, b)| a.0 - b.0).sum();
-    let rounds = stats_after[0].1 - stats_before[0].1;
+    let traffic = stats_after.since(&stats_before);
+    let (bytes, rounds) = (traffic.bytes(), traffic.rounds());
     #[allow(clippy::cast_precision_loss, reason = "counts of images")]
     let (n, nb) = (images.max(1) as f64, batches.max(1) as f64);
     let plain_accuracy = plain_correct as f64 / n;
@@ -204,7 +204,7 @@ fn run(args: &Args) -> Result<()> {
     ));
     say(format!(
         "{secure_ms:.3} ms per image encrypted ({:.2} s for {images}), {plain_ms:.4} ms in plaintext; \
-         {:.0} bytes per image, {:.1} rounds per batch of {} (party 0's sends that follow a receive)",
+         {:.0} bytes per image, {:.1} rounds per batch of {} (the longest chain of dependent messages)",
         secure_seconds,
         bytes as f64 / n,
         rounds as f64 / nb,

@@ -200,7 +200,7 @@ fn run(args: &Args) -> Result<()> {
             LossKind::Mse => {
                 let loss = mse_loss(&logits, &y, Reduction::Sum)?;
                 loss.backward()?;
-                last_loss = (*loss.value()).clone().get_f64()?.item()? / batch.len() as f64;
+                last_loss = (*loss.value()).clone().get()?.float_precision().item()? / batch.len() as f64;
             }
             LossKind::Ce => {
                 // The gradient of the summed cross-entropy with respect to the logits is
@@ -208,7 +208,8 @@ fn run(args: &Args) -> Result<()> {
                 let grad = logits.value().softmax()?.sub(&y.value())?;
                 if i % 10 == 0 {
                     // The loss itself (for the progress bar) costs a logarithm: every 10 batches.
-                    last_loss = logits.value().cross_entropy(&y.value())?.get_f64()?.item()? / batch.len() as f64;
+                    last_loss =
+                        logits.value().cross_entropy(&y.value())?.get()?.float_precision().item()? / batch.len() as f64;
                 }
                 logits.backward_with(grad)?;
             }
@@ -224,8 +225,8 @@ fn run(args: &Args) -> Result<()> {
     let batches = order.len().max(1) as f64;
     let seconds_per_batch = start.elapsed().as_secs_f64() / batches;
     let stats_after = session.comm_stats()?;
-    let bytes: u64 = stats_after.iter().zip(&stats_before).map(|(a, b)| a.0 - b.0).sum();
-    let rounds = stats_after[0].1 - stats_before[0].1;
+    let traffic = stats_after.since(&stats_before);
+    let (bytes, rounds) = (traffic.bytes(), traffic.rounds());
 
     // The model owner decrypts the model and evaluates it in plaintext.
     let trained = syft::decrypt_model(shared.module())?;

@@ -206,7 +206,7 @@ fn data_owner(common: &Common, d: &Deployment) -> Result<serde_json::Value> {
         // (as telling as they are) for the others to try to read.
         let kept = pred.neg()?;
         // The data owner's entitled output: its predictions.
-        let decided = pred.get()?.argmax_axis(1)?;
+        let decided = pred.get()?.into_raw().argmax_axis(1)?;
         correct += decided.data().iter().zip(&labels[b..end]).filter(|(p, l)| p == l).count();
         last = Some((x, logits, kept));
     }

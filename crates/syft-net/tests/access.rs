@@ -151,7 +151,7 @@ fn sessions_cannot_be_hijacked() {
     assert_forbidden(borrowed.neg());
 
     // Nothing changed: the model owner still computes and reads.
-    assert_eq!(w.neg().unwrap().get_f64().unwrap().data(), &[-1.0, -2.0]);
+    assert_eq!(w.neg().unwrap().get().unwrap().float_precision().data(), &[-1.0, -2.0]);
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn a_grant_lets_the_grantee_compute_not_read() {
     // The granted shares themselves are not readable by the grantee.
     assert_forbidden(w_do.clone().get());
     // The argmax is: the decision is what the model owner lets the data owner have.
-    let pred = logits.argmax(1).unwrap().get().unwrap();
+    let pred = logits.argmax(1).unwrap().get().unwrap().into_raw();
     assert_eq!(pred.data(), &[0, 1]);
     // The model owner cannot read the data owner's input nor its predictions.
     let x_share = x.share_pointers()[0].id_at_location();
@@ -257,7 +257,7 @@ fn granted_weights_cannot_be_extracted_by_crafted_computations() {
     let (_s, w_do, x) = fresh();
     let y = x.matmul(&w_do).unwrap().relu().unwrap();
     assert_forbidden(y.clone().get());
-    assert_eq!(y.argmax(1).unwrap().get().unwrap().data(), &[0, 0]);
+    assert_eq!(y.argmax(1).unwrap().get().unwrap().into_raw().data(), &[0, 0]);
 
     // The cached opening of the weights serves products with the weights only: a product
     // under the same key with another operand is refused.

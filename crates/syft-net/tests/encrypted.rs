@@ -45,7 +45,7 @@ struct Outcome {
     relu: Tensor<f64>,
     relu_mask: Tensor<u64>,
     argmax: Tensor<u64>,
-    costs: Vec<(u64, u64)>,
+    costs: syft_worker::SessionStats,
 }
 
 /// The encrypted flow of Part 11 on any workers.
@@ -70,13 +70,13 @@ fn encrypted(parties: &[&dyn Worker], crypto_provider: &dyn Worker) -> Outcome {
     let (relu, relu_mask) = x.relu_with_mask().unwrap();
     let argmax = logits.argmax(1).unwrap();
     let after = session.comm_stats().unwrap();
-    let costs = after.iter().zip(&before).map(|(a, b)| (a.0 - b.0, a.1 - b.1)).collect();
+    let costs = after.since(&before);
     Outcome {
-        logits: (*logits).clone().get_f64().unwrap(),
-        one_hot: one_hot.get().unwrap(),
-        relu: relu.get_f64().unwrap(),
-        relu_mask: relu_mask.get().unwrap(),
-        argmax: argmax.get().unwrap(),
+        logits: (*logits).clone().get().unwrap().float_precision(),
+        one_hot: one_hot.get().unwrap().into_raw(),
+        relu: relu.get().unwrap().float_precision(),
+        relu_mask: relu_mask.get().unwrap().into_raw(),
+        argmax: argmax.get().unwrap().into_raw(),
         costs,
     }
 }
@@ -108,7 +108,8 @@ fn encrypted_inference_over_worker_processes_matches_the_in_process_run() {
     assert_eq!(remote.relu_mask, local.relu_mask);
     assert_eq!(remote.relu, local.relu, "ReLU of shares is exact");
     close(&remote.logits, &local.logits, 0.003);
-    assert_eq!(remote.costs, local.costs, "the same bytes and rounds per member");
+    assert_eq!(remote.costs, local.costs, "the same bytes, messages and rounds per member");
+    assert!(local.costs.rounds() >= local.costs.members.iter().map(|m| m.own_rounds).max().unwrap_or(0));
 
     // Against plaintext.
     let plain = model().forward(&Var::constant(&Cpu::<f32>::default(), input())).unwrap().value().map(f64::from);

@@ -83,7 +83,7 @@ fn shapes_past_the_limits_are_typed_errors() {
     assert_kind(party, RemoteErrorKind::LimitExceeded);
 
     still_serves(bob);
-    assert_eq!(s.get().unwrap().data(), &[1, 2, 3, 4]);
+    assert_eq!(s.get().unwrap().into_raw().data(), &[1, 2, 3, 4]);
 }
 
 #[test]

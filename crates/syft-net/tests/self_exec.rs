@@ -26,7 +26,7 @@ fn main() {
     let v = Tensor::<f64>::from_vec(vec![1.5, -2.25, 0.0, 4.0]);
     let s = SharedTensor::share(&enc.encode(&v).unwrap(), Some(enc), &session).unwrap();
     let r = s.relu().unwrap().mul(&s).unwrap();
-    assert_eq!(r.get_f64().unwrap().data(), &[2.25, 0.0, 0.0, 16.0]);
+    assert_eq!(r.get().unwrap().float_precision().data(), &[2.25, 0.0, 0.0, 16.0]);
 
     let pids: Vec<u32> = ["bob", "alice", "crypto_provider"].iter().map(|n| cluster.pid(n).unwrap()).collect();
     drop((x, s, session));

@@ -28,7 +28,7 @@ fn a_paused_party_is_named_within_the_protocol_timeout() {
     let enc = syft_fixed::FixedEncoder::default();
     let x = SharedTensor::share(&enc.encode(&Tensor::<f64>::from_vec(vec![1.5, -2.0])).unwrap(), Some(enc), &session)
         .unwrap();
-    assert_eq!(x.mul(&x).unwrap().get_f64().unwrap().data(), &[2.25, 4.0]);
+    assert_eq!(x.mul(&x).unwrap().get().unwrap().float_precision().data(), &[2.25, 4.0]);
 
     signal("-STOP", d.pid("alice"));
     let started = Instant::now();

@@ -181,7 +181,7 @@ fn data_owner(env: &Env) {
     refused("the logits (computed from the granted weights)", logits.clone().get());
     refused("the hidden activations", h.clone().get());
 
-    let predictions = pred.clone().get().unwrap();
+    let predictions = pred.clone().get().unwrap().into_raw();
     write_json(&env.file("predictions.json"), &predictions.data().to_vec());
     write_json(&env.file("exposed.json"), &exposed);
     drop((w1, b1, w2, b2));

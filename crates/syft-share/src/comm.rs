@@ -14,13 +14,14 @@
 //! |---|---|
 //! | 1 | kind: `0x01` tensor, `0x02` opaque byte payload |
 //! | 6 | the sender's current request number `req` (docs/PROTOCOLS.md §2.2), little-endian |
+//! | 4 | the message's depth: 1 + the largest depth the sender has received (see below), little-endian |
 //! | 4 | element tag (tensor only): a hash of the element's name and width, little-endian |
 //! | 1 | rank `r` (tensor only) |
 //! | `8r` | the dimensions, `u64` little-endian each (tensor only) |
 //! | rest | the payload: `len · T::BYTES` bytes (8 per `u64`, 1 per Z_p element) |
 //!
-//! So a tensor of rank `r` costs [`tensor_header_len`]`(r) = 12 + 8r` framing bytes; an
-//! opaque byte message costs 7 ([`BYTES_HEADER_LEN`]).
+//! So a tensor of rank `r` costs [`tensor_header_len`]`(r) = 16 + 8r` framing bytes; an
+//! opaque byte message costs 11 ([`BYTES_HEADER_LEN`]).
 //!
 //! # Request numbers
 //!
@@ -39,6 +40,14 @@
 //! first send ever. Sending to every peer and then receiving from every peer
 //! ([`CommExt::exchange`], [`CommExt::reveal`]) is therefore one round, and a chain of
 //! dependent messages costs one round per message the party sends after receiving.
+//!
+//! That count is one endpoint's view: it does not see the messages its peers exchange
+//! with each other. The **depth** ([`CommStats::depth`]) is the network's view: every
+//! message carries its depth, one more than the deepest message its sender had received
+//! when sending it (a Lamport clock), so the largest depth any endpoint has seen is the
+//! length of the longest chain of dependent messages across all parties, the dealer and
+//! the helper. Messages sent in parallel (every party's share of an opening) have one
+//! depth; a reply has one more than what it answers.
 //!
 //! The raw [`Comm::send_bytes`] / [`Comm::recv_bytes`] are *not* counted: protocol code
 //! uses the counted methods of [`CommExt`] ([`send_tensor`](CommExt::send_tensor),
@@ -182,6 +191,9 @@ pub struct CommCounters {
     pub peers: Vec<PeerStats>,
     /// Communication rounds (see the [module docs](self)).
     pub rounds: u64,
+    /// The deepest message this endpoint has sent or received (see the
+    /// [module docs](self)); for a difference, how much deeper it got.
+    pub depth: u64,
 }
 
 impl CommCounters {
@@ -230,7 +242,11 @@ impl CommCounters {
             .enumerate()
             .map(|(i, p)| p.minus(&earlier.peers.get(i).copied().unwrap_or_default()))
             .collect();
-        Self { peers, rounds: self.rounds.saturating_sub(earlier.rounds) }
+        Self {
+            peers,
+            rounds: self.rounds.saturating_sub(earlier.rounds),
+            depth: self.depth.saturating_sub(earlier.depth),
+        }
     }
 }
 
@@ -261,6 +277,8 @@ pub struct CommStats {
     sending: bool,
     /// The current request number, carried in every message header.
     request: u64,
+    /// The deepest message received so far.
+    received_depth: u64,
 }
 
 impl CommStats {
@@ -268,9 +286,10 @@ impl CommStats {
     #[must_use]
     pub fn new(parties: usize) -> Self {
         Self {
-            counters: CommCounters { peers: vec![PeerStats::default(); parties], rounds: 0 },
+            counters: CommCounters { peers: vec![PeerStats::default(); parties], rounds: 0, depth: 0 },
             sending: false,
             request: 0,
+            received_depth: 0,
         }
     }
 
@@ -293,6 +312,8 @@ impl CommStats {
             *p = PeerStats::default();
         }
         self.counters.rounds = 0;
+        self.counters.depth = 0;
+        self.received_depth = 0;
         self.sending = false;
     }
 
@@ -318,6 +339,27 @@ impl CommStats {
     #[must_use]
     pub fn rounds(&self) -> u64 {
         self.counters.rounds
+    }
+
+    /// The deepest message this endpoint has sent or received: over all endpoints of a
+    /// network, the largest is the longest chain of dependent messages (see the
+    /// [module docs](self)).
+    #[must_use]
+    pub fn depth(&self) -> u64 {
+        self.counters.depth
+    }
+
+    /// The depth a message sent now carries: one more than the deepest received.
+    #[must_use]
+    pub fn next_depth(&self) -> u64 {
+        self.received_depth.saturating_add(1)
+    }
+
+    /// Records the depth carried by a message received ([`CommExt`] calls this after a
+    /// message is accepted).
+    pub fn record_depth(&mut self, depth: u64) {
+        self.received_depth = self.received_depth.max(depth);
+        self.counters.depth = self.counters.depth.max(depth);
     }
 
     /// Traffic with `peer` (zero for an unknown peer).
@@ -353,6 +395,7 @@ impl CommStats {
             self.counters.rounds += 1;
             self.sending = true;
         }
+        self.counters.depth = self.counters.depth.max(self.next_depth());
         if let Some(p) = self.counters.peers.get_mut(to) {
             p.bytes_sent += payload as u64;
             p.header_bytes_sent += header as u64;
@@ -385,27 +428,54 @@ const REQUEST_MASK: u64 = (1 << 48) - 1;
 /// Bytes of the request number in a header.
 const REQUEST_BYTES: usize = 6;
 
-/// Framing bytes of an opaque byte message ([`CommExt::send_payload`]): kind, request.
-pub const BYTES_HEADER_LEN: usize = 1 + REQUEST_BYTES;
+/// Bytes of the message depth in a header.
+const DEPTH_BYTES: usize = 4;
 
-/// Framing bytes of a tensor message of the given rank: kind, request, element tag, rank,
-/// dims.
+/// Bytes of the request number and the depth.
+const PREFIX_BYTES: usize = REQUEST_BYTES + DEPTH_BYTES;
+
+/// Framing bytes of an opaque byte message ([`CommExt::send_payload`]): kind, request,
+/// depth.
+pub const BYTES_HEADER_LEN: usize = 1 + PREFIX_BYTES;
+
+/// Framing bytes of a tensor message of the given rank: kind, request, depth, element
+/// tag, rank, dims.
 #[must_use]
 pub const fn tensor_header_len(rank: usize) -> usize {
-    1 + REQUEST_BYTES + 5 + 8 * rank
+    1 + PREFIX_BYTES + 5 + 8 * rank
 }
 
-/// Appends a request number to a header.
-fn push_request(out: &mut Vec<u8>, req: u64) {
-    out.extend_from_slice(&req.to_le_bytes()[..REQUEST_BYTES]);
+/// The request number and depth a message is sent with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    /// The sender's request number.
+    pub(crate) request: u64,
+    /// The message's depth.
+    pub(crate) depth: u64,
 }
 
-/// The request number at the start of `bytes` (after the kind byte).
-fn read_request(bytes: &[u8]) -> Option<u64> {
-    let b = bytes.get(..REQUEST_BYTES)?;
+impl Stamp {
+    /// The stamp of a message sent now by the endpoint counting with `stats`.
+    fn of(stats: &CommStats) -> Self {
+        Self { request: stats.request(), depth: stats.next_depth() }
+    }
+}
+
+/// Appends a request number and a depth (saturating at `u32::MAX`) to a header.
+fn push_stamp(out: &mut Vec<u8>, stamp: Stamp) {
+    out.extend_from_slice(&stamp.request.to_le_bytes()[..REQUEST_BYTES]);
+    let depth = u32::try_from(stamp.depth).unwrap_or(u32::MAX);
+    out.extend_from_slice(&depth.to_le_bytes());
+}
+
+/// The request number and depth at the start of `bytes` (after the kind byte).
+fn read_stamp(bytes: &[u8]) -> Option<Stamp> {
+    let b = bytes.get(..PREFIX_BYTES)?;
     let mut w = [0u8; 8];
-    w[..REQUEST_BYTES].copy_from_slice(b);
-    Some(u64::from_le_bytes(w))
+    w[..REQUEST_BYTES].copy_from_slice(&b[..REQUEST_BYTES]);
+    let mut d = [0u8; 4];
+    d.copy_from_slice(&b[REQUEST_BYTES..]);
+    Some(Stamp { request: u64::from_le_bytes(w), depth: u64::from(u32::from_le_bytes(d)) })
 }
 
 /// Why a received message was rejected.
@@ -447,12 +517,12 @@ fn element_tag<T: Element>() -> u32 {
 }
 
 /// Encodes a tensor message (header + payload).
-pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>, req: u64) -> Result<(Vec<u8>, usize)> {
+pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>, stamp: Stamp) -> Result<(Vec<u8>, usize)> {
     let rank = u8::try_from(t.rank()).map_err(|_| ShareError::InvalidArgument {
         op: "send_tensor",
         reason: format!("rank {} exceeds the wire limit of 255", t.rank()),
     })?;
-    let mut out = tensor_message_with_header::<T>(t.shape(), rank, req);
+    let mut out = tensor_message_with_header::<T>(t.shape(), rank, stamp);
     t.extend_le_bytes(&mut out);
     let header = tensor_header_len(t.rank());
     debug_assert_eq!(out.len(), header + t.len() * T::BYTES);
@@ -461,12 +531,12 @@ pub(crate) fn encode_tensor<T: Element>(t: &Tensor<T>, req: u64) -> Result<(Vec<
 
 /// A message buffer holding the header of a tensor of `shape` (of rank `rank`), with
 /// capacity for its payload.
-fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8, req: u64) -> Vec<u8> {
+fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8, stamp: Stamp) -> Vec<u8> {
     let header = tensor_header_len(shape.len());
     let payload = shape.iter().product::<usize>() * T::BYTES;
     let mut out = Vec::with_capacity(header + payload);
     out.push(KIND_TENSOR);
-    push_request(&mut out, req);
+    push_stamp(&mut out, stamp);
     out.extend_from_slice(&element_tag::<T>().to_le_bytes());
     out.push(rank);
     for &d in shape {
@@ -477,37 +547,38 @@ fn tensor_message_with_header<T: Element>(shape: &[usize], rank: u8, req: u64) -
 
 /// Encodes the `u64` tensor message of `x − y` (wrapping; the shapes must be equal)
 /// without forming the difference as a tensor: one pass over the operands.
-fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>, req: u64) -> Result<(Vec<u8>, usize)> {
+fn encode_diff_u64(x: &Tensor<u64>, y: &Tensor<u64>, stamp: Stamp) -> Result<(Vec<u8>, usize)> {
     let rank = u8::try_from(x.rank()).map_err(|_| ShareError::InvalidArgument {
         op: "open_diffs_u64",
         reason: format!("rank {} exceeds the wire limit of 255", x.rank()),
     })?;
-    let mut out = tensor_message_with_header::<u64>(x.shape(), rank, req);
+    let mut out = tensor_message_with_header::<u64>(x.shape(), rank, stamp);
     let header = out.len();
     // An exact-size iterator of byte arrays: written straight into the reserved capacity.
     out.extend(x.data().iter().zip(y.data()).flat_map(|(&a, &b)| a.wrapping_sub(b).to_le_bytes()));
     Ok((out, header))
 }
 
-/// Decodes a tensor message, validating kind, element type, shape and payload.
-fn decode_tensor<T: Element>(msg: &[u8], req: u64) -> std::result::Result<(Tensor<T>, usize), Reject> {
-    let (shape, header) = decode_tensor_header::<T>(msg, req)?;
+/// Decodes a tensor message, validating kind, request, element type, shape and payload;
+/// returns the tensor, the header length and the message's depth.
+fn decode_tensor<T: Element>(msg: &[u8], req: u64) -> std::result::Result<(Tensor<T>, usize, u64), Reject> {
+    let (shape, header, depth) = decode_tensor_header::<T>(msg, req)?;
     let t = Tensor::from_le_bytes(&shape, &msg[header..]).map_err(|e| e.to_string())?;
-    Ok((t, header))
+    Ok((t, header, depth))
 }
 
-/// Checks a tensor message's header and payload length; returns the shape and the header
-/// length.
-fn decode_tensor_header<T: Element>(msg: &[u8], req: u64) -> std::result::Result<(Vec<usize>, usize), Reject> {
+/// Checks a tensor message's header and payload length; returns the shape, the header
+/// length and the message's depth.
+fn decode_tensor_header<T: Element>(msg: &[u8], req: u64) -> std::result::Result<(Vec<usize>, usize, u64), Reject> {
     let (&kind, rest) = msg.split_first().ok_or("empty message")?;
     if kind != KIND_TENSOR {
         return Err(format!("expected a tensor message (kind 0x01), got kind {kind:#04x}").into());
     }
-    let got = read_request(rest).ok_or("truncated header")?;
-    if got != req {
-        return Err(Reject::OutOfStep(got));
+    let stamp = read_stamp(rest).ok_or("truncated header")?;
+    if stamp.request != req {
+        return Err(Reject::OutOfStep(stamp.request));
     }
-    let rest = &rest[REQUEST_BYTES..];
+    let rest = &rest[PREFIX_BYTES..];
     let tag = rest.get(..4).ok_or("truncated header")?;
     let tag = u32::from_le_bytes([tag[0], tag[1], tag[2], tag[3]]);
     let expected_tag = element_tag::<T>();
@@ -537,7 +608,7 @@ fn decode_tensor_header<T: Element>(msg: &[u8], req: u64) -> std::result::Result
             format!("shape {shape:?} of {} needs {expected:?} payload bytes, got {}", T::NAME, payload.len()).into()
         );
     }
-    Ok((shape, header))
+    Ok((shape, header, stamp.depth))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -550,7 +621,7 @@ pub trait CommExt: Comm {
     /// Sends a tensor to `to` (one message: header + raw little-endian payload).
     fn send_tensor<T: Element>(&mut self, to: PartyId, t: &Tensor<T>) -> Result<()> {
         check_peer(self, "send_tensor", to)?;
-        let (msg, header) = encode_tensor(t, self.stats().request())?;
+        let (msg, header) = encode_tensor(t, Stamp::of(self.stats()))?;
         let payload = msg.len() - header;
         self.send_bytes(to, msg)?;
         self.stats_mut().record_send(to, payload, header);
@@ -566,8 +637,9 @@ pub trait CommExt: Comm {
         let msg = self.recv_bytes(from)?;
         let req = self.stats().request();
         match decode_tensor::<T>(&msg, req) {
-            Ok((t, header)) => {
+            Ok((t, header, depth)) => {
                 self.stats_mut().record_recv(from, msg.len() - header, header);
+                self.stats_mut().record_depth(depth);
                 Ok(t)
             }
             Err(reject) => {
@@ -597,7 +669,7 @@ pub trait CommExt: Comm {
         check_peer(self, op, from)?;
         let msg = self.recv_bytes(from)?;
         let req = self.stats().request();
-        let (got, header) = match decode_tensor_header::<u64>(&msg, req) {
+        let (got, header, depth) = match decode_tensor_header::<u64>(&msg, req) {
             Ok(h) => h,
             Err(reject) => {
                 self.stats_mut().record_recv(from, 0, msg.len());
@@ -605,6 +677,7 @@ pub trait CommExt: Comm {
             }
         };
         self.stats_mut().record_recv(from, msg.len() - header, header);
+        self.stats_mut().record_depth(depth);
         if got != shape {
             return Err(ShareError::ShareShape { op, party: from, expected: shape.to_vec(), got });
         }
@@ -648,7 +721,7 @@ pub trait CommExt: Comm {
             return Ok(());
         };
         for (x, y) in pairs {
-            let (msg, header) = encode_diff_u64(x, y, self.stats().request())?;
+            let (msg, header) = encode_diff_u64(x, y, Stamp::of(self.stats()))?;
             let payload = msg.len() - header;
             for &p in rest {
                 self.send_bytes(p, msg.clone())?;
@@ -738,7 +811,7 @@ pub trait CommExt: Comm {
         check_peer(self, "send_payload", to)?;
         let mut msg = Vec::with_capacity(BYTES_HEADER_LEN + bytes.len());
         msg.push(KIND_BYTES);
-        push_request(&mut msg, self.stats().request());
+        push_stamp(&mut msg, Stamp::of(self.stats()));
         msg.extend_from_slice(bytes);
         self.send_bytes(to, msg)?;
         self.stats_mut().record_send(to, bytes.len(), BYTES_HEADER_LEN);
@@ -752,19 +825,23 @@ pub trait CommExt: Comm {
         let req = self.stats().request();
         let checked = match msg.split_first() {
             None => Err(Reject::from("empty message")),
-            Some((&KIND_BYTES, rest)) => match read_request(rest) {
+            Some((&KIND_BYTES, rest)) => match read_stamp(rest) {
                 None => Err(Reject::from("truncated header")),
-                Some(got) if got != req => Err(Reject::OutOfStep(got)),
-                Some(_) => Ok(()),
+                Some(got) if got.request != req => Err(Reject::OutOfStep(got.request)),
+                Some(got) => Ok(got.depth),
             },
             Some((k, _)) => Err(Reject::Malformed(format!("expected a byte message (kind 0x02), got kind {k:#04x}"))),
         };
-        if let Err(reject) = checked {
-            self.stats_mut().record_recv(from, 0, msg.len());
-            return Err(reject.into_error(self.id(), from, req));
-        }
+        let depth = match checked {
+            Ok(depth) => depth,
+            Err(reject) => {
+                self.stats_mut().record_recv(from, 0, msg.len());
+                return Err(reject.into_error(self.id(), from, req));
+            }
+        };
         let payload = msg[BYTES_HEADER_LEN..].to_vec();
         self.stats_mut().record_recv(from, payload.len(), BYTES_HEADER_LEN);
+        self.stats_mut().record_depth(depth);
         Ok(payload)
     }
 
@@ -916,24 +993,24 @@ mod tests {
     #[test]
     fn tensor_frames_round_trip() {
         let t = Tensor::<u64>::from_fn(&[2, 3], |i| (i[0] * 3 + i[1]) as u64);
-        let (msg, header) = encode_tensor(&t, 0).unwrap();
+        let (msg, header) = encode_tensor(&t, Stamp { request: 0, depth: 1 }).unwrap();
         assert_eq!(header, tensor_header_len(2));
         assert_eq!(msg.len(), header + 6 * 8);
-        let (back, h) = decode_tensor::<u64>(&msg, 0).unwrap();
+        let (back, h, _) = decode_tensor::<u64>(&msg, 0).unwrap();
         assert_eq!((back, h), (t, header));
         // Scalars and empty tensors.
         let s = Tensor::<Z67>::scalar(Z67::new(5));
-        let (msg, _) = encode_tensor(&s, 0).unwrap();
+        let (msg, _) = encode_tensor(&s, Stamp { request: 0, depth: 1 }).unwrap();
         assert_eq!(decode_tensor::<Z67>(&msg, 0).unwrap().0, s);
         let e = Tensor::<u64>::zeros(&[3, 0]);
-        let (msg, _) = encode_tensor(&e, 0).unwrap();
+        let (msg, _) = encode_tensor(&e, Stamp { request: 0, depth: 1 }).unwrap();
         assert_eq!(decode_tensor::<u64>(&msg, 0).unwrap().0, e);
     }
 
     #[test]
     fn bad_frames_are_errors() {
         let t = Tensor::<u64>::from_vec(vec![1, 2]);
-        let (msg, _) = encode_tensor(&t, 0).unwrap();
+        let (msg, _) = encode_tensor(&t, Stamp { request: 0, depth: 1 }).unwrap();
         assert!(decode_tensor::<u64>(&[], 0).is_err());
         assert!(decode_tensor::<u64>(&msg[..msg.len() - 1], 0).is_err());
         assert!(decode_tensor::<u64>(&msg[..5], 0).is_err());
@@ -943,11 +1020,11 @@ mod tests {
         huge[dims..dims + 8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(decode_tensor::<u64>(&huge, 0).is_err());
         // A message of another request is out of step, whatever else it holds.
-        let (msg4, _) = encode_tensor(&t, 4).unwrap();
+        let (msg4, _) = encode_tensor(&t, Stamp { request: 4, depth: 1 }).unwrap();
         assert!(matches!(decode_tensor::<u64>(&msg4, 5), Err(Reject::OutOfStep(4))));
         assert_eq!(decode_tensor::<u64>(&msg4, 4).unwrap().0, t);
         let z = Tensor::<Z67>::from_vec(vec![Z67::new(1)]);
-        let (mut zm, _) = encode_tensor(&z, 0).unwrap();
+        let (mut zm, _) = encode_tensor(&z, Stamp { request: 0, depth: 1 }).unwrap();
         *zm.last_mut().unwrap() = 67;
         assert!(decode_tensor::<Z67>(&zm, 0).is_err(), "non-canonical element");
         assert_ne!(element_tag::<u64>(), element_tag::<f64>());

@@ -257,3 +257,36 @@ fn stats_helpers() {
         assert_eq!(delta.messages_sent(), 1);
     }
 }
+
+#[test]
+fn depth_is_the_longest_chain_of_dependent_messages_across_the_network() {
+    // A relay 0 → 1 → 2 → 0, then one exchange between 0 and 1: the chain is 3 + 1 long,
+    // whatever each endpoint's own round count says.
+    let depths = run_parties(3, |comm| -> syft_share::Result<(u64, u64)> {
+        let t = Tensor::<u64>::from_vec(vec![7]);
+        match comm.id() {
+            0 => {
+                comm.send_tensor(1, &t)?;
+                comm.recv_tensor::<u64>(2)?;
+                comm.exchange(&t, &[1])?;
+            }
+            1 => {
+                let x = comm.recv_tensor::<u64>(0)?;
+                comm.send_tensor(2, &x)?;
+                comm.exchange(&t, &[0])?;
+            }
+            _ => {
+                let x = comm.recv_tensor::<u64>(1)?;
+                comm.send_tensor(0, &x)?;
+            }
+        }
+        Ok((comm.stats().depth(), comm.stats().rounds()))
+    })
+    .unwrap();
+    let depths: Vec<(u64, u64)> = depths.into_iter().map(Result::unwrap).collect();
+    // Party 0 sent at depth 1, received depth 3, then exchanged at depth 4 (its own count:
+    // 2 rounds); party 1 received 1, sent 2, exchanged at 3 and received 4 (its own count:
+    // 1 round, its two sends being consecutive); party 2 saw 2 and 3.
+    assert_eq!(depths, vec![(4, 2), (4, 1), (3, 1)]);
+    assert_eq!(depths.iter().map(|d| d.0).max(), Some(4));
+}

@@ -18,7 +18,7 @@ pub use error::{RemoteError, RemoteErrorKind, Result, WorkerError};
 pub use message::{ObjectId, ObjectInfo, ObjectKind, Request, Response, Value};
 pub use ops::{FloatVar, MpcOp, OpSpec, TensorOp};
 pub use pointer::{Fetched, PointerTensor, Sendable};
-pub use shared::{MpcSession, SharedHandle, SharedTensor};
+pub use shared::{MemberTraffic, MpcSession, SessionStats, SharedHandle, SharedTensor};
 pub use shared_backend::SharedBackend;
 pub use store::WorkerCore;
 pub use transport::{Envelope, Hub, Mailbox, Reply, Transport, Worker, WorkerRef};

@@ -227,6 +227,20 @@ pub trait Worker {
     }
 }
 
+/// A reference to a worker is a worker: a program that holds `bob: &dyn Worker` (from
+/// `Workers::get`, say) writes `&[&bob, &alice]` as it would for owned workers.
+impl<W: Worker + ?Sized> Worker for &W {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn transport(&self) -> WorkerRef {
+        (**self).transport()
+    }
+    fn hub(&self) -> &Arc<Hub> {
+        (**self).hub()
+    }
+}
+
 /// Live client-side objects by key, held weakly and without naming their type (the
 /// multi-party sessions of [`crate::shared`], by their members), so that this layer does
 /// not depend on what it keeps.

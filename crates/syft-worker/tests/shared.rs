@@ -38,16 +38,16 @@ fn fixed_point_arithmetic_through_workers() {
         let wsh = SharedTensor::share(&enc.encode(&w).unwrap(), Some(enc), &session).unwrap();
 
         let y = xs.matmul(&wsh).unwrap();
-        close(&y.get_f64().unwrap(), &x.matmul(&w).unwrap(), 0.003);
+        close(&y.get().unwrap().float_precision(), &x.matmul(&w).unwrap(), 0.003);
         let z = xs.mul(&xs).unwrap().add(&xs).unwrap().sum().unwrap();
         let want = x.mul(&x).unwrap().add(&x).unwrap().sum_all();
-        close(&z.get_f64().unwrap(), &Tensor::scalar(want), 0.01);
+        close(&z.get().unwrap().float_precision(), &Tensor::scalar(want), 0.01);
         let s = xs.mul_scalar(0.1).unwrap().add_public(&f(&[3], &[1.0, 2.0, 3.0])).unwrap();
-        close(&s.get_f64().unwrap(), &x.scale(0.1).add(&f(&[3], &[1.0, 2.0, 3.0])).unwrap(), 0.002);
+        close(&s.get().unwrap().float_precision(), &x.scale(0.1).add(&f(&[3], &[1.0, 2.0, 3.0])).unwrap(), 0.002);
         // Weights opened once and reused for several batches.
         for _ in 0..3 {
             let y = xs.matmul_ex(false, &wsh, false, true).unwrap();
-            close(&y.get_f64().unwrap(), &x.matmul(&w).unwrap(), 0.003);
+            close(&y.get().unwrap().float_precision(), &x.matmul(&w).unwrap(), 0.003);
         }
         drop((xs, wsh));
         for wk in ws.iter().chain(std::iter::once(&crypto)) {
@@ -124,7 +124,7 @@ fn no_worker_ever_holds_a_reconstructed_value() {
         }
     }
     assert_eq!(crypto.object_count().unwrap(), 0, "the crypto provider holds no shares");
-    close(&z.get_f64().unwrap(), &x.matmul(&x).unwrap().add(&x).unwrap(), 0.01);
+    close(&z.get().unwrap().float_precision(), &x.matmul(&x).unwrap().add(&x).unwrap(), 0.01);
 }
 
 #[test]
@@ -137,12 +137,12 @@ fn securenn_relu_and_argmax_through_workers() {
     let x = f(&[2, 4], &[1.5, -2.25, 0.0, 3.125, -0.001, 7.0, 7.0, -3.0]);
     let xs = SharedTensor::share(&enc.encode(&x).unwrap(), Some(enc), &session).unwrap();
     let (r, d) = xs.relu_with_mask().unwrap();
-    close(&r.get_f64().unwrap(), &x.map(|v| v.max(0.0)), 0.0);
-    assert_eq!(d.get().unwrap().data(), &[1, 0, 1, 1, 0, 1, 1, 0]);
+    close(&r.get().unwrap().float_precision(), &x.map(|v| v.max(0.0)), 0.0);
+    assert_eq!(d.get().unwrap().into_raw().data(), &[1, 0, 1, 1, 0, 1, 1, 0]);
     let one_hot = xs.argmax_one_hot(1).unwrap();
-    assert_eq!(one_hot.get().unwrap().data(), &[0, 0, 0, 1, 0, 1, 0, 0], "first maximum wins ties");
+    assert_eq!(one_hot.get().unwrap().into_raw().data(), &[0, 0, 0, 1, 0, 1, 0, 0], "first maximum wins ties");
     let idx = xs.argmax(1).unwrap();
-    assert_eq!(idx.get().unwrap().data(), &[3, 1]);
+    assert_eq!(idx.get().unwrap().into_raw().data(), &[3, 1]);
     drop(xs);
     for w in ws.iter().chain(std::iter::once(&crypto)) {
         assert_eq!(w.object_count().unwrap(), 0);
@@ -159,17 +159,17 @@ fn exp_reciprocal_softmax_and_cross_entropy_approximate_plaintext() {
     let share = |t: &Tensor<f64>| SharedTensor::share(&enc.encode(t).unwrap(), Some(enc), &session).unwrap();
 
     let x = f(&[2, 4], &[-3.0, -1.0, 0.0, 0.5, 1.0, 2.0, -0.25, -6.0]);
-    let e = share(&x).exp().unwrap().get_f64().unwrap();
+    let e = share(&x).exp().unwrap().get().unwrap().float_precision();
     for (g, v) in e.data().iter().zip(x.data()) {
         assert!((g - v.exp()).abs() <= 0.05 * v.exp() + 0.002, "exp({v}) = {g}");
     }
     let s = f(&[4], &[1.0, 2.5, 7.0, 10.0]);
-    let r = share(&s).reciprocal(0.1, 8).unwrap().get_f64().unwrap();
+    let r = share(&s).reciprocal(0.1, 8).unwrap().get().unwrap().float_precision();
     for (g, v) in r.data().iter().zip(s.data()) {
         assert!((g - 1.0 / v).abs() <= 0.002, "1/{v} = {g}");
     }
     let logits = f(&[2, 3], &[2.0, 1.0, 0.1, -1.0, 3.0, 0.5]);
-    let p = share(&logits).softmax().unwrap().get_f64().unwrap();
+    let p = share(&logits).softmax().unwrap().get().unwrap().float_precision();
     for row in 0..2 {
         let z = &logits.data()[row * 3..row * 3 + 3];
         let m = z.iter().copied().fold(f64::MIN, f64::max);
@@ -184,7 +184,7 @@ fn exp_reciprocal_softmax_and_cross_entropy_approximate_plaintext() {
         }
     }
     let y = f(&[2, 3], &[1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
-    let ce = share(&logits).cross_entropy(&share(&y)).unwrap().get_f64().unwrap().item().unwrap();
+    let ce = share(&logits).cross_entropy(&share(&y)).unwrap().get().unwrap().float_precision().item().unwrap();
     let lp = |row: usize, c: usize| {
         let z = &logits.data()[row * 3..row * 3 + 3];
         let m = z.iter().copied().fold(f64::MIN, f64::max);

@@ -77,9 +77,7 @@ pub trait Decrypt {
 
 impl Decrypt for Var<SharedBackend> {
     fn get(&self) -> Result<FixedPrecisionTensor> {
-        let value = (*self.value()).clone();
-        let encoder = value.encoder().unwrap_or(FixedEncoder::INTEGER);
-        Ok(Fixed::from_raw(value.get()?, encoder))
+        Ok((*self.value()).clone().get()?)
     }
 }
 
@@ -246,7 +244,7 @@ pub fn decrypt_model<M: Module<SharedBackend>>(model: &M) -> Result<M::Mapped<Cp
     let cpu = Cpu::<f32>::default();
     model.map_parameters(&cpu, |_, t: &SharedTensor| -> std::result::Result<Tensor<f32>, crate::Error> {
         #[allow(clippy::cast_possible_truncation, reason = "parameters are f32 in plaintext models")]
-        Ok(t.clone().get_f64()?.map(|v| v as f32))
+        Ok(t.clone().get()?.float_precision().map(|v| v as f32))
     })
 }
 

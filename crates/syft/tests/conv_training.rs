@@ -77,7 +77,7 @@ fn encrypted_losses(pool: Pool) -> Vec<f64> {
         let loss = pred.sub(&y).unwrap().square().unwrap().sum().unwrap();
         loss.backward().unwrap();
         opt.step().unwrap();
-        losses.push((*loss.value()).clone().get_f64().unwrap().item().unwrap());
+        losses.push((*loss.value()).clone().get().unwrap().float_precision().item().unwrap());
     }
     drop((x, y, model, opt));
     for w in [&bob, &alice, &james] {

@@ -274,7 +274,7 @@ fn shared_backend_agrees_within_one_unit_per_truncation() {
     let layer_debug = fixed_point_model(&first_layer(&Cpu::<f32>::default()), &fixed).unwrap();
     let h_shared = layer.forward(&layer.input(layer.backend().share(&x).unwrap())).unwrap();
     let h_debug = layer_debug.forward(&Var::constant(&fixed, fixed.encode(&x).unwrap())).unwrap();
-    let h_shared = h_shared.value().as_ref().clone().get().unwrap();
+    let h_shared = h_shared.value().as_ref().clone().get().unwrap().into_raw();
     for (g, w) in h_shared.data().iter().zip(h_debug.value().data()) {
         let d = signed(*g) - signed(*w);
         assert!(d == 0 || d == 1, "shares {}, debug {}", signed(*g), signed(*w));
@@ -282,7 +282,8 @@ fn shared_backend_agrees_within_one_unit_per_truncation() {
 
     let y_shared = shared.forward(&shared.input(shared.backend().share(&x).unwrap())).unwrap();
     let y_debug = debug.forward(&Var::constant(&fixed, fixed.encode(&x).unwrap())).unwrap();
-    let got: Vec<i64> = y_shared.value().as_ref().clone().get().unwrap().data().iter().map(|&v| signed(v)).collect();
+    let got: Vec<i64> =
+        y_shared.value().as_ref().clone().get().unwrap().into_raw().data().iter().map(|&v| signed(v)).collect();
     let want: Vec<i64> = y_debug.value().data().iter().map(|&v| signed(v)).collect();
     // The hidden layer may be one unit above floor per element (δ ∈ {0, 1}), which the
     // second layer multiplies by its weights, plus that layer's own 0 or 1: the output is

@@ -312,8 +312,8 @@ fn part11_encrypted_classification(transport: Transport) {
         });
     }
     // Only the two counts are decrypted.
-    let score = correct.unwrap().get().unwrap().item().unwrap();
-    let agree = agreeing.unwrap().get().unwrap().item().unwrap();
+    let score = correct.unwrap().get().unwrap().into_raw().item().unwrap();
+    let agree = agreeing.unwrap().get().unwrap().into_raw().item().unwrap();
     let plain_correct = plain_pred.data().iter().zip(labels).filter(|(p, l)| p == l).count() as u64;
     assert!(agree >= 99, "secure and plaintext predictions agree on {agree}/100");
     assert!(score.abs_diff(plain_correct) <= 1, "encrypted score {score}, plaintext {plain_correct}");

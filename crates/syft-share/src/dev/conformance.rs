@@ -16,7 +16,7 @@
 //! payloads, unknown peers, self-messages and duplicate peers (the channel stays usable);
 //! and [`ShareError::Disconnected`] when a peer's endpoint is dropped.
 
-use crate::comm::{BYTES_HEADER_LEN, Comm, CommExt, PartyId, encode_tensor, tensor_header_len};
+use crate::comm::{BYTES_HEADER_LEN, Comm, CommExt, PartyId, Stamp, encode_tensor, tensor_header_len};
 use crate::error::ShareError;
 use crate::harness::run_comms;
 use crate::shares::AdditiveShares;
@@ -339,8 +339,9 @@ fn counters<C: Comm, F: Fn(usize) -> Vec<C>>(make: &F) -> Check {
 
 fn bad_payloads<C: Comm, F: Fn(usize) -> Vec<C>>(make: &F) -> Check {
     let good = Tensor::<u64>::from_vec(vec![1, 2, 3]);
-    let (frame, _) = encode_tensor(&good, 0).map_err(err("encode"))?;
-    let (mut z_frame, _) = encode_tensor(&Tensor::<Z67>::from_vec(vec![Z67::new(3)]), 0).map_err(err("encode"))?;
+    let (frame, _) = encode_tensor(&good, Stamp { request: 0, depth: 1 }).map_err(err("encode"))?;
+    let (mut z_frame, _) = encode_tensor(&Tensor::<Z67>::from_vec(vec![Z67::new(3)]), Stamp { request: 0, depth: 1 })
+        .map_err(err("encode"))?;
     if let Some(b) = z_frame.last_mut() {
         *b = 67;
     }

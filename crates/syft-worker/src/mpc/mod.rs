@@ -117,7 +117,10 @@ impl SessionService for Sessions {
                 let m = self.member_of(objects, caller, session)?;
                 let c: CommCounters = m.comm.stats().snapshot();
                 let t = c.total();
-                let stats = Tensor::from_vec(vec![t.bytes_sent, m.comm.stats().rounds(), t.messages_sent]);
+                // The layout `SessionStats` reads: payload bytes, framing bytes, messages,
+                // this member's own rounds, the deepest message it has seen.
+                let stats =
+                    Tensor::from_vec(vec![t.bytes_sent, t.header_bytes_sent, t.messages_sent, c.rounds, c.depth]);
                 Ok(Response::Value(Value::Ring(stats)))
             }
             MpcRequest::Run { session, op, args, results } => self.run(objects, caller, session, &op, &args, &results),

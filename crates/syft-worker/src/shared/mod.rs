@@ -19,5 +19,5 @@ mod opening;
 mod session;
 mod tensor;
 
-pub use session::MpcSession;
+pub use session::{MemberTraffic, MpcSession, SessionStats};
 pub use tensor::{SharedHandle, SharedTensor};

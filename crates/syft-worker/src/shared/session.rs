@@ -203,12 +203,24 @@ impl MpcSession {
         self.dealer.worker_id()
     }
 
-    /// Payload bytes sent and rounds, per member (parties first, then the crypto provider).
-    pub fn comm_stats(&self) -> Result<Vec<(u64, u64)>> {
-        let mut out = Vec::new();
+    /// What the session's members have sent so far: bytes, messages and the longest chain
+    /// of dependent messages (see [`SessionStats`]). Take it before and after a
+    /// computation and subtract ([`SessionStats::since`]).
+    pub fn comm_stats(&self) -> Result<SessionStats> {
+        let mut members = Vec::new();
         for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
             match call(w.as_ref(), &Request::Mpc(MpcRequest::Stats { session: self.id }))? {
-                Response::Value(Value::Ring(t)) if t.len() >= 2 => out.push((t.data()[0], t.data()[1])),
+                Response::Value(Value::Ring(t)) if t.len() >= 5 => {
+                    let d = t.data();
+                    members.push(MemberTraffic {
+                        worker: w.worker_id().to_string(),
+                        payload_bytes: d[0],
+                        framing_bytes: d[1],
+                        messages: d[2],
+                        own_rounds: d[3],
+                        depth: d[4],
+                    });
+                }
                 other => {
                     return Err(WorkerError::UnexpectedResponse {
                         worker: w.worker_id().to_string(),
@@ -218,7 +230,7 @@ impl MpcSession {
                 }
             }
         }
-        Ok(out)
+        Ok(SessionStats { members })
     }
 
     /// Runs `op` at every party on the given share ids (one list per party) and, when the
@@ -280,5 +292,74 @@ impl Drop for MpcSession {
         for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
             let _ = call(w.as_ref(), &Request::Mpc(MpcRequest::Leave { session: self.id }));
         }
+    }
+}
+
+/// What one member of a session (a party or the crypto provider) has sent to the others.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberTraffic {
+    /// The worker.
+    pub worker: String,
+    /// Payload bytes sent (the protocol's values).
+    pub payload_bytes: u64,
+    /// Framing bytes sent (message headers: kind, request number, depth, shape).
+    pub framing_bytes: u64,
+    /// Messages sent.
+    pub messages: u64,
+    /// Rounds as this member alone sees them: a round starts at its first send after a
+    /// receive (a lower bound on [`SessionStats::rounds`]).
+    pub own_rounds: u64,
+    /// The deepest message this member has sent or received (docs/PROTOCOLS.md §2.4).
+    pub depth: u64,
+}
+
+/// A session's traffic: one entry per party, then the crypto provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Per member, parties first, the crypto provider last.
+    pub members: Vec<MemberTraffic>,
+}
+
+impl SessionStats {
+    /// Every byte every member sent: payload and framing.
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.members.iter().map(|m| m.payload_bytes + m.framing_bytes).sum()
+    }
+
+    /// Messages sent by all members.
+    #[must_use]
+    pub fn messages(&self) -> u64 {
+        self.members.iter().map(|m| m.messages).sum()
+    }
+
+    /// Rounds: the longest chain of dependent messages across all parties and the crypto
+    /// provider (the deepest message any member has seen; docs/PROTOCOLS.md §2.4).
+    #[must_use]
+    pub fn rounds(&self) -> u64 {
+        self.members.iter().map(|m| m.depth).max().unwrap_or(0)
+    }
+
+    /// What was sent since `earlier` (taken from the same session): bytes and messages
+    /// subtract; the rounds of the difference are how much longer the longest chain got.
+    #[must_use]
+    pub fn since(&self, earlier: &Self) -> Self {
+        let earlier_depth = earlier.rounds();
+        let members = self
+            .members
+            .iter()
+            .map(|m| {
+                let e = earlier.members.iter().find(|e| e.worker == m.worker).cloned().unwrap_or_default();
+                MemberTraffic {
+                    worker: m.worker.clone(),
+                    payload_bytes: m.payload_bytes.saturating_sub(e.payload_bytes),
+                    framing_bytes: m.framing_bytes.saturating_sub(e.framing_bytes),
+                    messages: m.messages.saturating_sub(e.messages),
+                    own_rounds: m.own_rounds.saturating_sub(e.own_rounds),
+                    depth: m.depth.saturating_sub(earlier_depth),
+                }
+            })
+            .collect();
+        Self { members }
     }
 }

@@ -12,7 +12,7 @@ use crate::pointer::PointerTensor;
 use crate::transport::call_async;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use syft_fixed::FixedEncoder;
+use syft_fixed::{Fixed, FixedEncoder};
 use syft_ring::{Prg, Tensor, broadcast_shapes};
 use syft_share::AdditiveShares;
 
@@ -185,9 +185,13 @@ impl SharedTensor {
         &self.shares
     }
 
-    /// Brings every share back and reconstructs the ring tensor at the caller (the shares
-    /// are removed from the workers).
-    pub fn get(self) -> Result<Tensor<u64>> {
+    /// Brings every share back and reconstructs the value at the caller, as the fixed-point
+    /// tensor it encodes (PySyft's `get()`; `.float_precision()` decodes it, `.raw()` gives
+    /// the ring words). Values shared without a fixed-point encoding (bits, counts,
+    /// one-hot labels) come back with the integer encoding. The shares are removed from
+    /// the workers.
+    pub fn get(self) -> Result<Fixed<Tensor<u64>>> {
+        let encoder = self.encoder.unwrap_or(FixedEncoder::INTEGER);
         let mut replies = Vec::with_capacity(self.shares.len());
         for p in &self.shares {
             let location = self.session.hub.get(p.location())?;
@@ -210,17 +214,7 @@ impl SharedTensor {
                 }
             }
         }
-        Ok(AdditiveShares::from_shares(parts)?.reconstruct())
-    }
-
-    /// Brings the shares back and decodes the fixed-point value as `f64`.
-    pub fn get_f64(self) -> Result<Tensor<f64>> {
-        let enc = self.encoder;
-        let t = self.get()?;
-        Ok(match enc {
-            Some(e) => e.decode(&t),
-            None => t.map(|v| syft_ring::signed(v) as f64),
-        })
+        Ok(Fixed::from_raw(AdditiveShares::from_shares(parts)?.reconstruct(), encoder))
     }
 
     fn same_session(&self, op: &'static str, other: &Self) -> Result<()> {
