@@ -11,6 +11,12 @@ pub use syft_spdz as spdz;
 pub use syft_worker as worker;
 
 mod api;
+
+/// The repository README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+mod readme {}
+
 pub mod debug;
 mod error;
 pub mod workers;
