@@ -225,7 +225,7 @@ fn run(args: &Args) -> Result<()> {
             "plain_ms_per_image": plain_ms,
             "bytes_per_image": bytes as f64 / n,
             "rounds_per_batch": rounds as f64 / nb,
-            "transport": format!("{:?}", args.placement.transport).to_lowercase(),
+            "transport": args.placement.transport.to_string(),
         });
         println!("{report}");
     }
