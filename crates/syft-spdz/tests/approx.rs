@@ -300,23 +300,44 @@ fn formula(f: Func, n: usize, m: u64) -> (u64, u64, u64) {
     }
 }
 
+/// Messages each party sends to each peer, and the dealer's: one per opened tensor (two
+/// per product, one per square and per truncation pair) and one correction per request.
+fn messages(f: Func, n: usize) -> (u64, u64) {
+    let two = n == 2;
+    match f {
+        Func::Exp if two => (8, 8),
+        Func::Exp => (17, 17),
+        Func::Reciprocal { iterations: i, .. } => {
+            let i = i as u64;
+            if two { (4 * (i - 1), 2 * (i - 1)) } else { (2 + 6 * (i - 1), 2 + 4 * (i - 1)) }
+        }
+        Func::Ln { iterations: i } => {
+            let i = i as u64;
+            if two { (10 * (i - 1), 9 * (i - 1)) } else { (1 + 20 * (i - 1), 1 + 19 * (i - 1)) }
+        }
+    }
+}
+
 #[test]
-fn bytes_and_rounds_match_the_formulas() {
+fn bytes_messages_and_rounds_match_the_formulas() {
     let m = 37;
     let values = uniform(&mut Prg::new(&Seed::from_u64(8)), m, 1.0, 5.0);
     for n in [2usize, 3] {
         for f in [Func::Exp, Func::Reciprocal { init: 0.2, iterations: 8 }, Func::Ln { iterations: 6 }] {
             let (_, _, outcomes) = f.shared(n, 12, enc4(), &values);
             let (per_peer, dealer, rounds) = formula(f, n, m as u64);
+            let (party_messages, dealer_messages) = messages(f, n);
             for (i, o) in outcomes[..n].iter().enumerate() {
                 for j in (0..n).filter(|&j| j != i) {
                     assert_eq!(o.counters.peer(j).bytes_sent, per_peer, "{f:?}, n = {n}: party {i} to {j}");
+                    assert_eq!(o.counters.peer(j).messages_sent, party_messages, "{f:?}, n = {n}: party {i} to {j}");
                 }
                 assert_eq!(o.rounds, rounds, "{f:?}, n = {n}: party {i}'s rounds");
             }
             let d = &outcomes[n].counters;
             assert_eq!(d.peer(n - 1).bytes_sent, dealer, "{f:?}, n = {n}: dealer");
             assert_eq!(d.bytes_sent(), dealer, "{f:?}, n = {n}: the dealer sends only corrections");
+            assert_eq!(d.total().messages_sent, dealer_messages, "{f:?}, n = {n}: dealer messages");
         }
     }
 }
