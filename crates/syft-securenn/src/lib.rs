@@ -10,6 +10,7 @@ pub mod helper;
 pub mod labels;
 pub mod party;
 mod pc;
+pub mod softmax;
 mod stream;
 pub mod tournament;
 
@@ -18,4 +19,5 @@ pub use division::DivParams;
 pub use error::{Result, SecurennError};
 pub use helper::{Helper, OfflineHook};
 pub use party::{Relu, SnnParty};
+pub use softmax::SoftmaxCrossEntropy;
 pub use tournament::{Argmax, MaxPool, Pool2d};
