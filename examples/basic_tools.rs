@@ -60,9 +60,9 @@ fn run(args: notebook::Args) -> Result<()> {
 
     nb.section("get() brings the data back");
     nb.cell("x_ptr", format!("{x_ptr:?}"));
-    nb.cell("x_ptr.get()?", show(&x_ptr.get()?.into_tensor()?));
-    nb.cell("y_ptr.get()?", show(&y_ptr.get()?.into_tensor()?));
-    nb.cell("z.get()?", show(&z.get()?.into_tensor()?));
+    nb.cell("x_ptr.get()?", show(&x_ptr.get()?));
+    nb.cell("y_ptr.get()?", show(&y_ptr.get()?));
+    nb.cell("z.get()?", show(&z.get()?));
     nb.cell("bob._objects", objects(bob)?);
 
     nb.section("1.2 Using tensor pointers");
@@ -75,14 +75,14 @@ fn run(args: notebook::Args) -> Result<()> {
     );
     let z = x.add(&y)?;
     nb.cell("let z = x.add(&y)?;  // serialized, sent to bob, computed there\nz", format!("{z:?}"));
-    nb.cell("z.get()?", show(&z.get()?.into_tensor()?));
+    nb.cell("z.get()?", show(&z.get()?));
 
     nb.section("Torch functions");
     nb.cell("x", format!("{x:?}"));
     nb.cell("y", format!("{y:?}"));
-    let z = x.apply(syft::worker::TensorOp::Add, &[&y])?;
-    nb.cell("let z = x.apply(TensorOp::Add, &[&y])?;  // torch.add(x, y)\nz", format!("{z:?}"));
-    nb.cell("z.get()?", show(&z.get()?.into_tensor()?));
+    let z = x.apply(syft::worker::TensorOp::Add, &[&y])?.typed::<Tensor<f32>>();
+    nb.cell("let z = x.apply(TensorOp::Add, &[&y])?.typed::<Tensor<f32>>();  // torch.add(x, y)\nz", format!("{z:?}"));
+    nb.cell("z.get()?", show(&z.get()?));
     drop((x, y));
     nb.cell("drop((x, y));  // pointers own their objects\nbob._objects", objects(bob)?);
 
@@ -99,8 +99,8 @@ fn run(args: notebook::Args) -> Result<()> {
     nb.cell("let z = x.add(&y)?.sum()?;\nz", format!("{z:?}"));
     z.backward()?;
     nb.cell("z.backward()?;", "");
-    let x = x.get()?.into_float()?;
-    nb.cell("let x = x.get()?.into_float()?;\nx.value()", show(&x.value()));
+    let x = x.get()?;
+    nb.cell("let x = x.get()?;\nx.value()", show(&x.value()));
     let grad = x.grad().ok_or_else(|| common::failed("x has no gradient"))?;
     nb.cell("x.grad()", show(&grad));
     drop((y, z));

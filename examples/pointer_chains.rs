@@ -7,14 +7,6 @@
 
 use syft::prelude::*;
 
-/// What `get` returned: a tensor, or (in a chain) the next pointer.
-fn fetched(f: Fetched) -> Result<String, WorkerError> {
-    Ok(match f {
-        Fetched::Pointer(p) => format!("{p:?}"),
-        other => show(&other.into_tensor()?),
-    })
-}
-
 /// Both stores, as the tutorial prints them.
 fn stores(bob: &dyn Worker, alice: &dyn Worker) -> Result<String, WorkerError> {
     Ok(format!("  bob: {}\nalice: {}", objects(bob)?, objects(alice)?))
@@ -57,12 +49,9 @@ fn run(args: notebook::Args) -> Result<()> {
     );
     nb.cell("// bob still holds the data\nbob._objects", objects(bob)?);
     nb.cell("// alice holds x_ptr: a pointer to bob\nalice._objects", objects(alice)?);
-    let x_ptr = pointer_to_x_ptr.get()?.into_pointer()?;
-    nb.cell(
-        "// get x_ptr back from alice\nlet x_ptr = pointer_to_x_ptr.get()?.into_pointer()?;\nx_ptr",
-        format!("{x_ptr:?}"),
-    );
-    nb.cell("// and then x from bob\nlet x = x_ptr.get()?;\nx", fetched(x_ptr.get()?)?);
+    let x_ptr = pointer_to_x_ptr.get()?;
+    nb.cell("// get x_ptr back from alice\nlet x_ptr = pointer_to_x_ptr.get()?;\nx_ptr", format!("{x_ptr:?}"));
+    nb.cell("// and then x from bob\nlet x = x_ptr.get()?;\nx", show(&x_ptr.get()?));
 
     nb.section("Arithmetic on pointer -> pointer -> data");
     nb.cell("bob._objects", objects(bob)?);
@@ -76,10 +65,10 @@ fn run(args: notebook::Args) -> Result<()> {
     );
     nb.cell("bob._objects", objects(bob)?);
     nb.cell("alice._objects", objects(alice)?);
-    nb.cell("y.get()?.into_pointer()?.get()?", fetched(y.get()?.into_pointer()?.get()?)?);
+    nb.cell("y.get()?.get()?", show(&y.get()?.get()?));
     nb.cell("bob._objects", objects(bob)?);
     nb.cell("alice._objects", objects(alice)?);
-    nb.cell("p2p2x.get()?.into_pointer()?.get()?", fetched(p2p2x.get()?.into_pointer()?.get()?)?);
+    nb.cell("p2p2x.get()?.get()?", show(&p2p2x.get()?.get()?));
     nb.cell("bob._objects", objects(bob)?);
     nb.cell("alice._objects", objects(alice)?);
 
@@ -94,7 +83,7 @@ fn run(args: notebook::Args) -> Result<()> {
     nb.cell("// the data goes from bob straight to alice\nlet x = x.move_to(&alice)?;", "");
     nb.cell("bob._objects; alice._objects", stores(bob, alice)?);
     nb.cell("x", format!("{x:?}"));
-    nb.cell("x.get()?", fetched(x.get()?)?);
+    nb.cell("x.get()?", show(&x.get()?));
     nb.cell("bob._objects; alice._objects", stores(bob, alice)?);
     if bob.object_count()? + alice.object_count()? != 0 {
         return Err(common::failed("a worker still holds objects"));

@@ -16,7 +16,7 @@
 //!     let cluster = LocalCluster::start(&["bob", "alice"], &hub)?;
 //!     let bob = cluster.worker("bob")?;
 //!     let x = syft_ring::Tensor::from_vec(vec![1.0f32, 2., 3.]).send(bob)?;
-//!     assert_eq!(x.get()?.into_tensor()?.data(), &[1., 2., 3.]);
+//!     assert_eq!(x.get()?.data(), &[1., 2., 3.]);
 //!     Ok(())
 //! }
 //! ```

@@ -79,7 +79,7 @@ fn a_worker_certificate_used_as_a_client_reads_nothing() {
     }
     // Nothing changed: the owner still sees and reads its tensor.
     assert_eq!(listing(&owner[0]), before);
-    assert_eq!(x.get().unwrap().into_tensor().unwrap().data(), &[1.0, 2.0, 3.0]);
+    assert_eq!(x.get().unwrap().data(), &[1.0, 2.0, 3.0]);
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn another_client_cannot_get_move_list_or_delete() {
     assert_forbidden(forged.get());
 
     assert_eq!(listing(&model_owner[0]), before);
-    assert_eq!(w.get().unwrap().into_tensor().unwrap().data(), &[0.5, -1.5]);
+    assert_eq!(w.get().unwrap().data(), &[0.5, -1.5]);
 }
 
 #[test]
@@ -302,10 +302,7 @@ fn a_delegation_serves_only_the_owner_that_made_it() {
     let x = Tensor::from_vec(vec![1.0f32, 2.0]).send(&owner[0]).unwrap();
     let x_id = x.id_at_location();
     let chain = x.send(&owner[1]).unwrap();
-    assert_eq!(
-        chain.add(&chain).unwrap().get().unwrap().into_pointer().unwrap().get().unwrap().into_tensor().unwrap().data(),
-        &[2.0, 4.0]
-    );
+    assert_eq!(chain.add(&chain).unwrap().get().unwrap().get().unwrap().data(), &[2.0, 4.0]);
 
     // Another client stores its own pointer to x on alice and asks alice to follow it:
     // bob refuses (alice acts for that client, and x is not its), and x survives.
@@ -314,7 +311,7 @@ fn a_delegation_serves_only_the_owner_that_made_it() {
     assert_forbidden(p.neg());
     assert_forbidden(p.backward());
     drop(p); // deleting the forged pointer asks bob to delete x, as that client: refused
-    assert_eq!(chain.get().unwrap().into_pointer().unwrap().get().unwrap().into_tensor().unwrap().data(), &[1.0, 2.0]);
+    assert_eq!(chain.get().unwrap().get().unwrap().data(), &[1.0, 2.0]);
 }
 
 #[test]

@@ -78,7 +78,7 @@ fn gen_certs_then_serve_then_connect() {
     let alice = client.connect(&hub, "alice", listen).unwrap();
     assert!(alice.peer_address().unwrap().starts_with("alice@127.0.0.1:"));
     let x = syft_ring::Tensor::from_vec(vec![3.0f32]).send(&alice).unwrap();
-    assert_eq!(x.get().unwrap().into_tensor().unwrap().data(), &[3.0]);
+    assert_eq!(x.get().unwrap().data(), &[3.0]);
 
     // Closing its standard input stops it.
     drop(child.stdin.take());

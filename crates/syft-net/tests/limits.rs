@@ -27,7 +27,7 @@ fn still_serves(client: &NetClient, server: &Server) {
     let hub = Hub::new();
     let bob = client.connect(&hub, server.id(), &server.local_addr().to_string()).unwrap();
     let x = Tensor::from_vec(vec![1.0f32, 2.0]).send(&bob).unwrap();
-    assert_eq!(x.add(&x).unwrap().get().unwrap().into_tensor().unwrap().data(), &[2.0, 4.0]);
+    assert_eq!(x.add(&x).unwrap().get().unwrap().data(), &[2.0, 4.0]);
 }
 
 /// A raw connection to an insecure worker that speaks frames by hand.
@@ -145,7 +145,7 @@ fn a_frame_above_the_per_connection_budget_closes_only_its_connection() {
     assert!(server.buffered_bytes_peak() <= 16 * MIB);
 
     // The other connection is unaffected.
-    assert_eq!(kept.get().unwrap().into_tensor().unwrap().data(), &[7.0]);
+    assert_eq!(kept.get().unwrap().data(), &[7.0]);
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn an_idle_client_is_disconnected_and_an_active_one_is_not() {
     let bob = client.connect(&hub, "bob", &server.local_addr().to_string()).unwrap();
     let x = Tensor::from_vec(vec![3.0f32]).send(&bob).unwrap();
     std::thread::sleep(IDLE * 3);
-    assert_eq!(x.get().unwrap().into_tensor().unwrap().data(), &[3.0], "no reconnection after the idle close");
+    assert_eq!(x.get().unwrap().data(), &[3.0], "no reconnection after the idle close");
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn still_serves(client: &NetClient, server: &Server) {
     let hub = Hub::new();
     let bob = client.connect(&hub, server.id(), &server.local_addr().to_string()).unwrap();
     let x = Tensor::from_vec(vec![1.0f32, 2.0]).send(&bob).unwrap();
-    assert_eq!(x.add(&x).unwrap().get().unwrap().into_tensor().unwrap().data(), &[2.0, 4.0]);
+    assert_eq!(x.add(&x).unwrap().get().unwrap().data(), &[2.0, 4.0]);
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn protocol_violations_close_one_connection_and_the_worker_serves_on() {
     raw.frame(&list);
     assert!(matches!(raw.read(), Some(WorkerMessage::Response { tag: 6, result: Ok(_) })));
 
-    assert_eq!(kept.get().unwrap().into_tensor().unwrap().data(), &[7.0]);
+    assert_eq!(kept.get().unwrap().data(), &[7.0]);
     still_serves(&client, &server);
 }
 
@@ -264,7 +264,7 @@ fn killing_a_party_mid_protocol_aborts_with_an_error_and_leaks_nothing() {
     assert!(x.relu().is_err());
     assert!(started.elapsed() < Duration::from_secs(15));
     let y = Tensor::from_vec(vec![1.0f32]).send(&bob).unwrap();
-    assert_eq!(y.get().unwrap().into_tensor().unwrap().data(), &[1.0]);
+    assert_eq!(y.get().unwrap().data(), &[1.0]);
     drop((x, session));
     assert_eq!(bob.object_count().unwrap(), 0, "bob's share is deleted with the shared tensor");
 }

@@ -18,8 +18,8 @@ fn main() {
     let [bob, alice, crypto] = cluster.workers() else { panic!("three workers") };
 
     let x = Tensor::from_vec(vec![1.0f32, -2.0, 3.0]).send(bob).unwrap().send(alice).unwrap();
-    let y = x.add(&x).unwrap().get().unwrap().into_pointer().unwrap().move_to(alice).unwrap();
-    assert_eq!(y.get().unwrap().into_tensor().unwrap().data(), &[2.0, -4.0, 6.0]);
+    let y = x.add(&x).unwrap().get().unwrap().move_to(alice).unwrap();
+    assert_eq!(y.get().unwrap().data(), &[2.0, -4.0, 6.0]);
 
     let session = MpcSession::new(&[bob, alice], crypto).unwrap();
     let enc = syft_fixed::FixedEncoder::default();

@@ -17,7 +17,7 @@ pub use access::{AccessPolicy, Caller, LOCAL_WORKER, Limits, Ownership, Principa
 pub use error::{RemoteError, RemoteErrorKind, Result, WorkerError};
 pub use message::{ObjectId, ObjectInfo, ObjectKind, Request, Response, Value};
 pub use ops::{FloatVar, MpcOp, OpSpec, TensorOp};
-pub use pointer::{Fetched, PointerTensor, Sendable};
+pub use pointer::{Fetch, Fetched, Pointer, PointerTensor, Sendable};
 pub use shared::{MemberTraffic, MpcSession, SessionStats, SharedHandle, SharedTensor};
 pub use shared_backend::SharedBackend;
 pub use store::WorkerCore;

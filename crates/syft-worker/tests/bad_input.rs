@@ -79,8 +79,8 @@ fn unused_id(ws: &[&VirtualWorker]) -> ObjectId {
 fn unknown_ids_are_unknown_object_errors() {
     let (hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let x = t(&[1., 2., 3.]).send(&bob).unwrap();
-    let y = r(&[1, 2, 3]).send(&alice).unwrap();
+    let x = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
+    let y = r(&[1, 2, 3]).send(&alice).unwrap().into_untyped();
     let before = listings(&ws);
     let id = unused_id(&ws);
     let ghost = stale(&hub, "bob", id);
@@ -116,11 +116,11 @@ fn unknown_ids_are_unknown_object_errors() {
 fn operations_across_locations_are_refused() {
     let (_hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let a = t(&[1., 2., 3.]).send(&bob).unwrap();
-    let c = t(&[1., 2., 3.]).send(&alice).unwrap();
+    let a = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
+    let c = t(&[1., 2., 3.]).send(&alice).unwrap().into_untyped();
     // alice: a pointer to bob, a pointer to carol, and local data.
-    let to_bob = t(&[1., 2., 3.]).send(&bob).unwrap().send(&alice).unwrap();
-    let to_carol = t(&[1., 2., 3.]).send(&carol).unwrap().send(&alice).unwrap();
+    let to_bob = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped().send(&alice).unwrap().into_untyped();
+    let to_carol = t(&[1., 2., 3.]).send(&carol).unwrap().into_untyped().send(&alice).unwrap().into_untyped();
     let before = listings(&ws);
 
     // Caught before anything is sent.
@@ -147,15 +147,15 @@ fn operations_across_locations_are_refused() {
 fn shape_errors_on_remote_ops_are_compute_errors() {
     let (_hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let a = t(&[1., 2., 3.]).send(&bob).unwrap();
-    let b = t(&[1., 2.]).send(&bob).unwrap();
-    let m = Tensor::<f32>::new(&[2, 3], vec![1.; 6]).unwrap().send(&bob).unwrap();
-    let ra = r(&[1, 2, 3]).send(&bob).unwrap();
-    let rb = r(&[1, 2]).send(&bob).unwrap();
-    let rm = Tensor::<u64>::new(&[2, 3], vec![1; 6]).unwrap().send(&bob).unwrap();
+    let a = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
+    let b = t(&[1., 2.]).send(&bob).unwrap().into_untyped();
+    let m = Tensor::<f32>::new(&[2, 3], vec![1.; 6]).unwrap().send(&bob).unwrap().into_untyped();
+    let ra = r(&[1, 2, 3]).send(&bob).unwrap().into_untyped();
+    let rb = r(&[1, 2]).send(&bob).unwrap().into_untyped();
+    let rm = Tensor::<u64>::new(&[2, 3], vec![1; 6]).unwrap().send(&bob).unwrap().into_untyped();
     // The same through a chain: bob holds the data, alice the pointers.
-    let ca = t(&[1., 2., 3.]).send(&bob).unwrap().send(&alice).unwrap();
-    let cb = t(&[1., 2.]).send(&bob).unwrap().send(&alice).unwrap();
+    let ca = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped().send(&alice).unwrap().into_untyped();
+    let cb = t(&[1., 2.]).send(&bob).unwrap().into_untyped().send(&alice).unwrap().into_untyped();
     let before = listings(&ws);
 
     assert_eq!(remote(a.add(&b)), K::Compute);
@@ -182,7 +182,7 @@ fn shape_errors_on_remote_ops_are_compute_errors() {
 fn a_moved_object_cannot_be_fetched_from_its_old_place() {
     let (hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let x = t(&[1., 2., 3.]).send(&bob).unwrap();
+    let x = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
     let id = x.id_at_location();
     let clone = x.clone();
     let old = stale(&hub, "bob", id);
@@ -213,7 +213,7 @@ fn a_moved_object_cannot_be_fetched_from_its_old_place() {
 fn a_failed_move_leaves_both_stores_unchanged() {
     let (_hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let x = t(&[1., 2., 3.]).send(&bob).unwrap();
+    let x = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
     let id = x.id_at_location();
     // alice already holds an object under the same id.
     let clash = Request::Store { id, value: Value::Ring(r(&[7])) };
@@ -233,10 +233,10 @@ fn a_failed_move_leaves_both_stores_unchanged() {
 fn wrong_arity_and_existing_result_ids_are_bad_requests() {
     let (_hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let a = t(&[1., 2., 3.]).send(&bob).unwrap();
-    let b = t(&[4., 5., 6.]).send(&bob).unwrap();
+    let a = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
+    let b = t(&[4., 5., 6.]).send(&bob).unwrap().into_untyped();
     let (ia, ib) = (a.id_at_location(), b.id_at_location());
-    let chain = t(&[1., 2., 3.]).send(&carol).unwrap().send(&bob).unwrap();
+    let chain = t(&[1., 2., 3.]).send(&carol).unwrap().into_untyped().send(&bob).unwrap().into_untyped();
     let ic = chain.id_at_location();
     let before = listings(&ws);
     let fresh = unused_id(&ws);
@@ -268,10 +268,10 @@ fn wrong_arity_and_existing_result_ids_are_bad_requests() {
 fn wrong_kinds_are_typed_errors() {
     let (_hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let f = t(&[1., -2., 3.]).send(&bob).unwrap();
-    let s = Tensor::scalar(2.0f32).send(&bob).unwrap();
-    let ring = r(&[1, 2, 3]).send(&bob).unwrap();
-    let to_ring = r(&[1, 2, 3]).send(&carol).unwrap().send(&bob).unwrap();
+    let f = t(&[1., -2., 3.]).send(&bob).unwrap().into_untyped();
+    let s = Tensor::scalar(2.0f32).send(&bob).unwrap().into_untyped();
+    let ring = r(&[1, 2, 3]).send(&bob).unwrap().into_untyped();
+    let to_ring = r(&[1, 2, 3]).send(&carol).unwrap().into_untyped().send(&bob).unwrap().into_untyped();
     let before = listings(&ws);
 
     assert_eq!(remote(f.add(&ring)), K::WrongKind);
@@ -302,7 +302,7 @@ fn wrong_kinds_are_typed_errors() {
 fn float_only_ops_on_ring_tensors_are_wrong_kind_errors() {
     let (_hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let ring = Tensor::<u64>::new(&[2, 3], vec![1, 2, 3, 4, 5, 6]).unwrap().send(&bob).unwrap();
+    let ring = Tensor::<u64>::new(&[2, 3], vec![1, 2, 3, 4, 5, 6]).unwrap().send(&bob).unwrap().into_untyped();
     let before = listings(&ws);
     let results = [
         ("relu", remote(ring.relu())),
@@ -331,8 +331,8 @@ fn store_request(id: ObjectId) -> (Vec<u8>, usize) {
 fn malformed_and_truncated_bytes_are_bad_requests() {
     let (_hub, bob, alice, carol) = three();
     let ws = [&bob, &alice, &carol];
-    let _x = t(&[1., 2., 3.]).send(&bob).unwrap();
-    let _y = r(&[4, 5]).send(&bob).unwrap();
+    let _x = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
+    let _y = r(&[4, 5]).send(&bob).unwrap().into_untyped();
     let before = listings(&ws);
     let id = unused_id(&ws);
     let (store, at) = store_request(id);
@@ -394,7 +394,7 @@ proptest! {
     fn random_bytes_are_answered(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
         let hub = Hub::new();
         let bob = VirtualWorker::new(&hub, "bob").unwrap();
-        let _x = t(&[1., 2.]).send(&bob).unwrap();
+        let _x = t(&[1., 2.]).send(&bob).unwrap().into_untyped();
         let before = bob.objects().unwrap();
         // Bytes that happen to decode are a valid request (possibly a multi-party one that
         // would wait for peers): not this test's business.
@@ -426,7 +426,7 @@ fn a_pointer_to_its_own_worker_does_not_hang() {
     within("pointer from bob to bob", || {
         let hub = Hub::new();
         let bob = VirtualWorker::new(&hub, "bob").unwrap();
-        let x = t(&[1., 2., 3.]).send(&bob).unwrap();
+        let x = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped();
         if let Ok(p) = x.send(&bob) {
             let y = p.neg().unwrap();
             let inner = y.get().unwrap().into_pointer().unwrap();
@@ -444,7 +444,7 @@ fn a_chain_back_to_its_first_worker_does_not_hang() {
         let hub = Hub::new();
         let bob = VirtualWorker::new(&hub, "bob").unwrap();
         let alice = VirtualWorker::new(&hub, "alice").unwrap();
-        let x = t(&[1., 2., 3.]).send(&bob).unwrap().send(&alice).unwrap();
+        let x = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped().send(&alice).unwrap().into_untyped();
         if let Ok(p) = x.send(&bob) {
             let y = p.add(&p).unwrap();
             let data = y.get().unwrap().into_pointer().unwrap().get().unwrap().into_pointer().unwrap().get().unwrap();
@@ -463,7 +463,7 @@ fn moving_a_pointer_onto_its_target_worker_does_not_hang() {
         let hub = Hub::new();
         let bob = VirtualWorker::new(&hub, "bob").unwrap();
         let alice = VirtualWorker::new(&hub, "alice").unwrap();
-        let p = t(&[1., 2., 3.]).send(&bob).unwrap().send(&alice).unwrap();
+        let p = t(&[1., 2., 3.]).send(&bob).unwrap().into_untyped().send(&alice).unwrap().into_untyped();
         match p.clone().move_to(&bob) {
             Ok(q) => {
                 assert_eq!(
@@ -515,9 +515,9 @@ fn bad_input_is_a_typed_error_and_leaves_stores_unchanged() {
     let hub = Hub::new();
     let bob = VirtualWorker::new(&hub, "bob").unwrap();
     let alice = VirtualWorker::new(&hub, "alice").unwrap();
-    let a = Tensor::from_vec(vec![1.0f32, 2., 3.]).send(&bob).unwrap();
-    let b = Tensor::from_vec(vec![1.0f32, 2.]).send(&bob).unwrap();
-    let c = Tensor::from_vec(vec![1.0f32, 2., 3.]).send(&alice).unwrap();
+    let a = Tensor::from_vec(vec![1.0f32, 2., 3.]).send(&bob).unwrap().into_untyped();
+    let b = Tensor::from_vec(vec![1.0f32, 2.]).send(&bob).unwrap().into_untyped();
+    let c = Tensor::from_vec(vec![1.0f32, 2., 3.]).send(&alice).unwrap().into_untyped();
     // Operation across locations.
     assert!(matches!(a.add(&c), Err(syft_worker::WorkerError::LocationMismatch { .. })));
     // Shape error on a remote op.

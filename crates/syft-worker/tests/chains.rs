@@ -34,9 +34,9 @@ fn chains_of_every_shape_up_to_depth_five_answer_and_clean_up() {
     for depth in 1..=5 {
         for seq in sequences(workers.len(), depth) {
             // The data on seq[0]; then a pointer to it sent to seq[1], that one to seq[2] ...
-            let mut p = Tensor::from_vec(vec![1.0f32, -2.0, 3.0]).send(&workers[seq[0]]).unwrap();
+            let mut p = Tensor::from_vec(vec![1.0f32, -2.0, 3.0]).send(&workers[seq[0]]).unwrap().into_untyped();
             for &w in &seq[1..] {
-                p = p.send(&workers[w]).unwrap();
+                p = p.send(&workers[w]).unwrap().into_untyped();
             }
             // An operation through the whole chain runs where the data is; its result is
             // a chain of the same shape.
@@ -58,9 +58,9 @@ fn a_chain_read_through_get_at_each_hop_keeps_the_rest_of_the_chain() {
     let hub = Hub::new();
     let bob = VirtualWorker::new(&hub, "bob").unwrap();
     // Five hops, all on bob.
-    let mut p = Tensor::from_vec(vec![5.0f32]).send(&bob).unwrap();
+    let mut p = Tensor::from_vec(vec![5.0f32]).send(&bob).unwrap().into_untyped();
     for _ in 0..4 {
-        p = p.send(&bob).unwrap();
+        p = p.send(&bob).unwrap().into_untyped();
     }
     assert_eq!(bob.object_count().unwrap(), 5);
     assert_eq!(fetch_down(p, 4), vec![5.0]);

@@ -18,8 +18,8 @@ use proptest::sample::Index;
 use std::collections::BTreeMap;
 use syft_ring::Tensor;
 use syft_worker::{
-    Fetched, Hub, ObjectId, ObjectInfo, ObjectKind, PointerTensor, RemoteErrorKind, Sendable, VirtualWorker, Worker,
-    WorkerError,
+    Fetched, Hub, ObjectId, ObjectInfo, ObjectKind, Pointer, PointerTensor, RemoteErrorKind, Sendable, VirtualWorker,
+    Worker, WorkerError,
 };
 
 const NAMES: [&str; 3] = ["bob", "alice", "carol"];
@@ -289,10 +289,13 @@ impl Harness {
             Step::Send { w, ring, small, words } => {
                 let worker = &self.workers[*w];
                 let (ptr, data) = if *ring {
-                    (Tensor::<u64>::from_vec(words.to_vec()).send(worker), Data::Ring(words.to_vec()))
+                    (
+                        Tensor::<u64>::from_vec(words.to_vec()).send(worker).map(Pointer::into_untyped),
+                        Data::Ring(words.to_vec()),
+                    )
                 } else {
                     let v: Vec<f32> = small.iter().map(|&s| f32::from(s)).collect();
-                    (Tensor::<f32>::from_vec(v.clone()).send(worker), Data::Float(v))
+                    (Tensor::<f32>::from_vec(v.clone()).send(worker).map(Pointer::into_untyped), Data::Float(v))
                 };
                 let ptr = ptr.unwrap();
                 assert_eq!(ptr.location(), NAMES[*w]);

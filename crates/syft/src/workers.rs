@@ -14,7 +14,7 @@
 //! let workers = Workers::builder(&hub).names(&["bob", "alice"]).start()?;
 //! let bob = workers.get("bob")?;
 //! let x = Tensor::from_vec(vec![1.0f32, 2., 3.]).send(bob)?;
-//! assert_eq!(x.get()?.into_tensor()?.data(), &[1., 2., 3.]);
+//! assert_eq!(x.get()?.data(), &[1., 2., 3.]);
 //! # Ok(())
 //! # }
 //! ```

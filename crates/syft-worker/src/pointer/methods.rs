@@ -1,8 +1,8 @@
-//! The remote operations of [`PointerTensor`], one per [`TensorOp`]: each line of the
-//! table below becomes a method that runs the operation where the data lives (see
-//! [`PointerTensor::apply`]).
+//! The remote operations of [`PointerTensor`] and [`Pointer`], one per [`TensorOp`]: each
+//! line of the table below becomes a method that runs the operation where the data lives
+//! (see [`PointerTensor::apply`]).
 
-use super::PointerTensor;
+use super::{Pointer, PointerTensor};
 use crate::error::Result;
 use crate::ops::TensorOp;
 use syft_ring::Conv2dParams;
@@ -15,6 +15,17 @@ macro_rules! pointer_methods {
                 $(#[$doc])*
                 pub fn $method(&self $(, $other: &PointerTensor)? $(, $arg: $ty)*) -> Result<PointerTensor> {
                     self.apply($op, &[$($other)?])
+                }
+            )*
+        }
+
+        /// The same operations on typed pointers: the result points to a value of the
+        /// same type (a chain's result is a chain of the same shape).
+        impl<T> Pointer<T> {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self $(, $other: &Pointer<T>)? $(, $arg: $ty)*) -> Result<Pointer<T>> {
+                    Ok(self.apply($op, &[$(&**$other)?])?.typed())
                 }
             )*
         }

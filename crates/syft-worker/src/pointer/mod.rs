@@ -7,6 +7,9 @@
 //! switched off for that pointer, PySyft's `garbage_collect_data`).
 
 mod methods;
+mod typed;
+
+pub use typed::{Fetch, Pointer};
 
 pub use crate::access::LOCAL_WORKER;
 
@@ -318,28 +321,28 @@ impl PointerTensor {
     }
 }
 
-/// Values that can be sent to a worker: `x.send(&bob)` returns a pointer.
-pub trait Sendable {
+/// Values that can be sent to a worker: `x.send(&bob)` returns a typed pointer.
+pub trait Sendable: Sized {
     /// Stores the value on `worker` and returns a pointer to it.
-    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor>;
+    fn send(&self, worker: &dyn Worker) -> Result<Pointer<Self>>;
 }
 
 impl Sendable for Tensor<f32> {
-    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
-        PointerTensor::store_ref(worker, ValueRef::Float { data: self, requires_grad: false, grad: None })
+    fn send(&self, worker: &dyn Worker) -> Result<Pointer<Self>> {
+        Ok(PointerTensor::store_ref(worker, ValueRef::Float { data: self, requires_grad: false, grad: None })?.typed())
     }
 }
 
 impl Sendable for Tensor<u64> {
-    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
-        PointerTensor::store_ref(worker, ValueRef::Ring(self))
+    fn send(&self, worker: &dyn Worker) -> Result<Pointer<Self>> {
+        Ok(PointerTensor::store_ref(worker, ValueRef::Ring(self))?.typed())
     }
 }
 
 impl Sendable for FloatVar {
-    fn send(&self, worker: &dyn Worker) -> Result<PointerTensor> {
+    fn send(&self, worker: &dyn Worker) -> Result<Pointer<Self>> {
         let (data, grad) = (self.value(), self.grad());
         let value = ValueRef::Float { data: &data, requires_grad: self.requires_grad(), grad: grad.as_deref() };
-        PointerTensor::store_ref(worker, value)
+        Ok(PointerTensor::store_ref(worker, value)?.typed())
     }
 }
