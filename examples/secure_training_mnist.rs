@@ -186,6 +186,7 @@ fn run(args: &Args) -> Result<()> {
     let session = shared.session().clone();
     let mut opt = Sgd::new(shared.parameters(), SgdConfig::new(step));
     let stats_before = session.comm_stats()?;
+    let requests_before = hub.requests_sent();
     let bar = Progress::new(order.len(), "encrypted training", args.common.json);
     let start = Instant::now();
     let mut last_loss = f64::NAN;
@@ -224,6 +225,8 @@ fn run(args: &Args) -> Result<()> {
     #[allow(clippy::cast_precision_loss, reason = "counts of batches")]
     let batches = order.len().max(1) as f64;
     let seconds_per_batch = start.elapsed().as_secs_f64() / batches;
+    #[allow(clippy::cast_precision_loss, reason = "counts of requests")]
+    let requests_per_batch = hub.requests_sent().saturating_sub(requests_before) as f64 / batches;
     let stats_after = session.comm_stats()?;
     let traffic = stats_after.since(&stats_before);
     let (bytes, rounds) = (traffic.bytes(), traffic.rounds());
@@ -233,7 +236,7 @@ fn run(args: &Args) -> Result<()> {
     let test_accuracy = accuracy(&trained, test.inputs(), test.labels())?;
     say(format!(
         "encrypted: test accuracy {:.2}% (plaintext {:.2}%), last batch loss {last_loss:.4}, {seconds_per_batch:.4} s \
-         per batch, {:.1} MB and {:.0} rounds per batch",
+         per batch, {:.1} MB, {:.0} rounds and {requests_per_batch:.0} requests from the client per batch",
         100.0 * test_accuracy,
         100.0 * plain_test_accuracy,
         bytes as f64 / batches / 1e6,
@@ -257,6 +260,7 @@ fn run(args: &Args) -> Result<()> {
             "plain_seconds_per_batch": plain_seconds_per_batch,
             "bytes_per_batch": bytes as f64 / batches,
             "rounds_per_batch": rounds as f64 / batches,
+            "requests_per_batch": requests_per_batch,
             "last_loss": last_loss,
         });
         println!("{report}");
