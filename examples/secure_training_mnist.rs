@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use syft::nn::progress::Progress;
-use syft::nn::{Reduction, cross_entropy, mse_loss};
+use syft::nn::{Reduction, mse_loss, softmax_cross_entropy};
 use syft::prelude::*;
 
 /// Encrypted training of an MLP on encrypted MNIST digits.
@@ -47,8 +47,9 @@ struct Args {
     /// Use only the first N training digits.
     #[arg(long)]
     train_images: Option<usize>,
-    /// The loss: summed squared error (`mse`) or softmax cross-entropy (`ce`; under
-    /// encryption the softmax uses CrypTen-style iterative exponential and reciprocal).
+    /// The loss: summed squared error (`mse`) or summed softmax cross-entropy (`ce`; under
+    /// encryption one operation computes the loss and its gradient, with CrypTen-style
+    /// iterative exponential, reciprocal and logarithm).
     #[arg(long, value_enum, default_value_t = LossKind::Mse)]
     loss: LossKind,
     /// Fractional decimal digits of the fixed-point encoding.
@@ -161,8 +162,7 @@ fn run(args: &Args) -> Result<()> {
         let logits = plain_model.forward(&x)?;
         let loss = match args.loss {
             LossKind::Mse => mse_loss(&logits, &y, Reduction::Sum)?,
-            #[allow(clippy::cast_precision_loss, reason = "batch sizes are small")]
-            LossKind::Ce => cross_entropy(&logits, &y)?.mul_scalar(batch.len() as f64)?,
+            LossKind::Ce => softmax_cross_entropy(&logits, &y, Reduction::Sum)?,
         };
         loss.backward()?;
         plain_opt.step()?;
@@ -197,24 +197,14 @@ fn run(args: &Args) -> Result<()> {
         let (x, y) = (shared.input(x), shared.input(y));
         opt.zero_grad();
         let logits = shared.forward(&x)?;
-        match args.loss {
-            LossKind::Mse => {
-                let loss = mse_loss(&logits, &y, Reduction::Sum)?;
-                loss.backward()?;
-                last_loss = (*loss.value()).clone().get()?.float_precision().item()? / batch.len() as f64;
-            }
-            LossKind::Ce => {
-                // The gradient of the summed cross-entropy with respect to the logits is
-                // softmax(z) − y, computed under encryption; autograd takes it from there.
-                let grad = logits.value().softmax()?.sub(&y.value())?;
-                if i % 10 == 0 {
-                    // The loss itself (for the progress bar) costs a logarithm: every 10 batches.
-                    last_loss =
-                        logits.value().cross_entropy(&y.value())?.get()?.float_precision().item()? / batch.len() as f64;
-                }
-                logits.backward_with(grad)?;
-            }
-        }
+        // Either loss is summed over the batch. The cross-entropy is one operation on the
+        // shares that returns the loss and its gradient softmax(z) − y together.
+        let loss = match args.loss {
+            LossKind::Mse => mse_loss(&logits, &y, Reduction::Sum)?,
+            LossKind::Ce => softmax_cross_entropy(&logits, &y, Reduction::Sum)?,
+        };
+        loss.backward()?;
+        last_loss = (*loss.value()).clone().get()?.float_precision().item()? / batch.len() as f64;
         opt.step()?;
         bar.inc(1);
         if i % 5 == 0 {
