@@ -7,7 +7,7 @@
 
 use crate::backend::{Backend, OpResult};
 use crate::error::Error;
-use crate::ops::{ActivationOps, AdamHyper, ConvOps, FloatOps, MatmulOps, Pool2d, ReduceOps, TensorOps};
+use crate::ops::{ActivationOps, AdamHyper, ConvOps, FloatOps, LossOps, MatmulOps, Pool2d, ReduceOps, TensorOps};
 use std::marker::PhantomData;
 use std::ops::Div;
 use syft_ring::{Conv2dParams, Float, Parallelism, Tensor, Transpose};
@@ -296,6 +296,25 @@ impl<T: CpuFloat> ConvOps<Self> for Cpu<T> {
         spread.push(taps);
         let routed = grad_out.reshape(&[grad_out.shape(), &[1]].concat())?.broadcast_to(&spread)?;
         Ok(routed.pool_windows_adjoint(input_shape, pool.window, pool.params)?)
+    }
+}
+
+impl<T: CpuFloat> LossOps<Self> for Cpu<T> {
+    /// Through [`log_softmax`](FloatOps::log_softmax) along the class axis: the loss is
+    /// `−Σ y·log_softmax(z)`, the gradient `exp(log_softmax(z)) − y`.
+    fn softmax_cross_entropy(&self, logits: &Tensor<T>, one_hot: &Tensor<T>) -> OpResult<Self, (Tensor<T>, Tensor<T>)> {
+        if logits.rank() != 2 || logits.shape() != one_hot.shape() {
+            return Err(syft_ring::RingError::ShapeMismatch {
+                op: "softmax_cross_entropy",
+                lhs: logits.shape().to_vec(),
+                rhs: one_hot.shape().to_vec(),
+            }
+            .into());
+        }
+        let log_p = self.log_softmax(logits, 1)?;
+        let loss = -log_p.data().iter().zip(one_hot.data()).map(|(l, y)| l.to_f64() * y.to_f64()).sum::<f64>();
+        let grad = log_p.zip_map(one_hot, |l, y| l.exp().sub(y))?;
+        Ok((Tensor::scalar(T::from_f64(loss)), grad))
     }
 }
 

@@ -124,6 +124,7 @@ impl NetClient {
             address: address.to_string(),
             client: self.inner.clone(),
             conn: Mutex::new(None),
+            sent: AtomicU64::new(0),
         }
     }
 
@@ -169,6 +170,8 @@ pub struct NetTransport {
     address: String,
     client: Arc<ClientInner>,
     conn: Mutex<Option<Arc<Connection>>>,
+    /// Requests sent.
+    sent: AtomicU64,
 }
 
 impl std::fmt::Debug for NetTransport {
@@ -299,7 +302,12 @@ impl Transport for NetTransport {
     fn send(&self, request: Vec<u8>) -> syft_worker::Result<Reply> {
         let conn = self.connection().map_err(|e| self.transport_err(e))?;
         let rx = self.send_on(&conn, request).map_err(|e| self.transport_err(e))?;
+        self.sent.fetch_add(1, Ordering::Relaxed);
         Ok(Reply::new(self.id.clone(), rx, self.client.config.request_timeout))
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     fn peer_address(&self) -> Option<String> {

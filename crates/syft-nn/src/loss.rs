@@ -1,5 +1,8 @@
-//! Losses: mean squared error (any backend) and cross-entropy (float backends).
+//! Losses: mean squared error (any backend), the softmax cross-entropy as one op (any
+//! backend with [`LossOps`]: plaintext, fixed-point and secret-shared) and cross-entropy
+//! through log-softmax (float backends).
 
+use syft_autograd::ops::LossOps;
 use syft_autograd::{Backend, FloatBackend, OpResult, Var};
 
 /// How a loss reduces over elements.
@@ -18,6 +21,29 @@ pub fn mse_loss<B: Backend>(pred: &Var<B>, target: &Var<B>, reduction: Reduction
     match reduction {
         Reduction::Sum => sq.sum(),
         Reduction::Mean => sq.mean(),
+    }
+}
+
+/// The softmax cross-entropy of logits `[n, k]` against one-hot targets `[n, k]`, summed
+/// over the rows or their mean: one backend op computes the loss and its gradient
+/// `softmax(z) − y` together ([`Var::softmax_cross_entropy`]), so it runs on shares as
+/// one protocol. `Reduction::Mean` is PyTorch's `F.cross_entropy` with probabilities as
+/// targets (and [`cross_entropy`]'s value); `Reduction::Sum` is `n` times that, with the
+/// gradient `softmax(z) − y` (SGD's step then carries the `1/n`).
+pub fn softmax_cross_entropy<B: Backend + LossOps<B>>(
+    logits: &Var<B>,
+    one_hot: &Var<B>,
+    reduction: Reduction,
+) -> OpResult<B, Var<B>> {
+    let sum = logits.softmax_cross_entropy(one_hot)?;
+    match reduction {
+        Reduction::Sum => Ok(sum),
+        Reduction::Mean => {
+            let rows = logits.shape().first().copied().unwrap_or(0);
+            #[allow(clippy::cast_precision_loss, reason = "batch sizes are far below 2^52")]
+            let inverse = 1.0 / rows.max(1) as f64;
+            sum.mul_scalar(inverse)
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 use crate::error::{Result, WorkerError};
 use crate::shared::{MpcSession, SharedTensor};
 use std::sync::Arc;
-use syft_autograd::ops::{ActivationOps, ConvOps, MatmulOps, ReduceOps, TensorOps};
+use syft_autograd::ops::{ActivationOps, ConvOps, LossOps, MatmulOps, ReduceOps, TensorOps};
 use syft_autograd::{Backend, Conv2dParams, OpResult, Pool2d, Transpose};
 use syft_fixed::FixedEncoder;
 use syft_ring::Tensor;
@@ -187,6 +187,18 @@ impl ActivationOps<SharedBackend> for SharedBackend {
     }
     fn mul_mask(&self, x: &SharedTensor, mask: &SharedTensor) -> OpResult<Self, SharedTensor> {
         x.mul(mask)
+    }
+}
+
+impl LossOps<SharedBackend> for SharedBackend {
+    /// One operation in the session ([`SharedTensor::softmax_cross_entropy`]: SecureNN's
+    /// row maximum and the approximations, run whole at the parties).
+    fn softmax_cross_entropy(
+        &self,
+        logits: &SharedTensor,
+        one_hot: &SharedTensor,
+    ) -> OpResult<Self, (SharedTensor, SharedTensor)> {
+        logits.softmax_cross_entropy(one_hot)
     }
 }
 

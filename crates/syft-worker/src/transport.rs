@@ -9,6 +9,7 @@ use crate::message::{ObjectId, ObjectInfo, Request, Response, decode, encode};
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 use syft_share::Comm;
@@ -100,6 +101,11 @@ pub trait Transport: Send + Sync {
     fn peer_address(&self) -> Option<String> {
         None
     }
+    /// How many requests were sent through this transport so far (0 for a transport that
+    /// does not count them). [`Hub::requests_sent`] sums it over a hub's workers.
+    fn requests_sent(&self) -> u64 {
+        0
+    }
 }
 
 /// Why a [`SessionConnector`] could not open a session's channels (the connector's own
@@ -158,6 +164,8 @@ pub struct Mailbox {
     tx: Mutex<mpsc::Sender<Envelope>>,
     caller: Caller,
     peer_address: Option<String>,
+    /// Requests sent onto the queue.
+    sent: AtomicU64,
 }
 
 impl std::fmt::Debug for Mailbox {
@@ -170,7 +178,7 @@ impl Mailbox {
     /// The queue `tx` of worker `id`, every request on it from `caller`.
     #[must_use]
     pub fn new(id: impl Into<String>, tx: mpsc::Sender<Envelope>, caller: Caller) -> Self {
-        Self { id: id.into(), tx: Mutex::new(tx), caller, peer_address: None }
+        Self { id: id.into(), tx: Mutex::new(tx), caller, peer_address: None, sent: AtomicU64::new(0) }
     }
 
     /// Where the worker accepts party-to-party connections (see
@@ -192,11 +200,16 @@ impl Transport for Mailbox {
         let (envelope, rx) = Envelope::new(self.caller.clone(), request);
         let tx = self.tx.lock().map_err(|_| failed("poisoned"))?;
         tx.send(envelope).map_err(|_| failed("the worker has stopped"))?;
+        self.sent.fetch_add(1, Ordering::Relaxed);
         Ok(Reply::new(self.id.clone(), rx, None))
     }
 
     fn peer_address(&self) -> Option<String> {
         self.peer_address.clone()
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 }
 
@@ -319,6 +332,16 @@ impl Hub {
     /// Takes the channel endpoint left for `worker` in `session`.
     pub fn take_endpoint(&self, session: u64, worker: &str) -> Option<Box<dyn Comm>> {
         self.endpoints.lock().ok()?.remove(&(session, worker.to_string()))
+    }
+
+    /// How many requests this process has sent to the workers registered here, through
+    /// their transports: every request of the client (stores, operations, each member's
+    /// step of a multi-party operation, gets, deletes), and those in-process workers
+    /// forward along pointer chains. Take it before and after a computation and
+    /// subtract. Workers no longer registered no longer count.
+    #[must_use]
+    pub fn requests_sent(&self) -> u64 {
+        self.workers.read().map(|w| w.values().map(|t| t.requests_sent()).sum()).unwrap_or(0)
     }
 
     /// The registry of live sessions, locked (`None` if a thread panicked holding it).

@@ -14,6 +14,7 @@
 //! | `mul_scalar(c)` | `c` written as `m / 2^k` with a 16-bit `m`; the product by `m`, then one truncation by `2^k` |
 //! | `relu_with_mask`, `max_pool2d_with_mask` | exact comparisons of the signed values; masks are 0/1 (`[x ≥ 0]` for ReLU, the first maximum of each window) |
 //! | `max_pool2d_backward` | the gradient times the one-hot mask (no truncation), scattered back |
+//! | `softmax_cross_entropy` | shares: the row maxima, then iterative approximations (docs/PROTOCOLS.md §11); here: the exact loss and gradient of the decoded logits, encoded, the row maxima's comparisons checked |
 //!
 //! Truncation here is exact signed floor division (an arithmetic shift for binary scales),
 //! so a result is `floor(x/s)` where the shares give `floor(x/s)` or `floor(x/s) + 1`, and
@@ -56,7 +57,7 @@
 use crate::error::Result;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use syft_autograd::ops::{ActivationOps, ConvOps, MatmulOps, ReduceOps, TensorOps};
+use syft_autograd::ops::{ActivationOps, ConvOps, LossOps, MatmulOps, ReduceOps, TensorOps};
 use syft_autograd::{Backend, Conv2dParams, Cpu, CpuFloat, OpResult, Pool2d, Transpose};
 use syft_fixed::{FixedEncoder, FixedError, Rounding, SAFE_FAILURE_EXPONENT, divide};
 use syft_nn::Module;
@@ -606,6 +607,23 @@ impl ActivationOps<Self> for FixedPointBackend {
     }
     fn mul_mask(&self, x: &Tensor<u64>, mask: &Tensor<bool>) -> OpResult<Self, Tensor<u64>> {
         Ok(x.zip_map(mask, |v, m| if m { v } else { 0 })?)
+    }
+}
+
+impl LossOps<Self> for FixedPointBackend {
+    /// The exact softmax cross-entropy and its gradient of the decoded logits and targets
+    /// (through `Cpu<f64>`), encoded at this backend's precision: the encrypted path's
+    /// approximations are within the tolerances of docs/PROTOCOLS.md §11 of it. The row
+    /// maxima's comparison inputs are checked as `max_pool2d`'s are.
+    fn softmax_cross_entropy(
+        &self,
+        logits: &Tensor<u64>,
+        one_hot: &Tensor<u64>,
+    ) -> OpResult<Self, (Tensor<u64>, Tensor<u64>)> {
+        self.check_comparison("softmax_cross_entropy", logits, MAX_RANGE);
+        let cpu = Cpu::<f64>::single_threaded();
+        let (loss, grad) = cpu.softmax_cross_entropy(&self.decode(logits), &self.decode(one_hot))?;
+        Ok((self.encode(&loss)?, self.encode(&grad)?))
     }
 }
 

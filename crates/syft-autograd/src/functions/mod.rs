@@ -7,6 +7,7 @@
 mod arith;
 mod float;
 mod linalg;
+mod loss;
 mod nn;
 mod shape;
 

@@ -11,10 +11,12 @@
 //! | [`ConvOps`] | conv2d and its two adjoints, max pool with mask, sum pool |
 //! | [`ActivationOps`] | `relu_with_mask`, `mul_mask` |
 //! | [`FloatOps`] | exp, log, sqrt, division, log-softmax, fused Adam update |
+//! | [`LossOps`] | the summed softmax cross-entropy with its gradient (not required by [`Backend`](crate::Backend)) |
 
 mod activation;
 mod conv;
 mod float;
+mod loss;
 mod matmul;
 mod reduce;
 mod tensor;
@@ -22,6 +24,7 @@ mod tensor;
 pub use activation::ActivationOps;
 pub use conv::{ConvOps, Pool2d};
 pub use float::{AdamHyper, FloatOps};
+pub use loss::LossOps;
 pub use matmul::MatmulOps;
 pub use reduce::ReduceOps;
 pub use tensor::TensorOps;

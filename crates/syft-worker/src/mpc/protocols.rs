@@ -1,6 +1,7 @@
 //! The protocols of the operations on shared tensors, as one member runs them: the
-//! parties' steps (local, a Beaver product then its rescaling, SecureNN) and the crypto
-//! provider's (the material [`OpSpec::material`] lists, or the SecureNN helper's part).
+//! parties' steps (local, a Beaver product then its rescaling, SecureNN, an
+//! approximation) and the crypto provider's (the material [`OpSpec::material`] lists, or
+//! the SecureNN helper's part).
 //! Which step runs is the [`Protocol`] of the operation's [`OpSpec`]; this file holds
 //! only what each operation computes.
 
@@ -24,6 +25,7 @@ pub(super) fn party(
 ) -> Result<Vec<Tensor<u64>>, RemoteError> {
     match spec.protocol {
         Protocol::SecureNn { .. } => compute_securenn(member, op, shares),
+        Protocol::Served { .. } => approximate(member, op, shares).map(|t| vec![t]),
         _ => compute(member, op, spec, shares, args).map(|t| vec![t]),
     }
 }
@@ -75,6 +77,15 @@ fn compute_securenn(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> 
             let r = snn.maxpool2d(a, p).map_err(protocol)?;
             vec![r.value, r.mask]
         }
+        MpcOp::Softmax { enc, .. } => vec![snn.softmax(a, *enc).map_err(protocol)?],
+        MpcOp::CrossEntropy { enc, .. } => vec![snn.cross_entropy(a, arg(shares, 1, op)?, *enc).map_err(protocol)?],
+        MpcOp::CrossEntropyBackward { enc, .. } => {
+            vec![snn.cross_entropy_backward(a, arg(shares, 1, op)?, *enc).map_err(protocol)?]
+        }
+        MpcOp::SoftmaxCrossEntropy { enc, .. } => {
+            let r = snn.softmax_cross_entropy(a, arg(shares, 1, op)?, *enc).map_err(protocol)?;
+            vec![r.loss, r.grad]
+        }
         other => return Err(err(K::BadRequest, format!("{} is not a SecureNN protocol", other.name()))),
     })
 }
@@ -97,6 +108,10 @@ fn help(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
         MpcOp::MaxPool2d { shape, window, stride } => {
             helper.maxpool2d(shape, syft_securenn::Pool2d { kernel: *window, stride: *stride })
         }
+        MpcOp::Softmax { shape, enc } => helper.softmax(shape, *enc),
+        MpcOp::CrossEntropy { shape, enc } => helper.cross_entropy(shape, *enc),
+        MpcOp::CrossEntropyBackward { shape, enc } => helper.cross_entropy_backward(shape, *enc),
+        MpcOp::SoftmaxCrossEntropy { shape, enc } => helper.softmax_cross_entropy(shape, *enc),
         other => return Err(err(K::BadRequest, format!("{} is not a SecureNN protocol", other.name()))),
     }
     .map_err(protocol)
@@ -104,6 +119,23 @@ fn help(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
 
 fn arg<'a>(shares: &'a [Tensor<u64>], i: usize, op: &MpcOp) -> Result<&'a Tensor<u64>, RemoteError> {
     shares.get(i).ok_or_else(|| err(K::BadRequest, format!("{} needs operand {i}", op.name())))
+}
+
+/// A party's step of an approximation ([`Protocol::Served`]): the whole protocol of
+/// `syft_spdz::approx` on its share, consuming the request list [`serve`] deals.
+fn approximate(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
+    let a = arg(shares, 0, op)?;
+    let parties: Vec<usize> = (0..member.parties).collect();
+    let link = member.link.as_mut().ok_or_else(|| err(K::BadRequest, "party without a dealer link"))?;
+    let source: &mut dyn TripleSource = link;
+    let mut party = Party::new(member.comm.as_mut(), source, parties).map_err(protocol)?;
+    match op {
+        MpcOp::Exp { enc, .. } => party.exp(a, *enc),
+        MpcOp::Reciprocal { enc, init, iterations, .. } => party.reciprocal(a, *enc, *init, *iterations),
+        MpcOp::Ln { enc, iterations, .. } => party.ln(a, *enc, *iterations),
+        other => return Err(err(K::BadRequest, format!("{} is not an approximation", other.name()))),
+    }
+    .map_err(protocol)
 }
 
 /// A party's step of an operation that is not SecureNN: a local computation, or a product
@@ -215,6 +247,7 @@ fn serve(member: &mut Member, spec: &OpSpec) -> Result<(), RemoteError> {
                 Request::TripleWithMask { product, mask_req, mask_shape }
             }
             Material::Trunc { shape, scale } => Request::Trunc { shape, scale },
+            Material::Request(request) => request,
         };
         syft_spdz::serve_request(comm, dealer, last, &request).map_err(protocol)?;
     }

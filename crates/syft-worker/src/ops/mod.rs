@@ -25,15 +25,19 @@
 //! On shared tensors ([`MpcOp`]): add a variant and its entry in [`MpcOp::spec`] (name,
 //! flow, [`Protocol`], outputs, [`Allocates`]); the crypto provider's material, the
 //! limits and the client's fan-out follow from the entry. Then write its protocol in
-//! `mpc/protocols.rs`: an arm of the parties' local step, of the Beaver product step, or
-//! of the SecureNN party and helper steps, as its [`Protocol`] says; and the method of
+//! `mpc/protocols.rs`: an arm of the parties' local step, of the Beaver product step, of
+//! the SecureNN party and helper steps, or of the approximations' party step, as its
+//! [`Protocol`] says. A protocol run whole at each party that consumes a request list of
+//! `syft_spdz` (an approximation: [`Protocol::Served`]) names the list with a [`Plan`]
+//! (add one for a new list): the crypto provider serves it as
+//! [`Material::Request`]s, so it needs no arm of its own. Last, the method of
 //! [`SharedTensor`](crate::SharedTensor) that checks shapes and precisions at the client
-//! and runs it.
+//! and runs it (one request per member).
 
 mod mpc_op;
 mod shape;
 mod tensor_op;
 
-pub use mpc_op::{Allocates, Material, MpcOp, OpSpec, Protocol, truncation_takes_pair};
+pub use mpc_op::{Allocates, Material, MpcOp, OpSpec, Plan, Protocol, truncation_takes_pair};
 pub use shape::{conv_out, sum_axis_shape};
 pub use tensor_op::{FloatBackend, FloatVar, TensorOp};

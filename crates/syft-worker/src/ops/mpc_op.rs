@@ -6,8 +6,9 @@ use super::shape::{conv_out, four, sum_axis_shape};
 use crate::access::Flow;
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
+use syft_fixed::FixedEncoder;
 use syft_ring::{Conv2dParams, Tensor};
-use syft_spdz::Product;
+use syft_spdz::{Product, Request};
 
 /// An operation on shared tensors, as every member of a session sees it.
 ///
@@ -137,6 +138,114 @@ pub enum MpcOp {
         /// Stride.
         stride: (usize, usize),
     },
+    /// `e^a` elementwise for `a` encoded by `enc` (the result too): `syft_spdz`'s
+    /// party-local approximation (`Party::exp`, docs/PROTOCOLS.md §11.1).
+    Exp {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// The fixed-point encoding of the input and the result.
+        enc: FixedEncoder,
+    },
+    /// `1/a` elementwise by Newton–Raphson from the public start `init`, `iterations`
+    /// times (`Party::reciprocal`, §11.2).
+    Reciprocal {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// The fixed-point encoding of the input and the result.
+        enc: FixedEncoder,
+        /// The public start (positive; the iteration converges for `0 < init < 2/a`).
+        init: f64,
+        /// Newton iterations (at most `syft_spdz::approx::MAX_ITERATIONS`).
+        iterations: usize,
+    },
+    /// `ln(a)` elementwise by Newton's method on `e^y = a` from 1.5, `iterations` times
+    /// (`Party::ln`, §11.3).
+    Ln {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// The fixed-point encoding of the input and the result.
+        enc: FixedEncoder,
+        /// Newton iterations (at most `syft_spdz::approx::MAX_ITERATIONS`).
+        iterations: usize,
+    },
+    /// The softmax along the last axis of `[rows, k]` logits (two parties; SecureNN's
+    /// maximum, then the approximations: `SnnParty::softmax`, §11.4).
+    Softmax {
+        /// The logits' shape `[rows, k]`.
+        shape: Vec<usize>,
+        /// The fixed-point encoding of the logits and the result.
+        enc: FixedEncoder,
+    },
+    /// The summed cross-entropy `−Σ y·log softmax(z)` of `[rows, k]` logits `z` (first
+    /// operand) against one-hot targets `y` (second operand), a scalar (two parties;
+    /// `SnnParty::cross_entropy`, §11.5).
+    CrossEntropy {
+        /// The shape `[rows, k]` of the logits and the targets.
+        shape: Vec<usize>,
+        /// The fixed-point encoding of both operands and the result.
+        enc: FixedEncoder,
+    },
+    /// The gradient `softmax(z) − y` of the summed cross-entropy with respect to the
+    /// logits (two parties; `SnnParty::cross_entropy_backward`).
+    CrossEntropyBackward {
+        /// The shape `[rows, k]` of the logits and the targets.
+        shape: Vec<usize>,
+        /// The fixed-point encoding of both operands and the result.
+        enc: FixedEncoder,
+    },
+    /// The summed cross-entropy and its gradient together, sharing the maximum and the
+    /// exponentials: outputs the loss (a scalar) and `softmax(z) − y` (two parties;
+    /// `SnnParty::softmax_cross_entropy`, §11.6).
+    SoftmaxCrossEntropy {
+        /// The shape `[rows, k]` of the logits and the targets.
+        shape: Vec<usize>,
+        /// The fixed-point encoding of both operands and the results.
+        enc: FixedEncoder,
+    },
+}
+
+/// Which request list of `syft_spdz::approx` the crypto provider serves for a
+/// [`Protocol::Served`] operation (the same steps the parties run, recorded).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Plan {
+    /// `syft_spdz::exp_requests`.
+    Exp {
+        /// The encoding.
+        enc: FixedEncoder,
+    },
+    /// `syft_spdz::reciprocal_requests`.
+    Reciprocal {
+        /// The encoding.
+        enc: FixedEncoder,
+        /// The public start.
+        init: f64,
+        /// Newton iterations.
+        iterations: usize,
+    },
+    /// `syft_spdz::ln_requests`.
+    Ln {
+        /// The encoding.
+        enc: FixedEncoder,
+        /// Newton iterations.
+        iterations: usize,
+    },
+}
+
+impl Plan {
+    /// The dealer requests of this plan on a tensor of `shape` among `parties` parties, in
+    /// the order the parties consume them. Fails, as the parties' step would before any
+    /// message, on an encoder without a fractional part, a start that is not a positive
+    /// number or too many iterations.
+    pub fn requests(&self, shape: &[usize], parties: usize) -> Result<Vec<Request>> {
+        Ok(match *self {
+            Self::Exp { enc } => syft_spdz::exp_requests(shape, parties, enc)?,
+            Self::Reciprocal { enc, init, iterations } => {
+                syft_spdz::reciprocal_requests(shape, parties, enc, init, iterations)?
+            }
+            Self::Ln { enc, iterations } => syft_spdz::ln_requests(shape, parties, enc, iterations)?,
+        })
+    }
 }
 
 /// How the members of a session compute an operation.
@@ -170,6 +279,16 @@ pub enum Protocol {
     SecureNn {
         /// The input shape.
         shape: Vec<usize>,
+    },
+    /// A party-local protocol of several rounds among the parties (an approximation of
+    /// `syft_spdz::approx`), whose material the crypto provider serves from a request
+    /// list that `plan` names ([`Material::Request`], in order); the operand has the
+    /// declared `shape`.
+    Served {
+        /// The input shape.
+        shape: Vec<usize>,
+        /// Which request list.
+        plan: Plan,
     },
 }
 
@@ -239,12 +358,15 @@ pub enum Material {
         /// The divisor.
         scale: u64,
     },
+    /// One request of a [`Protocol::Served`] operation's list, served as it is.
+    Request(Request),
 }
 
 /// Everything about one operation on shared tensors that is not its protocol's code, as
 /// [`MpcOp::spec`] gives it: its name, its rule on granted data, its [`Protocol`] (local, a
-/// Beaver product, a product with a public factor then a truncation, or a SecureNN
-/// protocol with the crypto provider as helper), its number of outputs and what a member
+/// Beaver product, a product with a public factor then a truncation, a SecureNN protocol
+/// with the crypto provider as helper, or a party-local approximation whose material the
+/// crypto provider serves from a request list), its number of outputs and what a member
 /// allocates for it ([`Allocates`]). The client, the parties and the crypto provider all
 /// derive their part from it:
 ///
@@ -297,6 +419,18 @@ impl OpSpec {
         }
     }
 
+    /// A party-local approximation on an operand of `shape`, the crypto provider serving
+    /// `plan`'s request list; its working values all have the operand's shape.
+    fn served(name: &'static str, flow: Flow, shape: &[usize], plan: Plan) -> Self {
+        Self {
+            name,
+            flow,
+            protocol: Protocol::Served { shape: shape.to_vec(), plan },
+            outputs: 1,
+            allocates: Allocates::Shape(shape.to_vec()),
+        }
+    }
+
     /// A SecureNN protocol on operands of `shape` with `outputs` results.
     fn securenn(name: &'static str, flow: Flow, shape: &[usize], outputs: usize) -> Self {
         Self {
@@ -320,11 +454,12 @@ impl OpSpec {
         matches!(self.protocol, Protocol::SecureNn { .. })
     }
 
-    /// The input shape a SecureNN protocol declares (every operand must have it).
+    /// The input shape a SecureNN protocol or an approximation declares (every operand
+    /// must have it).
     #[must_use]
     pub fn declared_shape(&self) -> Option<&[usize]> {
         match &self.protocol {
-            Protocol::SecureNn { shape } => Some(shape),
+            Protocol::SecureNn { shape } | Protocol::Served { shape, .. } => Some(shape),
             _ => None,
         }
     }
@@ -340,12 +475,17 @@ impl OpSpec {
 
     /// What the crypto provider deals for this operation among `parties` parties, in the
     /// order the parties consume it: the Beaver product's triple, then the truncation
-    /// pair of the rescaling when [`truncation_takes_pair`]. Nothing for local operations
-    /// and SecureNN protocols (whose helper runs its own part of the protocol).
+    /// pair of the rescaling when [`truncation_takes_pair`]; for an approximation, its
+    /// request list ([`Plan::requests`], which fails on arguments the parties would
+    /// refuse). Nothing for local operations and SecureNN protocols (whose helper runs
+    /// its own part of the protocol).
     pub fn material(&self, parties: usize) -> Result<Vec<Material>> {
         let mut out = Vec::new();
         let result_shape = match &self.protocol {
             Protocol::Local | Protocol::SecureNn { .. } => return Ok(out),
+            Protocol::Served { shape, plan } => {
+                return Ok(plan.requests(shape, parties)?.into_iter().map(Material::Request).collect());
+            }
             Protocol::ScaledPublic { shape, .. } => shape.clone(),
             Protocol::Beaver { product, reuse_rhs, .. } => {
                 out.push(match reuse_rhs {
@@ -504,6 +644,29 @@ impl MpcOp {
                 allocates: A::PoolBits { shape: shape.clone(), window: *window, stride: *stride },
                 ..OpSpec::securenn("max_pool2d", Flow::Layer, shape, 2)
             },
+            // An activation function, monotone (its argmax is the input's): a layer's, as
+            // ReLU is. The reciprocal and the logarithm are not a layer's: refused on
+            // anything but the caller's own values, as comparisons are.
+            Self::Exp { shape, enc } => OpSpec::served("exp", Flow::Layer, shape, Plan::Exp { enc: *enc }),
+            Self::Reciprocal { shape, enc, init, iterations } => OpSpec::served(
+                "reciprocal",
+                Flow::Other,
+                shape,
+                Plan::Reciprocal { enc: *enc, init: *init, iterations: *iterations },
+            ),
+            Self::Ln { shape, enc, iterations } => {
+                OpSpec::served("ln", Flow::Other, shape, Plan::Ln { enc: *enc, iterations: *iterations })
+            }
+            // A network's output layer: its argmax is the logits'.
+            Self::Softmax { shape, .. } => OpSpec::securenn("softmax", Flow::Layer, shape, 1),
+            // Losses against the caller's own targets: on the caller's own values only.
+            Self::CrossEntropy { shape, .. } => OpSpec::securenn("cross_entropy", Flow::Other, shape, 1),
+            Self::CrossEntropyBackward { shape, .. } => {
+                OpSpec::securenn("cross_entropy_backward", Flow::Other, shape, 1)
+            }
+            Self::SoftmaxCrossEntropy { shape, .. } => {
+                OpSpec::securenn("softmax_cross_entropy", Flow::Other, shape, 2)
+            }
         }
     }
 

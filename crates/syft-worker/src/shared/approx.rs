@@ -1,99 +1,127 @@
-//! Numerical approximations on shared tensors, built only from the public operations of
-//! [`SharedTensor`]: exponential, reciprocal, logarithm, softmax and cross-entropy. They
-//! are kept apart from the protocols so that they can move into the protocol layer as
-//! they are.
+//! The numerical approximations on shared tensors: exponential, reciprocal, logarithm,
+//! softmax and the softmax cross-entropy with its gradient. Each is one operation in the
+//! session ([`MpcOp::Exp`] and so on: one request per member), run whole at the parties
+//! by the protocol layer (`syft_spdz::approx`, `syft_securenn::softmax`;
+//! docs/PROTOCOLS.md §11), so its rounds are among the parties only.
 
 use super::SharedTensor;
 use crate::error::{Result, WorkerError};
-use syft_ring::Tensor;
+use crate::ops::MpcOp;
+use syft_fixed::FixedEncoder;
 
 impl SharedTensor {
-    /// `e^self` by the limit `(1 + x/2^n)^(2^n)` with `n = 8` squarings (CrypTen's method):
-    /// relative error about `x²/2^9`, for inputs up to a few tens in magnitude. Eight
-    /// rounds.
+    /// `e^self` by the limit `(1 + x/2^8)^(2^8)` (CrypTen's method): relative error about
+    /// `x²/2^9` plus the truncations' `2^9/s` at scale `s`, valid for `−2^8 ≤ x` and up to a
+    /// few tens (docs/PROTOCOLS.md §11.1). One request per member; eight rounds for two
+    /// parties.
     pub fn exp(&self) -> Result<Self> {
-        const SQUARINGS: u32 = 8;
-        let ones = Tensor::<f64>::ones(self.shape());
-        let mut t = self.mul_scalar(1.0 / f64::from(1u32 << SQUARINGS))?.add_public(&ones)?;
-        for _ in 0..SQUARINGS {
-            t = t.mul(&t)?;
-        }
-        Ok(t)
+        let enc = self.fixed_point("exp")?;
+        self.approximation(MpcOp::Exp { shape: self.shape().to_vec(), enc }, enc)
     }
 
     /// `1/self` by Newton–Raphson, `y ← y·(2 − x·y)` from the public start `init`; it
     /// converges when `0 < init < 2/x`, quadratically, so `iterations` of 6 to 10 reach
-    /// the fixed-point resolution. Two rounds per iteration.
+    /// the fixed-point resolution (at most `syft_spdz::approx::MAX_ITERATIONS`; §11.2).
+    /// One request per member; two rounds per iteration after the first, which is local.
     pub fn reciprocal(&self, init: f64, iterations: usize) -> Result<Self> {
-        let enc = self.encoder().ok_or_else(|| WorkerError::InvalidArgument {
-            op: "reciprocal",
-            reason: "needs a fixed-point tensor".into(),
-        })?;
-        let mut y = Self::public(&enc.encode(&Tensor::full(self.shape(), init))?, Some(enc), self.session())?;
-        let twos = Tensor::<f64>::full(self.shape(), 2.0);
-        for _ in 0..iterations {
-            let xy = self.mul(&y)?;
-            y = y.mul(&xy.neg()?.add_public(&twos)?)?;
-        }
-        Ok(y)
+        let enc = self.fixed_point("reciprocal")?;
+        self.approximation(MpcOp::Reciprocal { shape: self.shape().to_vec(), enc, init, iterations }, enc)
+    }
+
+    /// `ln(self)` by Newton's method on `e^y = x`: `y ← y − 1 + x·e^{−y}`, from `y = 1.5`
+    /// (§11.3): after 6 iterations within about `(ln x)²/2^9 + 2^9/s + 0.005` of `ln x` for
+    /// `x ∈ [0.2, 25]`. One request per member; nine rounds per iteration after the first,
+    /// which is local.
+    pub fn ln(&self, iterations: usize) -> Result<Self> {
+        let enc = self.fixed_point("ln")?;
+        self.approximation(MpcOp::Ln { shape: self.shape().to_vec(), enc, iterations }, enc)
     }
 
     /// The softmax along the last axis of a `[rows, k]` tensor: the row maximum is
     /// subtracted first (SecureNN max), so the exponentials lie in `(0, 1]` and their sum
-    /// in `[1, k]`, where Newton–Raphson from `1/k` converges.
+    /// in `[1, k]`, where Newton–Raphson from `1/k` converges (§11.4). Two parties; one
+    /// request per member.
     pub fn softmax(&self) -> Result<Self> {
-        let (rows, k) = match self.shape() {
-            &[r, k] if k > 0 => (r, k),
-            _ => {
-                return Err(syft_ring::RingError::RankMismatch {
-                    op: "softmax",
-                    expected: "2",
-                    shape: self.shape().to_vec(),
-                }
-                .into());
-            }
-        };
-        let m = self.max(1)?.reshape(&[rows, 1])?;
-        let e = self.sub(&m)?.exp()?;
-        let s = e.sum_axis(1, true)?;
-        #[allow(clippy::cast_precision_loss, reason = "class counts are small")]
-        let r = s.reciprocal(1.0 / k as f64, 8)?;
-        e.mul(&r)
-    }
-
-    /// `ln(self)` for values in `[1, 2^10]` by Newton's method on `e^y = x`:
-    /// `y ← y − 1 + x·e^{−y}`, from `y = 1.5`. Nine rounds per iteration.
-    pub fn ln(&self, iterations: usize) -> Result<Self> {
-        let enc = self
-            .encoder()
-            .ok_or_else(|| WorkerError::InvalidArgument { op: "ln", reason: "needs a fixed-point tensor".into() })?;
-        let mut y = Self::public(&enc.encode(&Tensor::full(self.shape(), 1.5))?, Some(enc), self.session())?;
-        let minus_ones = Tensor::<f64>::full(self.shape(), -1.0);
-        for _ in 0..iterations {
-            let inv = y.neg()?.exp()?;
-            y = y.add(&self.mul(&inv)?)?.add_public(&minus_ones)?;
-        }
-        Ok(y)
+        let enc = self.logits("softmax", None)?;
+        let shares = self.session().run(&MpcOp::Softmax { shape: self.shape().to_vec(), enc }, &self.ids())?;
+        Ok(self.derive(shares, self.shape().to_vec(), Some(enc)))
     }
 
     /// The summed cross-entropy `−Σ y·log softmax(self)` of `[rows, k]` logits against
-    /// one-hot targets (both shared fixed point), computed as
-    /// `Σ_rows (max + ln Σ e^{z−max}) − Σ y·z`.
+    /// one-hot targets (both shared at one fixed-point encoding), a scalar, computed as
+    /// `Σ_rows (max + ln Σ e^{z−max}) − Σ y·z` (§11.5). Two parties; one request per member.
     pub fn cross_entropy(&self, one_hot: &Self) -> Result<Self> {
-        let rows = match self.shape() {
-            &[r, _] => r,
-            _ => {
-                return Err(syft_ring::RingError::RankMismatch {
-                    op: "cross_entropy",
-                    expected: "2",
-                    shape: self.shape().to_vec(),
+        let enc = self.logits("cross_entropy", Some(one_hot))?;
+        let op = MpcOp::CrossEntropy { shape: self.shape().to_vec(), enc };
+        let shares = self.session().run(&op, &self.ids2(one_hot))?;
+        Ok(self.derive(shares, Vec::new(), Some(enc)))
+    }
+
+    /// The gradient of [`cross_entropy`](Self::cross_entropy) (the summed loss) with
+    /// respect to the logits, `softmax(self) − one_hot`. Two parties; one request per
+    /// member.
+    pub fn cross_entropy_backward(&self, one_hot: &Self) -> Result<Self> {
+        let enc = self.logits("cross_entropy_backward", Some(one_hot))?;
+        let op = MpcOp::CrossEntropyBackward { shape: self.shape().to_vec(), enc };
+        let shares = self.session().run(&op, &self.ids2(one_hot))?;
+        Ok(self.derive(shares, self.shape().to_vec(), Some(enc)))
+    }
+
+    /// The summed cross-entropy and its gradient `softmax(self) − one_hot` together,
+    /// sharing the maximum and the exponentials (§11.6): `(loss, grad)`, the loss a
+    /// scalar. Two parties; one request per member.
+    pub fn softmax_cross_entropy(&self, one_hot: &Self) -> Result<(Self, Self)> {
+        let enc = self.logits("softmax_cross_entropy", Some(one_hot))?;
+        let op = MpcOp::SoftmaxCrossEntropy { shape: self.shape().to_vec(), enc };
+        let mut outs = self.session().run_multi(&op, &self.ids2(one_hot))?.into_iter();
+        let (Some(loss), Some(grad)) = (outs.next(), outs.next()) else {
+            return Err(WorkerError::InvalidArgument {
+                op: "softmax_cross_entropy",
+                reason: "the session returned fewer than two results".into(),
+            });
+        };
+        Ok((self.derive(loss, Vec::new(), Some(enc)), self.derive(grad, self.shape().to_vec(), Some(enc))))
+    }
+
+    /// This tensor's fixed-point encoder, which the approximations need.
+    fn fixed_point(&self, op: &'static str) -> Result<FixedEncoder> {
+        self.encoder().ok_or_else(|| WorkerError::InvalidArgument { op, reason: "needs a fixed-point tensor".into() })
+    }
+
+    /// Runs an approximation of one operand, its arguments checked first as the members
+    /// will check them (so a refusal leaves the session usable).
+    fn approximation(&self, op: MpcOp, enc: FixedEncoder) -> Result<Self> {
+        op.spec().material(self.session().parties())?;
+        let shares = self.session().run(&op, &self.ids())?;
+        Ok(self.derive(shares, self.shape().to_vec(), Some(enc)))
+    }
+
+    /// Checks the operands of a softmax-based protocol (two parties, `[rows, k]` logits with
+    /// `k ≥ 1` at a fixed-point encoding, targets of the same shape, session and encoding)
+    /// and returns the encoding.
+    fn logits(&self, op: &'static str, targets: Option<&Self>) -> Result<FixedEncoder> {
+        self.two_parties(op)?;
+        let enc = self.fixed_point(op)?;
+        if !matches!(self.shape(), &[_, k] if k > 0) {
+            return Err(syft_ring::RingError::RankMismatch {
+                op,
+                expected: "2 ([rows, k] with k ≥ 1)",
+                shape: self.shape().to_vec(),
+            }
+            .into());
+        }
+        if let Some(y) = targets {
+            self.same_session(op, y)?;
+            self.linear_encoder(op, y)?;
+            if y.shape() != self.shape() {
+                return Err(syft_ring::RingError::ShapeMismatch {
+                    op,
+                    lhs: self.shape().to_vec(),
+                    rhs: y.shape().to_vec(),
                 }
                 .into());
             }
-        };
-        let m = self.max(1)?.reshape(&[rows, 1])?;
-        let s = self.sub(&m)?.exp()?.sum_axis(1, true)?;
-        let lse = m.add(&s.ln(6)?)?;
-        lse.sum()?.sub(&self.mul(one_hot)?.sum()?)
+        }
+        Ok(enc)
     }
 }

@@ -11,8 +11,8 @@
 //! - `session.rs`: [`MpcSession`], the session's lifecycle and the fan-out of each step;
 //! - `opening.rs`: the reuse of opened operands (model weights opened once);
 //! - `tensor.rs`: [`SharedTensor`] and its operations;
-//! - `approx.rs`: numerical approximations built on those operations (exp, reciprocal,
-//!   ln, softmax, cross-entropy).
+//! - `approx.rs`: the numerical approximations (exp, reciprocal, ln, softmax, the
+//!   softmax cross-entropy and its gradient), one operation each.
 
 mod approx;
 mod opening;

@@ -217,7 +217,7 @@ impl SharedTensor {
         Ok(Fixed::from_raw(AdditiveShares::from_shares(parts)?.reconstruct(), encoder))
     }
 
-    fn same_session(&self, op: &'static str, other: &Self) -> Result<()> {
+    pub(super) fn same_session(&self, op: &'static str, other: &Self) -> Result<()> {
         if !Arc::ptr_eq(&self.session, &other.session) {
             return Err(WorkerError::InvalidArgument {
                 op,
@@ -231,20 +231,20 @@ impl SharedTensor {
         Ok(())
     }
 
-    fn ids(&self) -> Vec<Vec<ObjectId>> {
+    pub(super) fn ids(&self) -> Vec<Vec<ObjectId>> {
         self.shares.iter().map(|p| vec![p.id_at_location()]).collect()
     }
 
-    fn ids2(&self, other: &Self) -> Vec<Vec<ObjectId>> {
+    pub(super) fn ids2(&self, other: &Self) -> Vec<Vec<ObjectId>> {
         self.shares.iter().zip(&other.shares).map(|(a, b)| vec![a.id_at_location(), b.id_at_location()]).collect()
     }
 
-    fn derive(&self, shares: Vec<PointerTensor>, shape: Vec<usize>, encoder: Option<FixedEncoder>) -> Self {
+    pub(super) fn derive(&self, shares: Vec<PointerTensor>, shape: Vec<usize>, encoder: Option<FixedEncoder>) -> Self {
         Self::from_parts(self.session.clone(), shares, shape, encoder)
     }
 
     /// The encoder of a linear combination: both operands must agree.
-    fn linear_encoder(&self, op: &'static str, other: &Self) -> Result<Option<FixedEncoder>> {
+    pub(super) fn linear_encoder(&self, op: &'static str, other: &Self) -> Result<Option<FixedEncoder>> {
         if self.encoder != other.encoder {
             return Err(WorkerError::PrecisionMismatch {
                 op,
@@ -443,7 +443,7 @@ impl SharedTensor {
         Ok(self.derive(shares, shape, enc))
     }
 
-    fn two_parties(&self, op: &'static str) -> Result<()> {
+    pub(super) fn two_parties(&self, op: &'static str) -> Result<()> {
         if self.session.parties() != 2 {
             return Err(WorkerError::InvalidArgument {
                 op,
