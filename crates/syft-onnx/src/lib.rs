@@ -3,6 +3,7 @@
 
 mod convert;
 pub mod error;
+mod export;
 mod limits;
 mod load;
 mod model;
@@ -19,6 +20,7 @@ mod proto;
 mod tensor;
 
 pub use error::{Error, Result};
+pub use export::{EXPORT_INPUT_NAME, EXPORT_OPSET, EXPORT_OUTPUT_NAME, export};
 pub use limits::Limits;
 pub use load::{from_bytes, from_bytes_with_limits, load, load_with_limits};
 pub use model::{OnnxModel, OutputActivation};
