@@ -55,6 +55,10 @@ struct Args {
     /// Fractional decimal digits of the fixed-point encoding.
     #[arg(long, default_value_t = 3)]
     precision: u32,
+    /// Keep each ReLU before the max pool that follows it (by default the pool moves
+    /// first: the same function with a quarter of the ReLUs after a 2×2 pool).
+    #[arg(long)]
+    keep_layer_order: bool,
     #[command(flatten)]
     common: common::Common,
     #[command(flatten)]
@@ -185,6 +189,15 @@ fn run(args: &Args) -> Result<()> {
         (None, Some(net), Some(weights)) => zoo_model(net, weights, &say)?,
         _ => return Err(invalid("--model", "give --model FILE.onnx, or --zoo X --weights FILE".into())),
     };
+    let model = if args.keep_layer_order {
+        model
+    } else {
+        let (module, swapped) = syft_onnx::max_pool_before_relu(&model.module);
+        if swapped > 0 {
+            say(format!("moved {swapped} max pool(s) before the ReLU they followed (the same function, fewer ReLUs)"));
+        }
+        Model { module, ..model }
+    };
     let mnist = common::load_mnist(&args.data_dir, &args.common)?;
     let test = mnist.test.to_dataset::<f32>(true)?;
     let images = args.images.unwrap_or(test.len()).min(test.len());
@@ -288,6 +301,7 @@ fn run(args: &Args) -> Result<()> {
             "images": images,
             "batch": args.batch,
             "precision_fractional": args.precision,
+            "max_pool_before_relu": !args.keep_layer_order,
             "test_split": common::test_split_name(&mnist),
             "plain_accuracy": plain_accuracy,
             "secure_accuracy": secure_accuracy,

@@ -57,6 +57,10 @@ struct Args {
     /// Seed of the initialisation and the batch order.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Keep each ReLU before the max pool that follows it (by default the pool moves
+    /// first, in both runs: the same function and gradients with fewer ReLUs).
+    #[arg(long)]
+    keep_layer_order: bool,
     /// Only the plaintext training (to choose a learning rate).
     #[arg(long)]
     plain_only: bool,
@@ -146,7 +150,8 @@ fn run(args: &Args) -> Result<()> {
     ));
     let build = || -> Result<Sequential<Cpu<f32>>> {
         let mut init = Prg::stream(&Seed::from_u64(args.seed), 0, 0);
-        Ok(net.build(&Cpu::<f32>::new(), &mut init)?)
+        let model = net.build(&Cpu::<f32>::new(), &mut init)?;
+        Ok(if args.keep_layer_order { model } else { syft_onnx::max_pool_before_relu(&model).0 })
     };
 
     // Plaintext reference: same weights, same batch order.
@@ -245,6 +250,7 @@ fn run(args: &Args) -> Result<()> {
             "lr": args.lr,
             "loss": "mse-sum",
             "precision_fractional": args.precision,
+            "max_pool_before_relu": !args.keep_layer_order,
             "test_examples": test.len(),
             "test_split": common::test_split_name(&mnist),
             "test_accuracy": test_accuracy,

@@ -93,9 +93,8 @@ fn run(args: &Args) -> Result<()> {
     if args.batch == 0 {
         return Err(WorkerError::InvalidArgument { op: "--batch", reason: "must be at least 1".into() }.into());
     }
-    let io = |path: &Path, e: std::io::Error| -> Error {
-        syft::nn::Error::Io { path: path.to_owned(), source: e }.into()
-    };
+    let io =
+        |path: &Path, e: std::io::Error| -> Error { syft::nn::Error::Io { path: path.to_owned(), source: e }.into() };
     std::fs::create_dir_all(&args.out_dir).map_err(|e| io(&args.out_dir, e))?;
     let mnist = common::load_mnist(&args.data_dir, &args.common)?;
     let cpu = Cpu::<f32>::new();
