@@ -5,7 +5,7 @@
 
 use syft_autograd::gradcheck::check_gradients;
 use syft_autograd::{Cpu, Var};
-use syft_nn::zoo::{network_a, network_b, network_c, network_d};
+use syft_nn::zoo::{Network, network_a, network_b, network_c, network_d};
 use syft_nn::{GlobalAvgPool2d, Layer, Module, Sequential};
 use syft_ring::{Prg, Seed, Tensor};
 
@@ -110,4 +110,25 @@ fn global_avg_pool_in_a_sequential_has_no_parameters() {
     assert!(matches!(m.layers()[0], Layer::GlobalAvgPool2d(_)));
     let y = m.forward(&image(&cpu, 2)).unwrap();
     assert_eq!(y.shape(), [2, 1, 1, 1]);
+}
+
+#[test]
+fn networks_by_letter() {
+    let cpu = Cpu::<f32>::default();
+    for net in Network::ALL {
+        assert_eq!(net.letter().parse::<Network>().unwrap(), net);
+        assert_eq!(net.to_string().parse::<Network>().unwrap(), net);
+        let built = net.build(&cpu, &mut rng()).unwrap();
+        assert_eq!(built.num_parameters(), net.num_parameters(), "{net}");
+        assert_eq!(matches!(built.layers()[0], Layer::Conv2d(_)), net.is_convolutional(), "{net}");
+        assert!(!net.description().is_empty());
+    }
+    // The same generator state gives the same weights as the named constructor.
+    let a = Network::C.build(&cpu, &mut rng()).unwrap();
+    let b = network_c(&cpu, &mut rng()).unwrap();
+    assert_eq!(a.parameters()[0].value().data(), b.parameters()[0].value().data());
+    for bad in ["e", "", "ab", "lenet"] {
+        let err = bad.parse::<Network>().unwrap_err();
+        assert!(matches!(err, syft_nn::Error::InvalidArgument { .. }), "{err}");
+    }
 }

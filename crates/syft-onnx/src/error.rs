@@ -129,6 +129,15 @@ pub enum Error {
         /// The shape given.
         got: Vec<usize>,
     },
+    /// A layer that [`export`](crate::export) cannot write as ONNX (or cannot write
+    /// for the data that reaches it).
+    #[error("cannot export layer `{layer}`: {reason}")]
+    Export {
+        /// The layer's name (its index in the sequence, `0`, `1.2`, ...).
+        layer: String,
+        /// Why.
+        reason: String,
+    },
     /// A syft-nn module could not be built or run.
     #[error(transparent)]
     Nn(#[from] syft_nn::Error),

@@ -3,9 +3,11 @@
 
 mod convert;
 pub mod error;
+mod export;
 mod limits;
 mod load;
 mod model;
+mod optimize;
 #[allow(
     unreachable_pub,
     missing_docs,
@@ -19,6 +21,8 @@ mod proto;
 mod tensor;
 
 pub use error::{Error, Result};
+pub use export::{EXPORT_INPUT_NAME, EXPORT_OPSET, EXPORT_OUTPUT_NAME, export};
 pub use limits::Limits;
 pub use load::{from_bytes, from_bytes_with_limits, load, load_with_limits};
 pub use model::{OnnxModel, OutputActivation};
+pub use optimize::max_pool_before_relu;
