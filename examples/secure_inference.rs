@@ -151,15 +151,16 @@ fn zoo_model(net: Network, weights: &std::path::Path, say: &dyn Fn(String)) -> R
 /// program reconstructs a shared value.
 fn decrypt_count(count: Option<SharedTensor>) -> Result<usize> {
     Ok(match count {
-        Some(c) => usize::try_from(c.get()?.item()?).unwrap_or(usize::MAX),
+        Some(c) => usize::try_from(c.get()?.into_raw().item()?).unwrap_or(usize::MAX),
         None => 0,
     })
 }
 
-/// The session's traffic so far: bytes sent by all its members, and rounds as party 0
-/// counts them (its sends that follow a receive).
-#[derive(Clone, Copy, Debug)]
+/// The session's traffic so far: every byte its members sent (framing included), and
+/// rounds as the longest chain of dependent messages (docs/PROTOCOLS.md §2.4).
+#[derive(Clone, Debug)]
 struct Traffic {
+    stats: syft::worker::SessionStats,
     bytes: u64,
     rounds: u64,
 }
@@ -167,11 +168,12 @@ struct Traffic {
 impl Traffic {
     fn of(session: &MpcSession) -> Result<Self> {
         let stats = session.comm_stats()?;
-        Ok(Self { bytes: stats.iter().map(|s| s.0).sum(), rounds: stats.first().map_or(0, |s| s.1) })
+        Ok(Self { bytes: stats.bytes(), rounds: stats.rounds(), stats })
     }
 
     fn since(self, before: Self) -> Self {
-        Self { bytes: self.bytes.saturating_sub(before.bytes), rounds: self.rounds.saturating_sub(before.rounds) }
+        let stats = self.stats.since(&before.stats);
+        Self { bytes: stats.bytes(), rounds: stats.rounds(), stats }
     }
 }
 

@@ -106,16 +106,16 @@ fn accuracy(model: &Sequential<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]
     Ok(hits as f64 / labels.len().max(1) as f64)
 }
 
-/// The session's traffic so far: bytes sent by all its members, and rounds as party 0
-/// counts them (its sends that follow a receive).
+/// The session's traffic so far: every byte its members sent (framing included), and the
+/// longest chain of dependent messages (docs/PROTOCOLS.md §2.4).
 fn traffic(session: &MpcSession) -> Result<(u64, u64)> {
     let stats = session.comm_stats()?;
-    Ok((stats.iter().map(|s| s.0).sum(), stats.first().map_or(0, |s| s.1)))
+    Ok((stats.bytes(), stats.rounds()))
 }
 
 /// Decrypts a shared loss (for the progress bar).
 fn decrypt_loss(loss: &SharedTensor) -> Result<f64> {
-    Ok(loss.clone().get_f64()?.item()?)
+    Ok(loss.clone().get()?.float_precision().item()?)
 }
 
 #[allow(clippy::too_many_lines, reason = "one straight story, as the other MNIST examples")]

@@ -54,7 +54,7 @@ fn encrypted_error(name: &str) -> f32 {
     let error = {
         let shared = model.fix_precision_with(encoder).share(&[bob, alice], crypto_provider).unwrap();
         let sx = x.fix_precision_with(encoder).unwrap().share(&[bob, alice], crypto_provider).unwrap();
-        let logits = shared.infer(&sx).unwrap().get_f64().unwrap();
+        let logits = shared.infer(&sx).unwrap().get().unwrap().float_precision();
         #[allow(clippy::cast_possible_truncation, reason = "outputs are compared as f32")]
         let logits = logits.map(|v| v as f32);
         // What the ONNX graph outputs (a final softmax is computed in plaintext here).
