@@ -14,6 +14,11 @@
 //! - `f64_avx2_single` (x86-64 with AVX2 + FMA): the `gemm` crate's AVX2 + FMA kernels,
 //!   called through its generic driver, the comparison for the AVX2 `u64` path.
 //!
+//! - `linear_{m}x{k}x{n}` (`m` = 1 and 4): `x · Wᵀ` for a row-major `n × k` weight `W`, the
+//!   product of a linear layer at batch 1 to 4 (`wt_{path}`: the dot-product path, `W`
+//!   streamed once per product) beside the same product with a `k × n` row-major `B`
+//!   (`b_{path}`: the blocked kernel reading `B` in place), one thread.
+//!
 //! Throughput is reported in elements = multiply-adds (`m·k·n`), so criterion's `Gelem/s` is
 //! billions of multiply-adds per second. Run with
 //! `cargo bench -p syft-benches --bench ring_matmul`.
@@ -161,5 +166,41 @@ fn ring_matmul(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, ring_matmul);
+/// `(m, k, n)`: a linear layer's product `x · Wᵀ` with the 784 × 500 weight at batch 1 and 4.
+const LINEAR: [(usize, usize, usize); 2] = [(1, 784, 500), (4, 784, 500)];
+
+fn linear(c: &mut Criterion) {
+    for (m, k, n) in LINEAR {
+        let mut group = c.benchmark_group(format!("linear_{m}x{k}x{n}"));
+        group
+            .throughput(Throughput::Elements((m * k * n) as u64))
+            .sample_size(30)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2));
+        let (x, w) = (words(m * k, 5), words(n * k, 6));
+        let mut out = vec![0u64; m * n];
+        for path in [KernelPath::Avx512, KernelPath::Avx2, KernelPath::Portable] {
+            if !path.available() {
+                continue;
+            }
+            group.bench_function(format!("wt_{}", path.name()), |bench| {
+                bench.iter(|| {
+                    let (a, b) = (MatRef::row_major(&x, m, k), MatRef::row_major(&w, n, k).t());
+                    gemm_u64_with_path(&mut out, black_box(a), black_box(b), true, Parallelism::Single, path);
+                    black_box(&mut out);
+                });
+            });
+            group.bench_function(format!("b_{}", path.name()), |bench| {
+                bench.iter(|| {
+                    let (a, b) = (MatRef::row_major(&x, m, k), MatRef::row_major(&w, k, n));
+                    gemm_u64_with_path(&mut out, black_box(a), black_box(b), true, Parallelism::Single, path);
+                    black_box(&mut out);
+                });
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, ring_matmul, linear);
 criterion_main!(benches);

@@ -96,6 +96,14 @@ pub trait Transport: Send + Sync {
     fn worker_id(&self) -> &str;
     /// Sends one encoded [`Request`]; the [`Reply`] yields the encoded [`Response`].
     fn send(&self, request: Vec<u8>) -> Result<Reply>;
+    /// Sends one encoded [`Request`] whose answer nobody reads (the deletion of an object
+    /// whose last pointer is dropped). The default waits for the answer all the same, so
+    /// that the request has been served when this returns; a transport that serves every
+    /// later request of this program after this one (one queue, in order) returns at once.
+    fn send_and_forget(&self, request: Vec<u8>) -> Result<()> {
+        self.send(request)?.wait_bytes().map(|_| ())
+    }
+
     /// Where this worker accepts party-to-party connections for multi-party sessions,
     /// if it is reached over a network (`None` for in-process workers).
     fn peer_address(&self) -> Option<String> {
@@ -202,6 +210,12 @@ impl Transport for Mailbox {
         tx.send(envelope).map_err(|_| failed("the worker has stopped"))?;
         self.sent.fetch_add(1, Ordering::Relaxed);
         Ok(Reply::new(self.id.clone(), rx, None))
+    }
+
+    /// Returns once the request is queued: the worker serves its queue in order, so every
+    /// later request sees the effect, and nothing waits for a thread hand-off and back.
+    fn send_and_forget(&self, request: Vec<u8>) -> Result<()> {
+        self.send(request).map(drop)
     }
 
     fn peer_address(&self) -> Option<String> {

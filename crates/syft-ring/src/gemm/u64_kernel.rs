@@ -36,6 +36,10 @@
 //! - **Portable**: a `4 × 8` tile of plain `wrapping_mul` / `wrapping_add` that LLVM is free to
 //!   vectorise for the baseline target.
 //!
+//! Products of at most four rows whose `B` has contiguous columns (`x · Wᵀ` for a row-major
+//! weight `W`: a linear layer at batch 1 to 4) skip the blocking and the packing: they are
+//! dot products that stream each column of `B` once (`gemv.rs`).
+//!
 //! Products of at least `2^19` multiply-adds with [`Parallelism::Auto`] are split over rayon's
 //! threads along `n` (each thread touches only its share of `B`) or, for tall outputs, along
 //! `m`. Smaller products run on the calling thread (measured: below that size the fork/join
@@ -49,6 +53,7 @@ use std::sync::OnceLock;
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+mod gemv;
 mod pack;
 mod portable;
 
@@ -161,6 +166,10 @@ pub fn gemm_u64_with_path(
     };
     let out = OutBlock::new(c, m, n);
     let path = if path.available() { path } else { KernelPath::Portable };
+    if gemv::applies(&a, &b) {
+        gemv::run(out, a, b, accumulate, threads, path);
+        return;
+    }
     match path {
         #[cfg(target_arch = "x86_64")]
         KernelPath::Avx512 => run::<avx512::Avx512>(out, a, b, accumulate, threads),
@@ -624,6 +633,20 @@ mod tests {
         check(50, 784, 500, 2, RowMajor(0), Transposed(0), true).unwrap();
         check(300, 600, 70, 3, Transposed(0), RowMajor(0), true).unwrap();
         check(17, 1100, 1030, 4, Strided, Transposed(1), false).unwrap();
+    }
+
+    #[test]
+    fn few_rows_times_a_transposed_weight_match_naive() {
+        use Layout::{RowMajor, Strided, Transposed};
+        // The dot-product path: one to four rows, `B`'s columns contiguous; split over
+        // threads when large, every column remainder, padded and strided rows of `A`.
+        for m in 1..=4 {
+            check(m, 784, 500, 10 + m as u64, RowMajor(0), Transposed(0), true).unwrap();
+            check(m, 784, 500, 20 + m as u64, Transposed(1), Transposed(2), false).unwrap();
+            check(m, 500, 10, 30 + m as u64, RowMajor(3), Transposed(0), true).unwrap();
+            check(m, 7, 1030, 40 + m as u64, Strided, Transposed(0), false).unwrap();
+        }
+        check(5, 784, 500, 50, RowMajor(0), Transposed(0), true).unwrap();
     }
 
     #[test]

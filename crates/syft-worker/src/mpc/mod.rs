@@ -280,14 +280,15 @@ impl Sessions {
                     }
                 }
                 let checked = (|| {
-                    let shares: Vec<Tensor<u64>> = args
+                    // Borrowed, not copied: an operand may be a 3 MB weight share.
+                    let shares: Vec<&Tensor<u64>> = args
                         .iter()
                         .map(|&id| match objects.usable(caller, id)? {
-                            Stored::Ring(t) => Ok(t.clone()),
+                            Stored::Ring(t) => Ok(t),
                             _ => Err(err(K::WrongKind, format!("object {id} is not a share"))),
                         })
                         .collect::<Result<_, _>>()?;
-                    let inputs: Vec<&[usize]> = shares.iter().map(Tensor::shape).collect();
+                    let inputs: Vec<&[usize]> = shares.iter().map(|t| t.shape()).collect();
                     if let Some(declared) = spec.declared_shape()
                         && inputs.iter().any(|s| *s != declared)
                     {

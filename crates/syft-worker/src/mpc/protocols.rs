@@ -20,7 +20,7 @@ pub(super) fn party(
     member: &mut Member,
     op: &MpcOp,
     spec: &OpSpec,
-    shares: &[Tensor<u64>],
+    shares: &[&Tensor<u64>],
     args: &[ObjectId],
 ) -> Result<Vec<Tensor<u64>>, RemoteError> {
     match spec.protocol {
@@ -44,7 +44,7 @@ fn snn_config() -> syft_securenn::Config {
 }
 
 /// A party's part in a SecureNN protocol (two parties, the crypto provider as helper).
-fn compute_securenn(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Vec<Tensor<u64>>, RemoteError> {
+fn compute_securenn(member: &mut Member, op: &MpcOp, shares: &[&Tensor<u64>]) -> Result<Vec<Tensor<u64>>, RemoteError> {
     if member.parties != 2 {
         return Err(err(K::BadRequest, format!("{} needs exactly two parties", op.name())));
     }
@@ -117,8 +117,8 @@ fn help(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
     .map_err(protocol)
 }
 
-fn arg<'a>(shares: &'a [Tensor<u64>], i: usize, op: &MpcOp) -> Result<&'a Tensor<u64>, RemoteError> {
-    shares.get(i).ok_or_else(|| err(K::BadRequest, format!("{} needs operand {i}", op.name())))
+fn arg<'a>(shares: &[&'a Tensor<u64>], i: usize, op: &MpcOp) -> Result<&'a Tensor<u64>, RemoteError> {
+    shares.get(i).copied().ok_or_else(|| err(K::BadRequest, format!("{} needs operand {i}", op.name())))
 }
 
 /// A party's step of an approximation ([`Protocol::Served`]): the whole protocol of
@@ -145,7 +145,7 @@ fn compute(
     member: &mut Member,
     op: &MpcOp,
     spec: &OpSpec,
-    shares: &[Tensor<u64>],
+    shares: &[&Tensor<u64>],
     args: &[ObjectId],
 ) -> Result<Tensor<u64>, RemoteError> {
     let compute_err = |e: syft_ring::RingError| err(K::Compute, e.to_string());
@@ -195,7 +195,7 @@ fn compute(
 
 /// A party's step of a local operation on its share `a` (party `index`; `shares` are all
 /// its operands).
-fn local(op: &MpcOp, index: usize, a: &Tensor<u64>, shares: &[Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
+fn local(op: &MpcOp, index: usize, a: &Tensor<u64>, shares: &[&Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
     let compute_err = |e: syft_ring::RingError| err(K::Compute, e.to_string());
     match op {
         MpcOp::Add => a.add(arg(shares, 1, op)?),

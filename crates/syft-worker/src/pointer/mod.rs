@@ -14,7 +14,7 @@ pub use typed::{Fetch, Pointer};
 pub use crate::access::LOCAL_WORKER;
 
 use crate::error::{Result, WorkerError};
-use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, ValueRef, encode_store, new_id};
+use crate::message::{ObjectId, ObjectInfo, Request, Response, Value, ValueRef, encode, encode_store, new_id};
 use crate::ops::{FloatBackend, FloatVar, TensorOp};
 use crate::transport::{Hub, Worker, WorkerRef, call};
 use std::sync::Arc;
@@ -32,13 +32,27 @@ struct Inner {
     gc: AtomicBool,
     /// The object was fetched or moved: nothing left to delete.
     consumed: AtomicBool,
+    /// The object is a share of a shared tensor (a ring tensor, never a pointer): deleting
+    /// it reaches no other worker, so nothing waits for the deletion.
+    share: AtomicBool,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         if self.gc.load(Ordering::SeqCst) && !self.consumed.load(Ordering::SeqCst) {
             // Best effort: the worker may already be gone.
-            let _ = call(self.location.as_ref(), &Request::Delete { id: self.id_at_location });
+            let delete = Request::Delete { id: self.id_at_location };
+            if self.share.load(Ordering::SeqCst) {
+                // A share's deletion cascades nowhere: the worker's queue takes it (an
+                // in-process worker's without a round trip), and every later request of
+                // this program to that worker sees it done.
+                if let Ok(bytes) = encode(&delete) {
+                    let _ = self.location.send_and_forget(bytes);
+                }
+            } else {
+                // A pointer's deletion may go on along its chain: wait for it.
+                let _ = call(self.location.as_ref(), &delete);
+            }
         }
     }
 }
@@ -123,6 +137,7 @@ impl PointerTensor {
                 owner: LOCAL_WORKER.to_string(),
                 gc: AtomicBool::new(true),
                 consumed: AtomicBool::new(false),
+                share: AtomicBool::new(false),
             }),
         }
     }
@@ -182,6 +197,13 @@ impl PointerTensor {
     /// Switches garbage collection of the remote object on or off.
     pub fn set_garbage_collect_data(&self, on: bool) {
         self.inner.gc.store(on, Ordering::SeqCst);
+    }
+
+    /// Marks the object as a share of a shared tensor (a ring tensor its worker computed
+    /// or stored, never a pointer): its deletion on drop is queued without waiting for the
+    /// answer, since it reaches no other worker.
+    pub(crate) fn mark_share(&self) {
+        self.inner.share.store(true, Ordering::SeqCst);
     }
 
     fn check_live(&self) -> Result<()> {

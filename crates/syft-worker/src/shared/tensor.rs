@@ -70,6 +70,9 @@ impl SharedTensor {
         shape: Vec<usize>,
         encoder: Option<FixedEncoder>,
     ) -> Self {
+        for p in &shares {
+            p.mark_share();
+        }
         let opening = Arc::new(Opening::new(session.clone()));
         Self { session, shares, shape, encoder, opening }
     }
