@@ -123,7 +123,7 @@ fn arg<'a>(shares: &[&'a Tensor<u64>], i: usize, op: &MpcOp) -> Result<&'a Tenso
 
 /// A party's step of an approximation ([`Protocol::Served`]): the whole protocol of
 /// `syft_spdz::approx` on its share, consuming the request list [`serve`] deals.
-fn approximate(member: &mut Member, op: &MpcOp, shares: &[Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
+fn approximate(member: &mut Member, op: &MpcOp, shares: &[&Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
     let a = arg(shares, 0, op)?;
     let parties: Vec<usize> = (0..member.parties).collect();
     let link = member.link.as_mut().ok_or_else(|| err(K::BadRequest, "party without a dealer link"))?;
