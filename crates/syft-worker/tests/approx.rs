@@ -150,7 +150,7 @@ fn each_approximation_is_one_request_per_member() {
     let positive = share(&spread(8, 1.0, 4.0), &s.session);
     // Two parties and the crypto provider: three requests, whatever the protocol's rounds.
     let members = 3;
-    let mut count = |name: &str, f: &dyn Fn() -> Vec<SharedTensor>| {
+    let count = |name: &str, f: &dyn Fn() -> Vec<SharedTensor>| {
         let before = s.hub.requests_sent();
         let outs = f();
         assert_eq!(s.hub.requests_sent() - before, members, "{name}");
@@ -174,8 +174,8 @@ fn bad_arguments_are_refused_at_the_client_before_any_request() {
     let (z, y) = logits_and_targets();
     let (zs, ys) = (share(&z, &s.session), share(&y, &s.session));
     let raw = SharedTensor::share(&Tensor::from_vec(vec![1u64, 2, 3]), None, &s.session).unwrap();
-    let integers = SharedTensor::share(&Tensor::from_vec(vec![1u64, 2, 3]), Some(FixedEncoder::INTEGER), &s.session)
-        .unwrap();
+    let integers =
+        SharedTensor::share(&Tensor::from_vec(vec![1u64, 2, 3]), Some(FixedEncoder::INTEGER), &s.session).unwrap();
     let wide = share(&Tensor::<f64>::zeros(&[1, 30_000]), &s.session);
     let flat = zs.reshape(&[50]).unwrap();
     let integer_rows = integers.reshape(&[1, 3]).unwrap();

@@ -664,9 +664,7 @@ impl MpcOp {
             Self::CrossEntropyBackward { shape, .. } => {
                 OpSpec::securenn("cross_entropy_backward", Flow::Other, shape, 1)
             }
-            Self::SoftmaxCrossEntropy { shape, .. } => {
-                OpSpec::securenn("softmax_cross_entropy", Flow::Other, shape, 2)
-            }
+            Self::SoftmaxCrossEntropy { shape, .. } => OpSpec::securenn("softmax_cross_entropy", Flow::Other, shape, 2),
         }
     }
 
