@@ -325,3 +325,68 @@ fn empty_dimensions_do_not_hide_a_huge_one() {
         other => panic!("expected LimitExceeded, got {other:?}"),
     }
 }
+
+#[test]
+fn approximations_of_granted_weights_stay_unreadable() {
+    let d = start();
+    let (_mh, mo) = d.connect_as("model_owner");
+    let (_dh, dat) = d.connect_as("data_owner");
+    let enc = syft_fixed::FixedEncoder::default();
+    let s_mo = MpcSession::new(&[&mo[0], &mo[1]], &mo[2]).unwrap();
+    let w_plain = Tensor::<f64>::from_vec(vec![0.25, -1.5, 2.0, 0.75]).reshape(&[2, 2]).unwrap();
+    let w = SharedTensor::share(&enc.encode(&w_plain).unwrap(), Some(enc), &s_mo).unwrap();
+    w.grant("data_owner").unwrap();
+    // The crafted input: the identity, so that x · W would be W itself.
+    let eye = enc.encode(&Tensor::<f64>::from_vec(vec![1.0, 0.0, 0.0, 1.0]).reshape(&[2, 2]).unwrap()).unwrap();
+    // A refused step ends the session (its members would be out of step): each attempt
+    // gets a session of its own.
+    let fresh = || {
+        let s = MpcSession::new(&[&dat[0], &dat[1]], &dat[2]).unwrap();
+        let w_do = SharedTensor::from_handle(&w.handle(), &s).unwrap();
+        let x = SharedTensor::share(&eye, Some(enc), &s).unwrap();
+        (s, w_do, x)
+    };
+
+    // On the weights themselves: refused, as ReLU is.
+    let (_s, w_do, _x) = fresh();
+    assert_forbidden(w_do.exp());
+    let (_s, w_do, _x) = fresh();
+    assert_forbidden(w_do.softmax());
+
+    // Through the network's layers, softmax and exp are an activation function: the
+    // results stay unreadable (so do their sums), and only the decision is the data owner's.
+    let (_s, w_do, x) = fresh();
+    let p = x.matmul(&w_do).unwrap().softmax().unwrap();
+    assert_forbidden(p.clone().get());
+    assert_forbidden(p.sum_axis(1, false).unwrap().get());
+    assert_eq!(p.argmax(1).unwrap().get().unwrap().into_raw().data(), &[0, 0]);
+    let e = x.matmul(&w_do).unwrap().exp().unwrap();
+    assert_forbidden(e.clone().get());
+    assert_forbidden(e.sum().unwrap().get());
+
+    // The reciprocal and the logarithm are not a layer's: refused on activations, as
+    // comparisons are.
+    let (_s, w_do, x) = fresh();
+    assert_forbidden(x.matmul(&w_do).unwrap().reciprocal(0.5, 8));
+    let (_s, w_do, x) = fresh();
+    assert_forbidden(x.matmul(&w_do).unwrap().ln(6));
+
+    // Losses combine an activation with the data owner's own targets: refused.
+    let own = SharedTensor::share;
+    let (s, w_do, x) = fresh();
+    let y = own(&eye, Some(enc), &s).unwrap();
+    assert_forbidden(x.matmul(&w_do).unwrap().cross_entropy(&y));
+    let (s, w_do, x) = fresh();
+    let y = own(&eye, Some(enc), &s).unwrap();
+    assert_forbidden(x.matmul(&w_do).unwrap().cross_entropy_backward(&y));
+    let (s, w_do, x) = fresh();
+    let y = own(&eye, Some(enc), &s).unwrap();
+    assert_forbidden(x.matmul(&w_do).unwrap().softmax_cross_entropy(&y));
+    // Nor as a raw request on the weights' shares (the client's checks bypassed).
+    let (s, w_do, _x) = fresh();
+    let op = MpcOp::Softmax { shape: vec![2, 2], enc };
+    assert_forbidden(run(&dat[0], s.id(), op, vec![w_do.share_pointers()[0].id_at_location()], vec![901]));
+
+    // The model owner still computes with and reads its weights.
+    assert!(w.exp().unwrap().get().is_ok());
+}

@@ -297,3 +297,31 @@ fn shared_backend_agrees_within_one_unit_per_truncation() {
     }
     assert!(fixed.report().is_clean());
 }
+
+#[test]
+fn the_softmax_cross_entropy_is_the_f64_one_at_the_resolution() {
+    let enc = FixedEncoder::default();
+    let backend = FixedPointBackend::new(enc);
+    let cpu = Cpu::<f64>::default();
+    let z = inputs(3.0).reshape(&[ROWS, IN]).unwrap();
+    let y = Tensor::<f64>::one_hot(&[0, 3, 1, 1, 2], IN).unwrap();
+
+    let plain_z = Var::param(&cpu, z.clone());
+    let plain = syft::nn::softmax_cross_entropy(&plain_z, &Var::constant(&cpu, y.clone()), Reduction::Sum).unwrap();
+    plain.backward().unwrap();
+
+    let fixed_z = Var::param(&backend, backend.encode(&z).unwrap());
+    let fixed_y = Var::constant(&backend, backend.encode(&y).unwrap());
+    let fixed = syft::nn::softmax_cross_entropy(&fixed_z, &fixed_y, Reduction::Sum).unwrap();
+    fixed.backward().unwrap();
+
+    let unit = 1.0 / enc.scale() as f64;
+    let loss = backend.decode(&fixed.value()).item().unwrap();
+    assert!((loss - plain.value().item().unwrap()).abs() <= unit);
+    // The stored gradient times the seed 1: one truncation, a unit at most.
+    let grad = backend.decode(&fixed_z.grad().unwrap());
+    for (g, p) in grad.data().iter().zip(plain_z.grad().unwrap().data()) {
+        assert!((g - p).abs() <= 2.0 * unit, "{g} vs {p}");
+    }
+    assert!(backend.report().is_clean(), "{}", backend.report());
+}

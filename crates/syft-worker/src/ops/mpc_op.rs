@@ -764,6 +764,36 @@ mod tests {
     }
 
     #[test]
+    fn approximations_are_served_from_the_protocol_layers_request_lists() {
+        let enc = FixedEncoder::new(10, 4).unwrap();
+        let shape = vec![3, 4];
+        let exp = MpcOp::Exp { shape: shape.clone(), enc }.spec();
+        assert!(exp.needs_dealer() && !exp.is_securenn());
+        assert_eq!(exp.declared_shape(), Some(&shape[..]));
+        assert_eq!(exp.rescale(), None);
+        for parties in [2, 3] {
+            let listed: Vec<Material> =
+                syft_spdz::exp_requests(&shape, parties, enc).unwrap().into_iter().map(Material::Request).collect();
+            assert_eq!(exp.material(parties).unwrap(), listed);
+        }
+        let recip = MpcOp::Reciprocal { shape: shape.clone(), enc, init: 0.25, iterations: 8 }.spec();
+        let listed = syft_spdz::reciprocal_requests(&shape, 2, enc, 0.25, 8).unwrap();
+        assert_eq!(recip.material(2).unwrap(), listed.into_iter().map(Material::Request).collect::<Vec<_>>());
+        let ln = MpcOp::Ln { shape: shape.clone(), enc, iterations: 6 }.spec();
+        assert_eq!(ln.material(3).unwrap().len(), syft_spdz::ln_requests(&shape, 3, enc, 6).unwrap().len());
+        // Arguments the parties would refuse fail here too.
+        assert!(MpcOp::Reciprocal { shape: shape.clone(), enc, init: -1.0, iterations: 8 }.spec().material(2).is_err());
+        assert!(MpcOp::Ln { shape: shape.clone(), enc, iterations: 65 }.spec().material(2).is_err());
+        assert!(MpcOp::Exp { shape: shape.clone(), enc: FixedEncoder::INTEGER }.spec().material(2).is_err());
+        // The softmax family is SecureNN: the helper runs its own part.
+        let sce = MpcOp::SoftmaxCrossEntropy { shape: shape.clone(), enc };
+        assert!(sce.is_securenn());
+        assert_eq!(sce.outputs(), 2);
+        assert!(sce.spec().material(2).unwrap().is_empty());
+        assert_eq!(MpcOp::Softmax { shape, enc }.outputs(), 1);
+    }
+
+    #[test]
     fn flows_follow_the_rules_on_granted_data() {
         assert_eq!(matmul(1, None).flow(), Flow::Product);
         assert_eq!(MpcOp::Add.flow(), Flow::Add);
@@ -772,5 +802,15 @@ mod tests {
         assert_eq!(MpcOp::MulPublic { c: Tensor::from_vec(vec![2u64, 3]), scale: 1 }.flow(), Flow::Other);
         assert_eq!(MpcOp::Argmax { shape: vec![2, 3], axis: 1 }.flow(), Flow::Decide);
         assert_eq!(MpcOp::Gt { shape: vec![2] }.flow(), Flow::Other);
+        // Activation functions are a layer's; the reciprocal, the logarithm and the losses
+        // (against the caller's own targets) are not.
+        let (shape, enc) = (vec![2, 3], FixedEncoder::default());
+        assert_eq!(MpcOp::Exp { shape: shape.clone(), enc }.flow(), Flow::Layer);
+        assert_eq!(MpcOp::Softmax { shape: shape.clone(), enc }.flow(), Flow::Layer);
+        assert_eq!(MpcOp::Reciprocal { shape: shape.clone(), enc, init: 0.5, iterations: 8 }.flow(), Flow::Other);
+        assert_eq!(MpcOp::Ln { shape: shape.clone(), enc, iterations: 6 }.flow(), Flow::Other);
+        assert_eq!(MpcOp::CrossEntropy { shape: shape.clone(), enc }.flow(), Flow::Other);
+        assert_eq!(MpcOp::CrossEntropyBackward { shape: shape.clone(), enc }.flow(), Flow::Other);
+        assert_eq!(MpcOp::SoftmaxCrossEntropy { shape, enc }.flow(), Flow::Other);
     }
 }

@@ -8,6 +8,7 @@ use super::SharedTensor;
 use crate::error::{Result, WorkerError};
 use crate::ops::MpcOp;
 use syft_fixed::FixedEncoder;
+use syft_securenn::softmax::SOFTMAX_RECIPROCAL_ITERATIONS;
 
 impl SharedTensor {
     /// `e^self` by the limit `(1 + x/2^8)^(2^8)` (CrypTen's method): relative error about
@@ -102,14 +103,23 @@ impl SharedTensor {
     fn logits(&self, op: &'static str, targets: Option<&Self>) -> Result<FixedEncoder> {
         self.two_parties(op)?;
         let enc = self.fixed_point(op)?;
-        if !matches!(self.shape(), &[_, k] if k > 0) {
-            return Err(syft_ring::RingError::RankMismatch {
-                op,
-                expected: "2 ([rows, k] with k ≥ 1)",
-                shape: self.shape().to_vec(),
+        let (rows, k) = match *self.shape() {
+            [rows, k] if k > 0 => (rows, k),
+            _ => {
+                return Err(syft_ring::RingError::RankMismatch {
+                    op,
+                    expected: "2 ([rows, k] with k ≥ 1)",
+                    shape: self.shape().to_vec(),
+                }
+                .into());
             }
-            .into());
-        }
+        };
+        // The approximations' own checks (a fractional part; the reciprocal's start 1/k
+        // representable at the encoding), as every member will make them.
+        syft_spdz::exp_requests(&[rows, k], 2, enc)?;
+        #[allow(clippy::cast_precision_loss, reason = "class counts are far below 2^52")]
+        let init = 1.0 / k as f64;
+        syft_spdz::reciprocal_requests(&[rows, 1], 2, enc, init, SOFTMAX_RECIPROCAL_ITERATIONS)?;
         if let Some(y) = targets {
             self.same_session(op, y)?;
             self.linear_encoder(op, y)?;
