@@ -103,3 +103,31 @@ pub(crate) fn map_param<B: Backend, B2: Backend, E>(
 ) -> Result<Var<B2>, E> {
     Ok(Var::new(backend, f(name, &param.value())?, param.requires_grad()))
 }
+
+/// Visits a layer's `weight` and optional `bias` under `prefix`, in that order (the
+/// parameters of `Linear` and `Conv2d`).
+pub(crate) fn visit_weight_bias<B: Backend>(
+    prefix: &str,
+    weight: &Var<B>,
+    bias: Option<&Var<B>>,
+    f: &mut dyn FnMut(String, &Var<B>),
+) {
+    f(join(prefix, "weight"), weight);
+    if let Some(b) = bias {
+        f(join(prefix, "bias"), b);
+    }
+}
+
+/// Maps a layer's `weight` and optional `bias` to another backend
+/// ([`Module::map_parameters_under`] of `Linear` and `Conv2d`).
+pub(crate) fn map_weight_bias<B: Backend, B2: Backend, E>(
+    prefix: &str,
+    weight: &Var<B>,
+    bias: Option<&Var<B>>,
+    backend: &B2,
+    f: &mut ParamMap<'_, B, B2, E>,
+) -> Result<(Var<B2>, Option<Var<B2>>), E> {
+    let weight = map_param(weight, &join(prefix, "weight"), backend, f)?;
+    let bias = bias.map(|b| map_param(b, &join(prefix, "bias"), backend, f)).transpose()?;
+    Ok((weight, bias))
+}

@@ -2,7 +2,7 @@
 
 use super::check_shape;
 use crate::init::{default_bound, uniform};
-use crate::module::{Module, ParamMap, join, map_param};
+use crate::module::{Module, ParamMap, map_weight_bias, visit_weight_bias};
 use syft_autograd::{Backend, OpResult, Var};
 use syft_ring::Prg;
 
@@ -76,10 +76,7 @@ impl<B: Backend> Module<B> for Linear<B> {
     }
 
     fn visit_parameters(&self, prefix: &str, f: &mut dyn FnMut(String, &Var<B>)) {
-        f(join(prefix, "weight"), &self.weight);
-        if let Some(b) = &self.bias {
-            f(join(prefix, "bias"), b);
-        }
+        visit_weight_bias(prefix, &self.weight, self.bias.as_ref(), f);
     }
 
     fn map_parameters_under<B2: Backend, E>(
@@ -88,8 +85,7 @@ impl<B: Backend> Module<B> for Linear<B> {
         backend: &B2,
         f: &mut ParamMap<'_, B, B2, E>,
     ) -> Result<Linear<B2>, E> {
-        let weight = map_param(&self.weight, &join(prefix, "weight"), backend, f)?;
-        let bias = self.bias.as_ref().map(|b| map_param(b, &join(prefix, "bias"), backend, f)).transpose()?;
+        let (weight, bias) = map_weight_bias(prefix, &self.weight, self.bias.as_ref(), backend, f)?;
         Ok(Linear { weight, bias, training: self.training })
     }
 
