@@ -54,7 +54,8 @@ impl Fetch for Fetched {
     }
 }
 
-/// A pointer to a remote `T` (see the [module docs](self)).
+/// A pointer to a remote `T`: `get()` returns the `T`, remote operations return a `Pointer<T>`,
+/// and sending it makes a chain (`Pointer<Pointer<T>>`).
 pub struct Pointer<T> {
     inner: PointerTensor,
     points_to: PhantomData<fn() -> T>,
