@@ -26,7 +26,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use syft::nn::load_safetensors;
-use syft::nn::progress::Progress;
 use syft::nn::zoo::{MNIST_CLASSES, MNIST_PIXELS, Network};
 use syft::prelude::*;
 
@@ -72,17 +71,6 @@ fn main() -> ExitCode {
     common::main("secure_inference", |args: Args| run(&args))
 }
 
-/// An import error as the facade's error (its tensor and module causes keep their
-/// variants).
-fn onnx_error(e: syft_onnx::Error) -> Error {
-    match e {
-        syft_onnx::Error::Nn(e) => e.into(),
-        syft_onnx::Error::Autograd(e) => e.into(),
-        syft_onnx::Error::Ring(e) => e.into(),
-        other => WorkerError::InvalidArgument { op: "--model", reason: other.to_string() }.into(),
-    }
-}
-
 fn invalid(op: &'static str, reason: String) -> Error {
     WorkerError::InvalidArgument { op, reason }.into()
 }
@@ -99,7 +87,7 @@ struct Model {
 /// Imports the ONNX model at `path` and checks that it reads MNIST images and outputs
 /// ten logits.
 fn onnx_model(path: &std::path::Path, batch: usize, say: &dyn Fn(String)) -> Result<Model> {
-    let onnx = syft_onnx::load(path).map_err(onnx_error)?;
+    let onnx = syft::onnx::load(path)?;
     let shape = onnx.input_shape();
     let (batch_dim, rest) = shape.split_first().ok_or_else(|| invalid("--model", "a scalar input".into()))?;
     let example: Vec<usize> = rest.iter().map(|d| d.unwrap_or(0)).collect();
@@ -147,36 +135,6 @@ fn zoo_model(net: Network, weights: &std::path::Path, say: &dyn Fn(String)) -> R
     Ok(Model { module, example: vec![1, 28, 28], name: format!("zoo-{}", net.letter()) })
 }
 
-/// Decrypts a count accumulated under encryption (none: zero). The only place this
-/// program reconstructs a shared value.
-fn decrypt_count(count: Option<SharedTensor>) -> Result<usize> {
-    Ok(match count {
-        Some(c) => usize::try_from(c.get()?.into_raw().item()?).unwrap_or(usize::MAX),
-        None => 0,
-    })
-}
-
-/// The session's traffic so far: every byte its members sent (framing included), and
-/// rounds as the longest chain of dependent messages (docs/PROTOCOLS.md §2.4).
-#[derive(Clone, Debug)]
-struct Traffic {
-    stats: syft::worker::SessionStats,
-    bytes: u64,
-    rounds: u64,
-}
-
-impl Traffic {
-    fn of(session: &MpcSession) -> Result<Self> {
-        let stats = session.comm_stats()?;
-        Ok(Self { bytes: stats.bytes(), rounds: stats.rounds(), stats })
-    }
-
-    fn since(self, before: Self) -> Self {
-        let stats = self.stats.since(&before.stats);
-        Self { bytes: stats.bytes(), rounds: stats.rounds(), stats }
-    }
-}
-
 #[allow(clippy::too_many_lines, reason = "one straight story, as the other MNIST examples")]
 fn run(args: &Args) -> Result<()> {
     let say = |line: String| args.common.say(line);
@@ -194,7 +152,7 @@ fn run(args: &Args) -> Result<()> {
     let model = if args.keep_layer_order {
         model
     } else {
-        let (module, swapped) = syft_onnx::max_pool_before_relu(&model.module);
+        let (module, swapped) = syft::onnx::max_pool_before_relu(&model.module);
         if swapped > 0 {
             say(format!("moved {swapped} max pool(s) before the ReLU they followed (the same function, fewer ReLUs)"));
         }
@@ -209,18 +167,7 @@ fn run(args: &Args) -> Result<()> {
     let labels = &test.labels()[..images];
 
     // Plaintext reference: the same imported model, the same images, in the same run.
-    let cpu = Cpu::<f32>::new();
-    let start = Instant::now();
-    let mut plain_pred = Vec::with_capacity(images);
-    no_grad(|| -> Result<()> {
-        for b in (0..images).step_by(args.batch) {
-            let end = (b + args.batch).min(images);
-            let out = model.module.forward(&Var::constant(&cpu, inputs.slice_axis(0, b, end)?))?;
-            plain_pred.extend(out.value().argmax_axis(1)?.into_vec());
-        }
-        Ok(())
-    })?;
-    let plain_seconds = start.elapsed().as_secs_f64();
+    let (plain_pred, plain_seconds) = common::plain_predictions(&model.module, &inputs, args.batch)?;
     let plain_correct = plain_pred.iter().zip(labels).filter(|(p, l)| p == l).count();
 
     // The workers: two computing parties and a crypto provider.
@@ -238,43 +185,21 @@ fn run(args: &Args) -> Result<()> {
     let start = Instant::now();
     let shared = model.module.fix_precision_with(encoder).share(&[bob, alice], crypto_provider)?;
     let share_seconds = start.elapsed().as_secs_f64();
-    let session = shared.session().clone();
-
-    let before = Traffic::of(&session)?;
-    let bar = Progress::new(images.div_ceil(args.batch), "encrypted inference", args.common.json);
-    let start = Instant::now();
-    let mut correct: Option<SharedTensor> = None;
-    let mut agreeing: Option<SharedTensor> = None;
-    let mut batches = 0usize;
-    let accumulate = |total: Option<SharedTensor>, more: SharedTensor| -> Result<SharedTensor> {
-        Ok(match total {
-            None => more,
-            Some(t) => t.add(&more)?,
-        })
-    };
-    for b in (0..images).step_by(args.batch) {
-        let end = (b + args.batch).min(images);
-        // The data owner shares its images and one-hot labels.
-        let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
-        let y = Tensor::<u64>::one_hot(&labels[b..end], MNIST_CLASSES)?.share(&[bob, alice], crypto_provider)?;
-        // Encrypted inference; the argmax is a one-hot of raw bits.
-        let pred = shared.infer(&x)?.argmax_one_hot(1)?;
-        correct = Some(accumulate(correct, pred.mul(&y)?.sum()?)?);
-        // Agreement with the plaintext model's predictions (public here: this program
-        // plays the model owner too; the product with a public one-hot is local).
-        let plain = Tensor::<u64>::one_hot(&plain_pred[b..end], MNIST_CLASSES)?;
-        agreeing = Some(accumulate(agreeing, pred.mul_public_raw(&plain)?.sum()?)?);
-        batches += 1;
-        bar.inc(1);
-    }
-    bar.finish();
-    let secure_correct = decrypt_count(correct)?;
-    let agree = decrypt_count(agreeing)?;
-    let secure_seconds = start.elapsed().as_secs_f64();
-    let traffic = Traffic::of(&session)?.since(before);
+    let eval = common::encrypted_evaluation(
+        &shared,
+        &inputs,
+        labels,
+        &plain_pred,
+        args.batch,
+        encoder,
+        &[bob, alice],
+        crypto_provider,
+        &args.common,
+    )?;
+    let (secure_correct, agree, batches, secure_seconds) = (eval.correct, eval.agreeing, eval.batches, eval.seconds);
 
     #[allow(clippy::cast_precision_loss, reason = "counts of images and bytes")]
-    let (n, nb, bytes, rounds) = (images as f64, batches.max(1) as f64, traffic.bytes as f64, traffic.rounds as f64);
+    let (n, nb, bytes, rounds) = (images as f64, batches.max(1) as f64, eval.bytes as f64, eval.rounds as f64);
     #[allow(clippy::cast_precision_loss, reason = "counts of images")]
     let (plain_accuracy, secure_accuracy, agreement) =
         (plain_correct as f64 / n, secure_correct as f64 / n, agree as f64 / n);
@@ -290,7 +215,7 @@ fn run(args: &Args) -> Result<()> {
     say(format!(
         "{secure_ms:.3} ms per image encrypted ({secure_seconds:.2} s for {images} in batches of {}; sharing the model \
          took {share_seconds:.2} s more), {plain_ms:.4} ms in plaintext; {:.0} bytes per image, {:.1} rounds per \
-         batch (party 0's sends that follow a receive)",
+         batch (the longest chain of dependent messages)",
         args.batch,
         bytes / n,
         rounds / nb,
@@ -313,7 +238,7 @@ fn run(args: &Args) -> Result<()> {
             "share_model_seconds": share_seconds,
             "bytes_per_image": bytes / n,
             "rounds_per_batch": rounds / nb,
-            "transport": format!("{:?}", args.placement.transport).to_lowercase(),
+            "transport": args.placement.transport.to_string(),
         });
         println!("{report}");
     }

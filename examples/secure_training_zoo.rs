@@ -151,7 +151,7 @@ fn run(args: &Args) -> Result<()> {
     let build = || -> Result<Sequential<Cpu<f32>>> {
         let mut init = Prg::stream(&Seed::from_u64(args.seed), 0, 0);
         let model = net.build(&Cpu::<f32>::new(), &mut init)?;
-        Ok(if args.keep_layer_order { model } else { syft_onnx::max_pool_before_relu(&model).0 })
+        Ok(if args.keep_layer_order { model } else { syft::onnx::max_pool_before_relu(&model).0 })
     };
 
     // Plaintext reference: same weights, same batch order.

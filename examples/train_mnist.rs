@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use syft::nn::progress::Progress;
 use syft::nn::train::{evaluate, train_epoch};
-use syft::nn::{Error, save_safetensors};
+use syft::nn::save_safetensors;
 use syft::prelude::*;
 
 /// Train an MLP on MNIST (syft-rs, plaintext f32).
@@ -59,10 +59,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<()> {
     let threads = args.threads.max(1);
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
-        .map_err(|e| Error::InvalidArgument { op: "--threads", reason: e.to_string() })?;
+    syft::ring::Parallelism::set_global_threads(threads)?;
     let cpu: Cpu<f32> = if threads == 1 { Cpu::single_threaded() } else { Cpu::new() };
     let say = |line: String| args.common.say(line);
 

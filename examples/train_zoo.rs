@@ -58,17 +58,6 @@ fn main() -> ExitCode {
     common::main("train_zoo", |args: Args| run(&args))
 }
 
-/// An import or export error as the facade's error (its tensor and module causes keep
-/// their variants).
-fn onnx_error(e: syft_onnx::Error) -> Error {
-    match e {
-        syft_onnx::Error::Nn(e) => e.into(),
-        syft_onnx::Error::Autograd(e) => e.into(),
-        syft_onnx::Error::Ring(e) => e.into(),
-        other => WorkerError::InvalidArgument { op: "onnx", reason: other.to_string() }.into(),
-    }
-}
-
 /// The shape of one example as the exported model reads it.
 fn example_shape(net: Network) -> Vec<usize> {
     if net.is_convolutional() { vec![1, 28, 28] } else { vec![784] }
@@ -138,11 +127,11 @@ fn run(args: &Args) -> Result<()> {
         let weights = args.out_dir.join(format!("{}.safetensors", net.letter()));
         save_safetensors(&model, &weights)?;
         let onnx_path = args.out_dir.join(format!("{}.onnx", net.letter()));
-        let bytes = syft_onnx::export(&model, &example_shape(net)).map_err(onnx_error)?;
+        let bytes = syft::onnx::export(&model, &example_shape(net))?;
         std::fs::write(&onnx_path, &bytes).map_err(|e| io(&onnx_path, e))?;
 
         // The exported file classifies the test set as the trained model does.
-        let imported = syft_onnx::load(&onnx_path).map_err(onnx_error)?;
+        let imported = syft::onnx::load(&onnx_path)?;
         let ours = predictions(&model, &test)?;
         let theirs = predictions(imported.module(), &test)?;
         let correct = ours.iter().zip(test.labels()).filter(|(p, l)| p == l).count();

@@ -132,12 +132,12 @@ fn find<'a>(workers: &'a [NetworkWorker], id: &str) -> Result<&'a NetworkWorker>
     workers.iter().find(|w| w.id() == id).ok_or_else(|| fail(format!("no worker {id}")))
 }
 
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(value).map_err(fail)?;
+fn write_json(path: &Path, value: serde_json::Result<serde_json::Value>) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(&value.map_err(fail)?).map_err(fail)?;
     std::fs::write(path, bytes).map_err(|e| fail(format!("{}: {e}", path.display())))
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+fn read_json(path: &Path) -> Result<serde_json::Value> {
     let bytes = std::fs::read(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
     serde_json::from_slice(&bytes).map_err(fail)
 }
@@ -177,7 +177,7 @@ fn model_owner(common: &Common, d: &Deployment) -> Result<()> {
     )?;
     shared.grant(DATA_OWNER)?;
     shared.keep_on_workers(true);
-    write_json(&d.exchange.join("model.json"), &shared.handles())?;
+    write_json(&d.exchange.join("model.json"), serde_json::to_value(shared.handles()))?;
     println!("model owner: model shared among bob and alice and granted to {DATA_OWNER}");
     Ok(())
 }
@@ -190,7 +190,7 @@ fn data_owner(common: &Common, d: &Deployment) -> Result<serde_json::Value> {
     let labels = &test.labels()[..images];
     let (_hub, w) = connect(d, DATA_OWNER)?;
     let (bob, alice, cp) = (find(&w, "bob")?, find(&w, "alice")?, find(&w, "crypto_provider")?);
-    let handles: Vec<SharedHandle> = read_json(&d.exchange.join("model.json"))?;
+    let handles: Vec<SharedHandle> = serde_json::from_value(read_json(&d.exchange.join("model.json"))?).map_err(fail)?;
     let encoder = FixedEncoder::default();
     let model = borrow_model(&architecture(0)?, &handles, encoder, &[bob, alice], cp)?;
 
@@ -231,13 +231,13 @@ fn data_owner(common: &Common, d: &Deployment) -> Result<serde_json::Value> {
             exposed.push((p.location().to_string(), p.id_at_location()));
         }
     }
-    write_json(&d.exchange.join("exposed.json"), &exposed)?;
+    write_json(&d.exchange.join("exposed.json"), serde_json::to_value(&exposed))?;
     Ok(serde_json::json!({ "images": images, "secure_accuracy": accuracy, "seconds": seconds }))
 }
 
 fn snoop(d: &Deployment, who: &str) -> Result<()> {
     let (_hub, w) = connect(d, who)?;
-    let exposed: Vec<(String, ObjectId)> = read_json(&d.exchange.join("exposed.json"))?;
+    let exposed: Vec<(String, ObjectId)> = serde_json::from_value(read_json(&d.exchange.join("exposed.json"))?).map_err(fail)?;
     println!("{who} tries to read the data owner's images and predictions:");
     for (location, id) in &exposed {
         let Ok(worker) = find(&w, location) else { continue };
@@ -252,7 +252,7 @@ fn snoop(d: &Deployment, who: &str) -> Result<()> {
         )?;
     }
     if who != MODEL_OWNER {
-        let handles: Vec<SharedHandle> = read_json(&d.exchange.join("model.json"))?;
+        let handles: Vec<SharedHandle> = serde_json::from_value(read_json(&d.exchange.join("model.json"))?).map_err(fail)?;
         for (location, id) in handles.iter().flat_map(|h| h.shares.iter()).take(4) {
             let Ok(worker) = find(&w, location) else { continue };
             refused(

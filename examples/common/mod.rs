@@ -88,3 +88,100 @@ pub(crate) fn test_split_name(mnist: &Mnist) -> String {
 pub(crate) fn failed(what: &str) -> Error {
     WorkerError::InvalidArgument { op: "example", reason: what.to_owned() }.into()
 }
+
+/// The plaintext model's predictions on `inputs` (batch axis first), `batch` images at a
+/// time, and the seconds they took.
+#[allow(dead_code, reason = "only the classification examples evaluate")]
+pub(crate) fn plain_predictions(
+    module: &impl Module<Cpu<f32>>,
+    inputs: &Tensor<f32>,
+    batch: usize,
+) -> Result<(Vec<usize>, f64)> {
+    let cpu = Cpu::<f32>::new();
+    let images = inputs.shape().first().copied().unwrap_or(0);
+    let start = std::time::Instant::now();
+    let mut pred = Vec::with_capacity(images);
+    no_grad(|| -> Result<()> {
+        for b in (0..images).step_by(batch.max(1)) {
+            let end = (b + batch).min(images);
+            let out = module.forward(&Var::constant(&cpu, inputs.slice_axis(0, b, end)?))?;
+            pred.extend(out.value().argmax_axis(1)?.into_vec());
+        }
+        Ok(())
+    })?;
+    Ok((pred, start.elapsed().as_secs_f64()))
+}
+
+/// What an encrypted evaluation decrypted, and what it cost.
+#[allow(dead_code, reason = "only the classification examples evaluate")]
+pub(crate) struct EncryptedEvaluation {
+    /// Correct predictions (the first of the two values decrypted).
+    pub(crate) correct: usize,
+    /// Predictions equal to the plaintext model's (the second).
+    pub(crate) agreeing: usize,
+    /// Encrypted batches run.
+    pub(crate) batches: usize,
+    /// Seconds from the first shared image to the decrypted counts.
+    pub(crate) seconds: f64,
+    /// Every byte every member of the session sent (framing included).
+    pub(crate) bytes: u64,
+    /// The longest chain of dependent messages across all parties and the dealer.
+    pub(crate) rounds: u64,
+}
+
+/// Classifies `inputs` under encryption with the shared model, `batch` images at a time.
+///
+/// The data owner shares each batch of images and its one-hot labels; the correct
+/// predictions and the agreements with `plain_pred` (the plaintext model's predictions,
+/// public here since the program plays the model owner too: the product with a public
+/// one-hot is local) are counted under encryption, and only those two counts are
+/// decrypted, at the end.
+#[allow(dead_code, reason = "only the classification examples evaluate")]
+#[allow(clippy::too_many_arguments, reason = "the evaluation's inputs, each one thing")]
+pub(crate) fn encrypted_evaluation<M: Module<SharedBackend>>(
+    model: &SharedModel<M>,
+    inputs: &Tensor<f32>,
+    labels: &[usize],
+    plain_pred: &[usize],
+    batch: usize,
+    encoder: FixedEncoder,
+    parties: &[&dyn Worker],
+    crypto_provider: &dyn Worker,
+    common: &Common,
+) -> Result<EncryptedEvaluation> {
+    let images = labels.len().min(plain_pred.len());
+    let before = model.session().comm_stats()?;
+    let bar = syft::nn::progress::Progress::new(images.div_ceil(batch.max(1)), "encrypted evaluation", common.json);
+    let start = std::time::Instant::now();
+    let (mut correct, mut agreeing): (Option<SharedTensor>, Option<SharedTensor>) = (None, None);
+    let accumulate = |total: Option<SharedTensor>, more: SharedTensor| -> Result<Option<SharedTensor>> {
+        Ok(Some(match total {
+            None => more,
+            Some(t) => t.add(&more)?,
+        }))
+    };
+    let mut batches = 0;
+    for b in (0..images).step_by(batch.max(1)) {
+        let end = (b + batch).min(images);
+        let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(parties, crypto_provider)?;
+        let y = Tensor::<u64>::one_hot(&labels[b..end], 10)?.share(parties, crypto_provider)?;
+        // Encrypted inference; the argmax is a one-hot of raw bits.
+        let pred = model.infer(&x)?.argmax_one_hot(1)?;
+        correct = accumulate(correct, pred.mul(&y)?.sum()?)?;
+        let plain = Tensor::<u64>::one_hot(&plain_pred[b..end], 10)?;
+        agreeing = accumulate(agreeing, pred.mul_public_raw(&plain)?.sum()?)?;
+        batches += 1;
+        bar.inc(1);
+    }
+    bar.finish();
+    let decrypt = |count: Option<SharedTensor>| -> Result<usize> {
+        Ok(match count {
+            Some(c) => usize::try_from(c.get()?.into_raw().item()?).unwrap_or(usize::MAX),
+            None => 0,
+        })
+    };
+    let (correct, agreeing) = (decrypt(correct)?, decrypt(agreeing)?);
+    let seconds = start.elapsed().as_secs_f64();
+    let traffic = model.session().comm_stats()?.since(&before);
+    Ok(EncryptedEvaluation { correct, agreeing, batches, seconds, bytes: traffic.bytes(), rounds: traffic.rounds() })
+}

@@ -39,6 +39,9 @@ pub enum Error {
     /// Network workers: sockets, TLS, certificates, worker processes.
     #[error(transparent)]
     Net(syft_net::NetError),
+    /// ONNX import and export: unreadable, malformed or unsupported model files.
+    #[error(transparent)]
+    Onnx(syft_onnx::Error),
 }
 
 /// `Result` with [`Error`].
@@ -128,6 +131,17 @@ impl From<syft_net::NetError> for Error {
         match e {
             syft_net::NetError::Worker(e) => e.into(),
             other => Self::Net(other),
+        }
+    }
+}
+
+impl From<syft_onnx::Error> for Error {
+    fn from(e: syft_onnx::Error) -> Self {
+        match e {
+            syft_onnx::Error::Nn(e) => e.into(),
+            syft_onnx::Error::Autograd(e) => e.into(),
+            syft_onnx::Error::Ring(e) => e.into(),
+            other => Self::Onnx(other),
         }
     }
 }

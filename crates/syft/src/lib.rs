@@ -5,6 +5,7 @@ pub use syft_autograd as autograd;
 pub use syft_fixed as fixed;
 pub use syft_net as net;
 pub use syft_nn as nn;
+pub use syft_onnx as onnx;
 pub use syft_ring as ring;
 pub use syft_share as share;
 pub use syft_spdz as spdz;

@@ -27,6 +27,23 @@ pub enum Parallelism {
     Auto,
 }
 
+impl Parallelism {
+    /// Sizes rayon's global pool, which [`Parallelism::Auto`] kernels (and the PRG) share,
+    /// to `threads` threads. Call it once, before the first parallel operation: the pool
+    /// is built on first use and cannot be resized afterwards.
+    ///
+    /// # Errors
+    /// [`RingError::InvalidArgument`](crate::RingError::InvalidArgument) when `threads` is
+    /// zero or the global pool was already built.
+    pub fn set_global_threads(threads: usize) -> crate::Result<()> {
+        let invalid = |reason: String| crate::RingError::InvalidArgument { op: "set_global_threads", reason };
+        if threads == 0 {
+            return Err(invalid("zero threads".into()));
+        }
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().map_err(|e| invalid(e.to_string()))
+    }
+}
+
 /// A read-only strided matrix view: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 #[derive(Clone, Copy, Debug)]
 pub struct MatRef<'a, T> {
