@@ -261,7 +261,7 @@ fn run(args: &Args) -> Result<()> {
             "bytes_per_batch": bytes / batches,
             "rounds_per_batch": rounds / batches,
             "last_loss": last_loss,
-            "transport": format!("{:?}", args.placement.transport).to_lowercase(),
+            "transport": args.placement.transport.to_string(),
         });
         println!("{report}");
     }
