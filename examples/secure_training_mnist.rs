@@ -100,31 +100,6 @@ fn mlp(layers: &[usize], seed: u64) -> Result<Sequential<Cpu<f32>>> {
     Ok(model)
 }
 
-/// The batch order: a seeded permutation per epoch, the same for both runs.
-fn batch_order(n: usize, batch: usize, epochs: usize, seed: u64) -> Vec<Vec<usize>> {
-    let mut prg = Prg::stream(&Seed::from_u64(seed), 0, 1);
-    let mut out = Vec::new();
-    for _ in 0..epochs {
-        let mut idx: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            #[allow(clippy::cast_possible_truncation, reason = "index below n")]
-            let j = (prg.next_u64() % (i as u64 + 1)) as usize;
-            idx.swap(i, j);
-        }
-        out.extend(idx.chunks(batch).map(<[usize]>::to_vec));
-    }
-    out
-}
-
-fn accuracy(model: &Sequential<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]) -> Result<f64> {
-    let cpu = Cpu::<f32>::new();
-    let out = no_grad(|| model.forward(&Var::constant(&cpu, inputs.clone())))?;
-    let pred = out.value().argmax_axis(1)?;
-    let hits = pred.data().iter().zip(labels).filter(|(p, l)| p == l).count();
-    #[allow(clippy::cast_precision_loss, reason = "counts of images")]
-    Ok(hits as f64 / labels.len().max(1) as f64)
-}
-
 fn run(args: &Args) -> Result<()> {
     let say = |line: String| args.common.say(line);
     let mnist = common::load_mnist(&args.data_dir, &args.common)?;
@@ -134,7 +109,7 @@ fn run(args: &Args) -> Result<()> {
     let inputs = train.inputs().slice_axis(0, 0, n)?;
     let labels = &train.labels()[..n];
     let one_hot = Tensor::<f32>::one_hot(labels, 10)?;
-    let order = batch_order(n, args.batch, args.epochs, args.seed);
+    let order = common::batch_order(n, args.batch, args.epochs, args.seed);
     let lr = args.lr.unwrap_or(match args.loss {
         LossKind::Mse => 0.05,
         LossKind::Ce => 0.2,
@@ -169,7 +144,7 @@ fn run(args: &Args) -> Result<()> {
     }
     #[allow(clippy::cast_precision_loss, reason = "counts of batches")]
     let plain_seconds_per_batch = start.elapsed().as_secs_f64() / order.len().max(1) as f64;
-    let plain_test_accuracy = accuracy(&plain_model, test.inputs(), test.labels())?;
+    let plain_test_accuracy = common::plain_accuracy(&plain_model, test.inputs(), test.labels())?;
     say(format!(
         "plaintext: test accuracy {:.2}%, {:.4} s per batch",
         100.0 * plain_test_accuracy,
@@ -223,7 +198,7 @@ fn run(args: &Args) -> Result<()> {
 
     // The model owner decrypts the model and evaluates it in plaintext.
     let trained = syft::decrypt_model(shared.module())?;
-    let test_accuracy = accuracy(&trained, test.inputs(), test.labels())?;
+    let test_accuracy = common::plain_accuracy(&trained, test.inputs(), test.labels())?;
     say(format!(
         "encrypted: test accuracy {:.2}% (plaintext {:.2}%), last batch loss {last_loss:.4}, {seconds_per_batch:.4} s \
          per batch, {:.1} MB, {:.0} rounds and {requests_per_batch:.0} requests from the client per batch",

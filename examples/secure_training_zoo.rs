@@ -77,35 +77,6 @@ fn main() -> ExitCode {
     common::main("secure_training_zoo", |args: Args| run(&args))
 }
 
-/// The batch order: a seeded permutation per epoch, the same for both runs.
-fn batch_order(n: usize, batch: usize, epochs: usize, seed: u64) -> Vec<Vec<usize>> {
-    let mut prg = Prg::stream(&Seed::from_u64(seed), 0, 1);
-    let mut out = Vec::new();
-    for _ in 0..epochs {
-        let mut idx: Vec<usize> = (0..n).collect();
-        for i in (1..n).rev() {
-            #[allow(clippy::cast_possible_truncation, reason = "index below n")]
-            let j = (prg.next_u64() % (i as u64 + 1)) as usize;
-            idx.swap(i, j);
-        }
-        out.extend(idx.chunks(batch).map(<[usize]>::to_vec));
-    }
-    out
-}
-
-/// Test accuracy in plaintext, in batches of 1,000.
-fn accuracy(model: &Sequential<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]) -> Result<f64> {
-    let cpu = Cpu::<f32>::new();
-    let mut hits = 0usize;
-    for b in (0..labels.len()).step_by(1000) {
-        let end = (b + 1000).min(labels.len());
-        let out = no_grad(|| model.forward(&Var::constant(&cpu, inputs.slice_axis(0, b, end)?)))?;
-        hits += out.value().argmax_axis(1)?.data().iter().zip(&labels[b..end]).filter(|(p, l)| p == l).count();
-    }
-    #[allow(clippy::cast_precision_loss, reason = "counts of images")]
-    Ok(hits as f64 / labels.len().max(1) as f64)
-}
-
 /// The session's traffic so far: every byte its members sent (framing included), and the
 /// longest chain of dependent messages (docs/PROTOCOLS.md §2.4).
 fn traffic(session: &MpcSession) -> Result<(u64, u64)> {
@@ -131,7 +102,7 @@ fn run(args: &Args) -> Result<()> {
     let inputs = train.inputs().slice_axis(0, 0, n)?;
     let labels = &train.labels()[..n];
     let one_hot = Tensor::<f32>::one_hot(labels, MNIST_CLASSES)?;
-    let mut order = batch_order(n, args.batch, args.epochs, args.seed);
+    let mut order = common::batch_order(n, args.batch, args.epochs, args.seed);
     let full_batches = order.len();
     if let Some(limit) = args.batches {
         order.truncate(limit);
@@ -169,7 +140,7 @@ fn run(args: &Args) -> Result<()> {
     }
     #[allow(clippy::cast_precision_loss, reason = "counts of batches")]
     let plain_seconds_per_batch = start.elapsed().as_secs_f64() / order.len().max(1) as f64;
-    let plain_test_accuracy = accuracy(&plain_model, test.inputs(), test.labels())?;
+    let plain_test_accuracy = common::plain_accuracy(&plain_model, test.inputs(), test.labels())?;
     say(format!(
         "plaintext: test accuracy {:.2}%, {:.4} s per batch",
         100.0 * plain_test_accuracy,
@@ -220,7 +191,7 @@ fn run(args: &Args) -> Result<()> {
 
     // The model owner decrypts the model and evaluates it in plaintext.
     let trained = syft::decrypt_model(shared.module())?;
-    let test_accuracy = accuracy(&trained, test.inputs(), test.labels())?;
+    let test_accuracy = common::plain_accuracy(&trained, test.inputs(), test.labels())?;
     #[allow(clippy::cast_precision_loss, reason = "counts of batches")]
     let epoch_seconds_estimate = seconds_per_batch * full_batches as f64;
     say(format!(

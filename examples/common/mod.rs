@@ -185,3 +185,30 @@ pub(crate) fn encrypted_evaluation<M: Module<SharedBackend>>(
     let traffic = model.session().comm_stats()?.since(&before);
     Ok(EncryptedEvaluation { correct, agreeing, batches, seconds, bytes: traffic.bytes(), rounds: traffic.rounds() })
 }
+
+/// The batch order of a training run: a seeded permutation of the `n` examples per epoch,
+/// cut into batches, the same for the encrypted run and the plaintext one beside it.
+#[allow(dead_code, reason = "only the training examples draw a batch order")]
+pub(crate) fn batch_order(n: usize, batch: usize, epochs: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut prg = Prg::stream(&Seed::from_u64(seed), 0, 1);
+    let mut out = Vec::new();
+    for _ in 0..epochs {
+        let mut idx: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            #[allow(clippy::cast_possible_truncation, reason = "index below n")]
+            let j = (prg.next_u64() % (i as u64 + 1)) as usize;
+            idx.swap(i, j);
+        }
+        out.extend(idx.chunks(batch.max(1)).map(<[usize]>::to_vec));
+    }
+    out
+}
+
+/// A plaintext model's accuracy on `inputs`, in batches of 1,000.
+#[allow(dead_code, reason = "only the training examples evaluate a trained model")]
+pub(crate) fn plain_accuracy(module: &impl Module<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]) -> Result<f64> {
+    let (pred, _) = plain_predictions(module, inputs, 1000)?;
+    let hits = pred.iter().zip(labels).filter(|(p, l)| p == l).count();
+    #[allow(clippy::cast_precision_loss, reason = "counts of images")]
+    Ok(hits as f64 / labels.len().max(1) as f64)
+}
