@@ -23,6 +23,7 @@ use syft::nn::progress::Progress;
 use syft::nn::train::train_epoch;
 use syft::nn::{load_safetensors, save_safetensors};
 use syft::prelude::*;
+use syft::tutorials::part11;
 
 /// Encrypted MNIST classification (syft-rs, PySyft tutorial Part 11).
 #[derive(Parser, Debug)]
@@ -113,18 +114,8 @@ fn run(args: &Args) -> Result<()> {
     let labels = &test.labels()[..images];
 
     // Plaintext reference: the same model, the same images, in the same run.
-    let cpu = Cpu::<f32>::new();
     let start = Instant::now();
-    let mut plain_pred = Vec::with_capacity(images);
-    no_grad(|| -> Result<()> {
-        for b in (0..images).step_by(args.batch) {
-            let end = (b + args.batch).min(images);
-            let x = Var::constant(&cpu, inputs.slice_axis(0, b, end)?);
-            let out = model.forward(&x)?;
-            plain_pred.extend(out.value().argmax_axis(1)?.into_vec());
-        }
-        Ok(())
-    })?;
+    let plain_pred = part11::plain_predictions(&model, &inputs, args.batch)?;
     let plain_seconds = start.elapsed().as_secs_f64();
     let plain_correct = plain_pred.iter().zip(labels).filter(|(p, l)| p == l).count();
 
@@ -141,52 +132,27 @@ fn run(args: &Args) -> Result<()> {
         args.precision
     ));
 
-    let start = Instant::now();
-    let shared = share_model(&model, encoder, &[bob, alice], crypto_provider)?;
-    let session = shared.session().clone();
-    let stats_before = session.comm_stats()?;
-    let bar = Progress::new(images.div_ceil(args.batch), "encrypted evaluation", args.common.json);
     // Two counts accumulate under encryption, and only they are decrypted at the end: the
     // correct predictions (against the data owner's shared labels) and the agreements with
-    // the plaintext model's predictions (a public one-hot here, since this program plays
-    // the model owner too; the product with it is local).
-    let mut correct: Option<SharedTensor> = None;
-    let mut agreeing: Option<SharedTensor> = None;
-    let mut batches = 0usize;
-    let accumulate = |total: Option<SharedTensor>, more: SharedTensor| -> Result<SharedTensor> {
-        Ok(match total {
-            None => more,
-            Some(t) => t.add(&more)?,
-        })
-    };
-    for b in (0..images).step_by(args.batch) {
-        let end = (b + args.batch).min(images);
-        // The data owner shares its images and one-hot labels.
-        let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
-        let y = Tensor::<u64>::one_hot(&labels[b..end], 10)?;
-        let y = SharedTensor::share(&y, None, &session)?;
-        // Encrypted inference; the argmax is a one-hot of raw bits.
-        let pred = shared.infer(&x)?.argmax_one_hot(1)?;
-        let hits = pred.mul(&y)?.sum()?;
-        correct = Some(accumulate(correct, hits)?);
-        let plain = Tensor::<u64>::one_hot(&plain_pred[b..end], 10)?;
-        agreeing = Some(accumulate(agreeing, pred.mul_public_raw(&plain)?.sum()?)?);
-        batches += 1;
-        bar.inc(1);
-    }
+    // the plaintext model's predictions (syft::tutorials::part11, the code the Python
+    // package's tests check against).
+    let start = Instant::now();
+    let bar = Progress::new(images.div_ceil(args.batch), "encrypted evaluation", args.common.json);
+    let evaluation = part11::evaluate_encrypted(
+        &model,
+        &inputs,
+        labels,
+        &plain_pred,
+        args.batch,
+        encoder,
+        &[bob, alice],
+        crypto_provider,
+        || bar.inc(1),
+    )?;
     bar.finish();
-    let decrypt_count = |count: Option<SharedTensor>| -> Result<usize> {
-        Ok(match count {
-            Some(c) => usize::try_from(c.get()?.into_raw().item()?).unwrap_or(usize::MAX),
-            None => 0,
-        })
-    };
-    let secure_correct = decrypt_count(correct)?;
-    let agree = decrypt_count(agreeing)?;
+    let (secure_correct, agree, batches) = (evaluation.correct, evaluation.agreeing, evaluation.batches);
     let secure_seconds = start.elapsed().as_secs_f64();
-    let stats_after = session.comm_stats()?;
-
-    let traffic = stats_after.since(&stats_before);
+    let traffic = evaluation.traffic;
     let (bytes, rounds) = (traffic.bytes(), traffic.rounds());
     #[allow(clippy::cast_precision_loss, reason = "counts of images")]
     let (n, nb) = (images.max(1) as f64, batches.max(1) as f64);

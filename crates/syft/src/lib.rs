@@ -19,6 +19,7 @@ mod readme {}
 
 pub mod debug;
 mod error;
+pub mod tutorials;
 pub mod workers;
 
 pub use api::{
