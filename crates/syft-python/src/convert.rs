@@ -45,13 +45,17 @@ pub(crate) fn is_integer(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
 }
 
 /// A NumPy array of the tensor's values and shape.
-pub(crate) fn to_numpy<'py, T: numpy::Element + Copy>(py: Python<'py>, t: &Tensor<T>) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn to_numpy<'py, T: numpy::Element + syft::ring::Element>(
+    py: Python<'py>,
+    t: &Tensor<T>,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(PyArray1::from_slice(py, t.data()).reshape(t.shape().to_vec())?.into_any())
 }
 
 /// A ring tensor as NumPy `int64` (two's complement).
 pub(crate) fn int_to_numpy<'py>(py: Python<'py>, t: &Tensor<u64>) -> PyResult<Bound<'py, PyAny>> {
-    to_numpy(py, &t.map(u64::cast_signed))
+    let data: Vec<i64> = t.data().iter().map(|&x| x.cast_signed()).collect();
+    Ok(PyArray1::from_vec(py, data).reshape(t.shape().to_vec())?.into_any())
 }
 
 /// Resolves a shape that may hold one `-1` for `numel` elements.
@@ -72,7 +76,7 @@ pub(crate) fn resolve_shape(op: &'static str, numel: usize, dims: &[i64]) -> PyR
         }
     }
     if let Some(i) = unknown {
-        if known == 0 || numel % known != 0 {
+        if known == 0 || !numel.is_multiple_of(known) {
             return Err(crate::errors::invalid(op, format!("shape {dims:?} is invalid for {numel} elements")));
         }
         shape[i] = numel / known;

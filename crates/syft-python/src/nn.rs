@@ -58,12 +58,12 @@ impl PyLayer {
     fn __call__(&self, py: Python<'_>, x: &Bound<'_, PyTensor>) -> PyResult<PyTensor> {
         let x = x.get().var("forward")?.clone();
         let layer = self.layer.clone();
-        Ok(PyTensor::float(run(py, move || Ok(layer.forward(&x)?))?))
+        Ok(PyTensor::from_var(run(py, move || Ok(layer.forward(&x)?))?))
     }
 
     /// The parameters (weight, then bias), as tensors sharing the layer's storage.
     fn parameters(&self) -> Vec<PyTensor> {
-        self.layer.parameters().into_iter().map(PyTensor::float).collect()
+        self.layer.parameters().into_iter().map(PyTensor::from_var).collect()
     }
 }
 
@@ -229,17 +229,17 @@ impl PySequential {
             Err(_) => Var::constant(&cpu(), f32_tensor(x)?),
         };
         let model = &self.model;
-        Ok(PyTensor::float(run(py, move || Ok(model.forward(&x)?))?))
+        Ok(PyTensor::from_var(run(py, move || Ok(model.forward(&x)?))?))
     }
 
     /// The parameters, in order, as tensors sharing the model's storage (for optimizers).
     fn parameters(&self) -> Vec<PyTensor> {
-        self.model.parameters().into_iter().map(PyTensor::float).collect()
+        self.model.parameters().into_iter().map(PyTensor::from_var).collect()
     }
 
     /// `(name, parameter)` pairs, PyTorch's names.
     fn named_parameters(&self) -> Vec<(String, PyTensor)> {
-        self.model.named_parameters().into_iter().map(|(n, v)| (n, PyTensor::float(v))).collect()
+        self.model.named_parameters().into_iter().map(|(n, v)| (n, PyTensor::from_var(v))).collect()
     }
 
     /// The parameters as `{name: numpy array}` (PyTorch's `state_dict`).
@@ -480,7 +480,7 @@ pub(crate) fn mse_loss<'py>(
         Err(_) => Var::constant(&cpu(), f32_tensor(target)?),
     };
     let loss = run(py, move || Ok(syft::nn::mse_loss(&a, &b, r)?))?;
-    Ok(Bound::new(py, PyTensor::float(loss))?.into_any())
+    Ok(Bound::new(py, PyTensor::from_var(loss))?.into_any())
 }
 
 /// The class labels of `target` (an `int64` tensor or anything with `__array__`).
@@ -504,7 +504,7 @@ fn labels_of(target: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
 pub(crate) fn nll_loss(py: Python<'_>, log_probs: &Bound<'_, PyTensor>, target: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let x = log_probs.get().var("nll_loss")?.clone();
     let labels = labels_of(target)?;
-    Ok(PyTensor::float(run(py, move || {
+    Ok(PyTensor::from_var(run(py, move || {
         let k = x.shape().get(1).copied().unwrap_or(0);
         let one_hot = syft::nn::loss::one_hot(&cpu(), &labels, k)?;
         Ok(syft::nn::nll_loss(&x, &one_hot)?)
@@ -517,7 +517,7 @@ pub(crate) fn nll_loss(py: Python<'_>, log_probs: &Bound<'_, PyTensor>, target: 
 pub(crate) fn cross_entropy(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let x = input.get().var("cross_entropy")?.clone();
     let labels = labels_of(target)?;
-    Ok(PyTensor::float(run(py, move || Ok(syft::nn::cross_entropy_with_labels(&x, &labels)?))?))
+    Ok(PyTensor::from_var(run(py, move || Ok(syft::nn::cross_entropy_with_labels(&x, &labels)?))?))
 }
 
 /// An ONNX model (a chain of Gemm/MatMul/Conv/pooling/Flatten, as `torch.onnx.export`

@@ -102,8 +102,8 @@ impl PyPointer {
     fn get<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let p = self.ptr.clone();
         match run(py, move || Ok(p.get()?))? {
-            Fetched::Float(v) => Ok(Bound::new(py, PyTensor::float(v))?.into_any()),
-            Fetched::Ring(t) => Ok(Bound::new(py, PyTensor::int(t))?.into_any()),
+            Fetched::Float(v) => Ok(Bound::new(py, PyTensor::from_var(v))?.into_any()),
+            Fetched::Ring(t) => Ok(Bound::new(py, PyTensor::from_int(t))?.into_any()),
             Fetched::Pointer(p) => Ok(Bound::new(py, self.derived(p))?.into_any()),
             other => Err(invalid("get", format!("unexpected object {other:?}"))),
         }

@@ -166,11 +166,11 @@ pub(crate) fn binary(py: Python<'_>, a: &Value, b: Rhs, op: BinOp) -> PyResult<V
 }
 
 impl PyTensor {
-    pub(crate) fn float(var: FloatVar) -> Self {
+    pub(crate) fn from_var(var: FloatVar) -> Self {
         Self { value: Value::Float(var) }
     }
 
-    pub(crate) fn int(t: Tensor<u64>) -> Self {
+    pub(crate) fn from_int(t: Tensor<u64>) -> Self {
         Self { value: Value::Int(t) }
     }
 
@@ -197,7 +197,7 @@ impl PyTensor {
         f: impl FnOnce(&FloatVar) -> syft::Result<FloatVar> + Send,
     ) -> PyResult<Self> {
         let v = self.var(op)?.clone();
-        Ok(Self::float(run(py, move || f(&v))?))
+        Ok(Self::from_var(run(py, move || f(&v))?))
     }
 
     fn numpy_of<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -232,7 +232,7 @@ impl PyTensor {
             None => value_of(data)?,
         };
         match value {
-            Value::Float(v) if requires_grad => Ok(Self::float(Var::new(&cpu(), (*v.value()).clone(), true))),
+            Value::Float(v) if requires_grad => Ok(Self::from_var(Var::new(&cpu(), (*v.value()).clone(), true))),
             Value::Int(_) if requires_grad => Err(invalid("Tensor", "only float32 tensors can require gradients")),
             value => Ok(Self { value }),
         }
@@ -326,7 +326,7 @@ impl PyTensor {
     #[getter]
     fn grad(&self) -> Option<Self> {
         match &self.value {
-            Value::Float(v) => v.grad().map(|g| Self::float(Var::constant(&cpu(), (*g).clone()))),
+            Value::Float(v) => v.grad().map(|g| Self::from_var(Var::constant(&cpu(), (*g).clone()))),
             Value::Int(_) => None,
         }
     }
@@ -355,17 +355,17 @@ impl PyTensor {
     /// The same values outside the graph.
     fn detach(&self) -> Self {
         match &self.value {
-            Value::Float(v) => Self::float(v.detach()),
-            Value::Int(t) => Self::int(t.clone()),
+            Value::Float(v) => Self::from_var(v.detach()),
+            Value::Int(t) => Self::from_int(t.clone()),
         }
     }
 
     /// As `float32` (outside the graph).
     fn float(&self) -> Self {
         match &self.value {
-            Value::Float(v) => Self::float(v.clone()),
+            Value::Float(v) => Self::from_var(v.clone()),
             #[allow(clippy::cast_precision_loss, reason = "PyTorch's .float()")]
-            Value::Int(t) => Self::float(Var::constant(&cpu(), t.map(|x| x.cast_signed() as f32))),
+            Value::Int(t) => Self::from_var(Var::constant(&cpu(), t.map(|x| x.cast_signed() as f32))),
         }
     }
 
@@ -373,8 +373,8 @@ impl PyTensor {
     fn long(&self) -> Self {
         match &self.value {
             #[allow(clippy::cast_possible_truncation, reason = "PyTorch's .long() truncates")]
-            Value::Float(v) => Self::int(v.value().map(|x| (x as i64).cast_unsigned())),
-            Value::Int(t) => Self::int(t.clone()),
+            Value::Float(v) => Self::from_int(v.value().map(|x| (x as i64).cast_unsigned())),
+            Value::Int(t) => Self::from_int(t.clone()),
         }
     }
 
@@ -425,7 +425,7 @@ impl PyTensor {
     fn __neg__(&self, py: Python<'_>) -> PyResult<Self> {
         match &self.value {
             Value::Float(_) => self.float_unary(py, "neg", |v| Ok(v.neg()?)),
-            Value::Int(t) => Ok(Self::int(t.neg())),
+            Value::Int(t) => Ok(Self::from_int(t.neg())),
         }
     }
 
@@ -446,8 +446,8 @@ impl PyTensor {
         match (&self.value, dim) {
             (Value::Float(_), None) => self.float_unary(py, "sum", |v| Ok(v.sum()?)),
             (Value::Float(_), Some(d)) => self.float_unary(py, "sum", move |v| Ok(v.sum_axis(d, keepdim)?)),
-            (Value::Int(t), None) => Ok(Self::int(Tensor::scalar(t.sum_all()))),
-            (Value::Int(t), Some(d)) => Ok(Self::int(t.sum_axis(d, keepdim).map_err(crate::errors::err)?)),
+            (Value::Int(t), None) => Ok(Self::from_int(Tensor::scalar(t.sum_all()))),
+            (Value::Int(t), Some(d)) => Ok(Self::from_int(t.sum_axis(d, keepdim).map_err(crate::errors::err)?)),
         }
     }
 
@@ -493,7 +493,7 @@ impl PyTensor {
         let shape = resolve_shape("reshape", numel, &shape)?;
         match &self.value {
             Value::Float(_) => self.float_unary(py, "reshape", move |v| Ok(v.reshape(&shape)?)),
-            Value::Int(t) => Ok(Self::int(t.reshape(&shape).map_err(crate::errors::err)?)),
+            Value::Int(t) => Ok(Self::from_int(t.reshape(&shape).map_err(crate::errors::err)?)),
         }
     }
 
@@ -507,7 +507,7 @@ impl PyTensor {
     fn t(&self, py: Python<'_>) -> PyResult<Self> {
         match &self.value {
             Value::Float(_) => self.float_unary(py, "t", |v| Ok(v.transpose()?)),
-            Value::Int(t) => Ok(Self::int(t.transpose().map_err(crate::errors::err)?)),
+            Value::Int(t) => Ok(Self::from_int(t.transpose().map_err(crate::errors::err)?)),
         }
     }
 
@@ -516,7 +516,7 @@ impl PyTensor {
     fn argmax(&self, dim: usize) -> PyResult<Self> {
         let v = self.var("argmax")?;
         let idx = v.value().argmax_axis(dim).map_err(crate::errors::err)?;
-        Ok(Self::int(idx.map(|i| i as u64)))
+        Ok(Self::from_int(idx.map(|i| i as u64)))
     }
 
     /// Sends the tensor to `worker` and returns a pointer to it (PySyft's `x.send(bob)`);
@@ -576,7 +576,7 @@ impl PyFixedPrecision {
     fn float_precision(&self) -> PyTensor {
         #[allow(clippy::cast_possible_truncation, reason = "decoded into float32 tensors")]
         let t = self.fixed.float_precision().map(|v| v as f32);
-        PyTensor::float(Var::constant(&cpu(), t))
+        PyTensor::from_var(Var::constant(&cpu(), t))
     }
 
     /// The one decoded value of a one-element tensor, in double precision.

@@ -86,7 +86,7 @@ enum Owner {
     Virtual(RustVirtualWorker),
     /// The group of network workers connected together (they share one client, which
     /// tells each worker where the others are).
-    Network(Arc<Workers>),
+    Network(#[allow(dead_code, reason = "held to keep the connections open, never read")] Arc<Workers>),
     /// Only a reference (a pointer's location): the worker lives elsewhere.
     None,
 }
