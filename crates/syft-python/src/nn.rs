@@ -535,7 +535,8 @@ pub(crate) fn onnx_from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PySequent
     Ok(PySequential::from_model(model.into_module()))
 }
 
-/// A `Sequential` as ONNX bytes, for inputs of `input_shape` (batch dimension first).
+/// A `Sequential` as ONNX bytes, for inputs of `input_shape` (one example, without the
+/// batch axis: `[784]`, `[1, 28, 28]`).
 #[pyfunction]
 pub(crate) fn onnx_export<'py>(
     py: Python<'py>,
