@@ -32,10 +32,14 @@ pub(crate) fn run_all(root: &Path) -> Result<(), String> {
         let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         run(Command::new(base).args(["-m", "venv"]).arg(&env))?;
     }
-    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(REQUIREMENTS))?;
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+        .args(REQUIREMENTS))?;
     run(Command::new(bin(&env, "maturin"))
         .args(["develop", "--profile", "test", "--quiet"])
         .current_dir(root.join("python"))
         .env("VIRTUAL_ENV", &env))?;
-    run(Command::new(&python).args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).arg(root.join("python").join("tests")))
+    run(Command::new(&python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .arg(root.join("python").join("tests")))
 }

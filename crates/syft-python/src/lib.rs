@@ -12,6 +12,7 @@
 //! The Python layer (`python/syft_rs`) arranges these names as PySyft and PyTorch users
 //! expect (`sy.VirtualWorker`, `sy.nn.Linear`, `sy.optim.SGD`, ...).
 
+mod classes;
 mod convert;
 mod errors;
 mod grad;
@@ -40,10 +41,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<workers::PyDevCa>()?;
     m.add_function(wrap_pyfunction!(workers::gen_certs, m)?)?;
     m.add_function(wrap_pyfunction!(workers::connect, m)?)?;
-    m.add_class::<tensor::PyTensor>()?;
-    m.add_class::<tensor::PyFixedPrecision>()?;
-    m.add_class::<pointer::PyPointer>()?;
-    m.add_class::<shared::PyShared>()?;
+    m.add_class::<classes::PyTensor>()?;
+    m.add_class::<classes::PyFixedPrecision>()?;
+    m.add_class::<classes::PyPointer>()?;
+    m.add_class::<classes::PyShared>()?;
     m.add_class::<grad::NoGrad>()?;
     m.add_function(wrap_pyfunction!(grad::is_grad_enabled, m)?)?;
     m.add_class::<nn::PyLayer>()?;

@@ -4,10 +4,9 @@
 //! shared values, whose forward pass, loss, backward pass and SGD run under encryption.
 //! Also the losses of `syft_rs.nn.functional` and MNIST loading.
 
+use crate::classes::{PyShared, PyTensor, Value, attached, cpu, encoder};
 use crate::convert::{f32_tensor, to_numpy};
 use crate::errors::{err, invalid, onnx_err, run};
-use crate::shared::PyShared;
-use crate::tensor::{PyTensor, Value, attached, cpu, encoder};
 use crate::workers::{PyWorker, dyns};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
@@ -94,10 +93,9 @@ pub(crate) fn conv2d(
     bias: bool,
 ) -> PyResult<PyLayer> {
     let params = Conv2dParams::new(stride, padding);
-    let layer = with_rng(|rng| {
-        Conv2d::new(&cpu(), in_channels, out_channels, (kernel_size, kernel_size), params, bias, rng)
-    })?
-    .map_err(err)?;
+    let layer =
+        with_rng(|rng| Conv2d::new(&cpu(), in_channels, out_channels, (kernel_size, kernel_size), params, bias, rng))?
+            .map_err(err)?;
     Ok(PyLayer {
         layer: layer.into(),
         repr: format!(
@@ -182,7 +180,8 @@ fn load_state(model: &CpuModel, state: &Bound<'_, PyDict>) -> PyResult<()> {
     let params = model.named_parameters();
     let mut values = Vec::with_capacity(params.len());
     for (name, var) in &params {
-        let item = state.get_item(name)?.ok_or_else(|| err(syft::nn::Error::MissingParameter { name: name.clone() }))?;
+        let item =
+            state.get_item(name)?.ok_or_else(|| err(syft::nn::Error::MissingParameter { name: name.clone() }))?;
         let t = f32_tensor(&item)?;
         if t.shape() != var.shape() {
             return Err(err(syft::nn::Error::ParameterShape {
@@ -501,7 +500,11 @@ fn labels_of(target: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
 /// The negative log-likelihood of `log_probs` (`[N, K]`, e.g. from `log_softmax`) at the
 /// class labels `target`, averaged over the batch.
 #[pyfunction]
-pub(crate) fn nll_loss(py: Python<'_>, log_probs: &Bound<'_, PyTensor>, target: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub(crate) fn nll_loss(
+    py: Python<'_>,
+    log_probs: &Bound<'_, PyTensor>,
+    target: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let x = log_probs.get().var("nll_loss")?.clone();
     let labels = labels_of(target)?;
     Ok(PyTensor::from_var(run(py, move || {
@@ -514,7 +517,11 @@ pub(crate) fn nll_loss(py: Python<'_>, log_probs: &Bound<'_, PyTensor>, target: 
 /// The cross-entropy of logits `input` (`[N, K]`) at the class labels `target`, averaged
 /// over the batch.
 #[pyfunction]
-pub(crate) fn cross_entropy(py: Python<'_>, input: &Bound<'_, PyTensor>, target: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+pub(crate) fn cross_entropy(
+    py: Python<'_>,
+    input: &Bound<'_, PyTensor>,
+    target: &Bound<'_, PyAny>,
+) -> PyResult<PyTensor> {
     let x = input.get().var("cross_entropy")?.clone();
     let labels = labels_of(target)?;
     Ok(PyTensor::from_var(run(py, move || Ok(syft::nn::cross_entropy_with_labels(&x, &labels)?))?))

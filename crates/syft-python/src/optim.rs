@@ -2,13 +2,12 @@
 //! or shared parameters (the update of shared parameters runs under encryption), and
 //! `optim.Adam` over plaintext ones.
 
+use crate::classes::{PyShared, PyTensor};
 use crate::errors::{invalid, run};
-use crate::shared::PyShared;
-use crate::tensor::PyTensor;
 use pyo3::prelude::*;
 use std::sync::Mutex;
 use syft::nn::Optimizer;
-use syft::prelude::{Adam, AdamConfig, Cpu, SharedBackend, Sgd, SgdConfig, Var};
+use syft::prelude::{Adam, AdamConfig, Cpu, Sgd, SgdConfig, SharedBackend, Var};
 
 /// SGD over plaintext or over shared parameters.
 enum AnySgd {

@@ -2,26 +2,14 @@
 //! lives and return pointers; `get()` brings the object back; sending a pointer makes a
 //! chain; `move` sends the data from worker to worker; autograd runs on the worker.
 
+use crate::classes::{PyPointer, PyTensor};
 use crate::errors::{invalid, run};
-use crate::tensor::PyTensor;
 use crate::workers::{PyLocalWorker, PyWorker};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use std::sync::Arc;
-use syft::prelude::{Fetched, Hub, PointerTensor};
-
-/// A pointer to an object on a worker (`x.send(bob)`).
-#[pyclass(module = "syft_rs", name = "PointerTensor", frozen)]
-pub(crate) struct PyPointer {
-    ptr: PointerTensor,
-    hub: Arc<Hub>,
-}
+use syft::prelude::{Fetched, PointerTensor};
 
 impl PyPointer {
-    pub(crate) fn new(ptr: PointerTensor, hub: Arc<Hub>) -> Self {
-        Self { ptr, hub }
-    }
-
     fn derived(&self, ptr: PointerTensor) -> Self {
         Self::new(ptr, self.hub.clone())
     }
@@ -37,10 +25,9 @@ impl PyPointer {
     }
 
     fn other(other: &Bound<'_, PyAny>, op: &'static str) -> PyResult<PointerTensor> {
-        other
-            .extract::<Bound<'_, PyPointer>>()
-            .map(|p| p.get().ptr.clone())
-            .map_err(|_| invalid(op, format!("the other operand must be a pointer on the same worker, not {}", other.get_type())))
+        other.extract::<Bound<'_, PyPointer>>().map(|p| p.get().ptr.clone()).map_err(|_| {
+            invalid(op, format!("the other operand must be a pointer on the same worker, not {}", other.get_type()))
+        })
     }
 }
 

@@ -2,9 +2,9 @@
 //! (`syft::tutorials`), run through the binding, so that the Python tests check a
 //! tutorial written in Python against the code the Rust example runs.
 
+use crate::classes::{attached, encoder};
 use crate::errors::{err, run};
 use crate::nn::PySequential;
-use crate::tensor::{attached, encoder};
 use crate::workers::{PyWorker, dyns};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};

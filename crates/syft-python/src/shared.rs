@@ -3,18 +3,12 @@
 //! ReLU, argmax, max and comparisons as SecureNN protocols among the workers; `get()`
 //! reconstructs the fixed-point value here.
 
+use crate::classes::{PyFixedPrecision, PyShared, PyTensor, Value, attached};
 use crate::errors::{invalid, run};
-use crate::tensor::{PyFixedPrecision, PyTensor, Value, attached};
 use crate::workers::{PyWorker, dyns};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use syft::prelude::{FixedEncoder, MpcSession, SharedBackend, SharedTensor, Tensor, Var};
-
-/// A secret-shared tensor (`x.fix_precision().share(bob, alice, crypto_provider=james)`).
-#[pyclass(module = "syft_rs", name = "AdditiveSharingTensor", frozen)]
-pub(crate) struct PyShared {
-    pub(crate) var: Var<SharedBackend>,
-}
 
 /// A shared operator's other operand.
 enum Operand {
@@ -53,10 +47,6 @@ impl PyShared {
             Ok(Var::new(&backend, shared, requires_grad))
         })?;
         Ok(Self { var })
-    }
-
-    pub(crate) fn new(var: Var<SharedBackend>) -> Self {
-        Self { var }
     }
 
     /// A result computed on the shared value outside the graph (comparisons, argmax).

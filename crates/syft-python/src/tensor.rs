@@ -3,35 +3,14 @@
 //! with `__array__`; `send`, `fix_precision` and `share` start the tutorials' flows.
 //! `FixedPrecisionTensor` is a fixed-point encoded tensor in plaintext.
 
+use crate::classes::{PyFixedPrecision, PyPointer, PyShared, PyTensor, Value, cpu, encoder};
 use crate::convert::{f32_tensor, int_tensor, int_to_numpy, is_integer, resolve_shape, to_numpy};
 use crate::errors::{invalid, run};
-use crate::pointer::PyPointer;
-use crate::shared::PyShared;
-use crate::workers::{Attached, PyWorker, workers_of};
+use crate::workers::PyWorker;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use syft::prelude::{Cpu, FixPrecision, FixedEncoder, FixedPrecisionTensor, Sendable, Tensor, Var};
+use syft::prelude::{FixPrecision, Sendable, Tensor, Var};
 use syft::worker::FloatVar;
-
-/// The plaintext float backend.
-pub(crate) fn cpu() -> Cpu<f32> {
-    Cpu::<f32>::default()
-}
-
-/// A local tensor's value.
-#[derive(Clone)]
-pub(crate) enum Value {
-    /// `float32`, in the autograd graph.
-    Float(FloatVar),
-    /// `int64` as ring words (two's complement).
-    Int(Tensor<u64>),
-}
-
-/// A local tensor: `Tensor([1., 2.], requires_grad=True)`, `Tensor(np_array)`.
-#[pyclass(module = "syft_rs", name = "Tensor", frozen)]
-pub(crate) struct PyTensor {
-    pub(crate) value: Value,
-}
 
 /// The right operand of an arithmetic operator.
 pub(crate) enum Rhs {
@@ -166,22 +145,6 @@ pub(crate) fn binary(py: Python<'_>, a: &Value, b: Rhs, op: BinOp) -> PyResult<V
 }
 
 impl PyTensor {
-    pub(crate) fn from_var(var: FloatVar) -> Self {
-        Self { value: Value::Float(var) }
-    }
-
-    pub(crate) fn from_int(t: Tensor<u64>) -> Self {
-        Self { value: Value::Int(t) }
-    }
-
-    /// The float variable, or an error naming `op`.
-    pub(crate) fn var(&self, op: &'static str) -> PyResult<&FloatVar> {
-        match &self.value {
-            Value::Float(v) => Ok(v),
-            Value::Int(_) => Err(invalid(op, "defined on float32 tensors; convert with .float()")),
-        }
-    }
-
     fn shape_vec(&self) -> Vec<usize> {
         match &self.value {
             Value::Float(v) => v.shape(),
@@ -210,11 +173,6 @@ impl PyTensor {
     fn op(&self, py: Python<'_>, other: &Bound<'_, PyAny>, op: BinOp) -> PyResult<Self> {
         Ok(Self { value: binary(py, &self.value, rhs(other)?, op)? })
     }
-}
-
-/// The encoder of `fix_precision(precision_fractional, base)`.
-pub(crate) fn encoder(precision_fractional: u32, base: u64) -> PyResult<FixedEncoder> {
-    FixedEncoder::new(base, precision_fractional).map_err(crate::errors::err)
 }
 
 #[pymethods]
@@ -267,7 +225,9 @@ impl PyTensor {
     /// The one value of a one-element tensor.
     fn item<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         match &self.value {
-            Value::Float(v) => Ok(f64::from(v.value().item().map_err(crate::errors::err)?).into_pyobject(py)?.into_any()),
+            Value::Float(v) => {
+                Ok(f64::from(v.value().item().map_err(crate::errors::err)?).into_pyobject(py)?.into_any())
+            }
             Value::Int(t) => Ok(t.item().map_err(crate::errors::err)?.cast_signed().into_pyobject(py)?.into_any()),
         }
     }
@@ -563,13 +523,6 @@ impl PyTensor {
     }
 }
 
-/// A fixed-point encoded tensor in plaintext (what `fix_precision()` returns and what
-/// `get()` on a shared tensor brings back); `float_precision()` decodes it.
-#[pyclass(module = "syft_rs", name = "FixedPrecisionTensor", frozen)]
-pub(crate) struct PyFixedPrecision {
-    pub(crate) fixed: FixedPrecisionTensor,
-}
-
 #[pymethods]
 impl PyFixedPrecision {
     /// The decoded values, as a `float32` tensor.
@@ -630,9 +583,4 @@ impl PyFixedPrecision {
             self.fixed.encoder().precision_fractional()
         ))
     }
-}
-
-/// The workers of `owners`, for the stack.
-pub(crate) fn attached(owners: &Bound<'_, PyTuple>) -> PyResult<Vec<Attached>> {
-    Ok(workers_of(owners)?.iter().map(|w| w.get().worker().clone()).collect())
 }
