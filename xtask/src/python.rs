@@ -2,9 +2,11 @@
 //!
 //! 1. a virtual environment in `target/pyenv` (made once, with the `python3` on the path or
 //!    `$PYTHON`), with `maturin`, `numpy` and `pytest` installed from PyPI;
-//! 2. `maturin develop --profile test` in `python/`: the extension module built with the
-//!    profile `cargo test` already built the workspace with (optimised, so the Rust
-//!    crates compiled for the tests are reused), installed into that environment;
+//! 2. `maturin develop` in `python/`: the extension module built with the dev profile
+//!    (dependencies optimised, the workspace's crates at `opt-level = 1`: a quicker build
+//!    than release, fast enough for the tests), installed into that environment. Not
+//!    `--profile test`: maturin builds through `cargo rustc`, which compiles the test
+//!    profile as a test harness;
 //! 3. `pytest python/tests`.
 
 use std::path::{Path, PathBuf};
@@ -36,7 +38,7 @@ pub(crate) fn run_all(root: &Path) -> Result<(), String> {
         .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
         .args(REQUIREMENTS))?;
     run(Command::new(bin(&env, "maturin"))
-        .args(["develop", "--profile", "test", "--quiet"])
+        .args(["develop", "--quiet"])
         .current_dir(root.join("python"))
         .env("VIRTUAL_ENV", &env))?;
     run(Command::new(&python)
