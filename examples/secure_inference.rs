@@ -24,7 +24,6 @@
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 use syft::nn::load_safetensors;
 use syft::nn::zoo::{MNIST_CLASSES, MNIST_PIXELS, Network};
 use syft::prelude::*;
@@ -182,11 +181,8 @@ fn run(args: &Args) -> Result<()> {
         crypto_provider.id(),
         args.precision
     ));
-    let start = Instant::now();
-    let shared = model.module.fix_precision_with(encoder).share(&[bob, alice], crypto_provider)?;
-    let share_seconds = start.elapsed().as_secs_f64();
     let eval = common::encrypted_evaluation(
-        &shared,
+        &model.module,
         &inputs,
         labels,
         &plain_pred,
@@ -214,7 +210,7 @@ fn run(args: &Args) -> Result<()> {
     ));
     say(format!(
         "{secure_ms:.3} ms per image encrypted ({secure_seconds:.2} s for {images} in batches of {}; sharing the model \
-         took {share_seconds:.2} s more), {plain_ms:.4} ms in plaintext; {:.0} bytes per image, {:.1} rounds per \
+         included), {plain_ms:.4} ms in plaintext; {:.0} bytes per image, {:.1} rounds per \
          batch (the longest chain of dependent messages)",
         args.batch,
         bytes / n,
@@ -235,7 +231,6 @@ fn run(args: &Args) -> Result<()> {
             "agreement": agreement,
             "secure_ms_per_image": secure_ms,
             "plain_ms_per_image": plain_ms,
-            "share_model_seconds": share_seconds,
             "bytes_per_image": bytes / n,
             "rounds_per_batch": rounds / nb,
             "transport": args.placement.transport.to_string(),

@@ -7,7 +7,9 @@ use clap::Parser;
 use std::path::Path;
 use std::process::ExitCode;
 use syft::nn::mnist::{DEFAULT_HELD_OUT, Mnist, TestSplit};
+use syft::nn::progress::Progress;
 use syft::prelude::*;
+use syft::tutorials::part11;
 
 /// The flags every example takes.
 #[derive(clap::Args, Clone, Debug)]
@@ -90,25 +92,15 @@ pub(crate) fn failed(what: &str) -> Error {
 }
 
 /// The plaintext model's predictions on `inputs` (batch axis first), `batch` images at a
-/// time, and the seconds they took.
+/// time ([`syft::tutorials::part11::plain_predictions`]), and the seconds they took.
 #[allow(dead_code, reason = "only the classification examples evaluate")]
 pub(crate) fn plain_predictions(
-    module: &impl Module<Cpu<f32>>,
+    module: &Sequential<Cpu<f32>>,
     inputs: &Tensor<f32>,
     batch: usize,
 ) -> Result<(Vec<usize>, f64)> {
-    let cpu = Cpu::<f32>::new();
-    let images = inputs.shape().first().copied().unwrap_or(0);
     let start = std::time::Instant::now();
-    let mut pred = Vec::with_capacity(images);
-    no_grad(|| -> Result<()> {
-        for b in (0..images).step_by(batch.max(1)) {
-            let end = (b + batch).min(images);
-            let out = module.forward(&Var::constant(&cpu, inputs.slice_axis(0, b, end)?))?;
-            pred.extend(out.value().argmax_axis(1)?.into_vec());
-        }
-        Ok(())
-    })?;
+    let pred = part11::plain_predictions(module, inputs, batch)?;
     Ok((pred, start.elapsed().as_secs_f64()))
 }
 
@@ -121,7 +113,7 @@ pub(crate) struct EncryptedEvaluation {
     pub(crate) agreeing: usize,
     /// Encrypted batches run.
     pub(crate) batches: usize,
-    /// Seconds from the first shared image to the decrypted counts.
+    /// Seconds from sharing the model to the decrypted counts.
     pub(crate) seconds: f64,
     /// Every byte every member of the session sent (framing included).
     pub(crate) bytes: u64,
@@ -129,17 +121,15 @@ pub(crate) struct EncryptedEvaluation {
     pub(crate) rounds: u64,
 }
 
-/// Classifies `inputs` under encryption with the shared model, `batch` images at a time.
-///
-/// The data owner shares each batch of images and its one-hot labels; the correct
-/// predictions and the agreements with `plain_pred` (the plaintext model's predictions,
-/// public here since the program plays the model owner too: the product with a public
-/// one-hot is local) are counted under encryption, and only those two counts are
-/// decrypted, at the end.
+/// Part 11's encrypted evaluation ([`syft::tutorials::part11::evaluate_encrypted`]): the
+/// model owner shares `model`, the data owner shares each batch of images and its one-hot
+/// labels, and the correct predictions and the agreements with `plain_pred` are counted
+/// under encryption; only those two counts are decrypted. With a progress bar and the
+/// figures the examples report.
 #[allow(dead_code, reason = "only the classification examples evaluate")]
 #[allow(clippy::too_many_arguments, reason = "the evaluation's inputs, each one thing")]
-pub(crate) fn encrypted_evaluation<M: Module<SharedBackend>>(
-    model: &SharedModel<M>,
+pub(crate) fn encrypted_evaluation(
+    model: &Sequential<Cpu<f32>>,
     inputs: &Tensor<f32>,
     labels: &[usize],
     plain_pred: &[usize],
@@ -149,41 +139,29 @@ pub(crate) fn encrypted_evaluation<M: Module<SharedBackend>>(
     crypto_provider: &dyn Worker,
     common: &Common,
 ) -> Result<EncryptedEvaluation> {
-    let images = labels.len().min(plain_pred.len());
-    let before = model.session().comm_stats()?;
-    let bar = syft::nn::progress::Progress::new(images.div_ceil(batch.max(1)), "encrypted evaluation", common.json);
+    let bar = Progress::new(labels.len().div_ceil(batch.max(1)), "encrypted evaluation", common.json);
     let start = std::time::Instant::now();
-    let (mut correct, mut agreeing): (Option<SharedTensor>, Option<SharedTensor>) = (None, None);
-    let accumulate = |total: Option<SharedTensor>, more: SharedTensor| -> Result<Option<SharedTensor>> {
-        Ok(Some(match total {
-            None => more,
-            Some(t) => t.add(&more)?,
-        }))
-    };
-    let mut batches = 0;
-    for b in (0..images).step_by(batch.max(1)) {
-        let end = (b + batch).min(images);
-        let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(parties, crypto_provider)?;
-        let y = Tensor::<u64>::one_hot(&labels[b..end], 10)?.share(parties, crypto_provider)?;
-        // Encrypted inference; the argmax is a one-hot of raw bits.
-        let pred = model.infer(&x)?.argmax_one_hot(1)?;
-        correct = accumulate(correct, pred.mul(&y)?.sum()?)?;
-        let plain = Tensor::<u64>::one_hot(&plain_pred[b..end], 10)?;
-        agreeing = accumulate(agreeing, pred.mul_public_raw(&plain)?.sum()?)?;
-        batches += 1;
-        bar.inc(1);
-    }
+    let eval = part11::evaluate_encrypted(
+        model,
+        inputs,
+        labels,
+        plain_pred,
+        batch,
+        encoder,
+        parties,
+        crypto_provider,
+        || bar.inc(1),
+    )?;
     bar.finish();
-    let decrypt = |count: Option<SharedTensor>| -> Result<usize> {
-        Ok(match count {
-            Some(c) => usize::try_from(c.get()?.into_raw().item()?).unwrap_or(usize::MAX),
-            None => 0,
-        })
-    };
-    let (correct, agreeing) = (decrypt(correct)?, decrypt(agreeing)?);
     let seconds = start.elapsed().as_secs_f64();
-    let traffic = model.session().comm_stats()?.since(&before);
-    Ok(EncryptedEvaluation { correct, agreeing, batches, seconds, bytes: traffic.bytes(), rounds: traffic.rounds() })
+    Ok(EncryptedEvaluation {
+        correct: eval.correct,
+        agreeing: eval.agreeing,
+        batches: eval.batches,
+        seconds,
+        bytes: eval.traffic.bytes(),
+        rounds: eval.traffic.rounds(),
+    })
 }
 
 /// The batch order of a training run: a seeded permutation of the `n` examples per epoch,
@@ -206,7 +184,7 @@ pub(crate) fn batch_order(n: usize, batch: usize, epochs: usize, seed: u64) -> V
 
 /// A plaintext model's accuracy on `inputs`, in batches of 1,000.
 #[allow(dead_code, reason = "only the training examples evaluate a trained model")]
-pub(crate) fn plain_accuracy(module: &impl Module<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]) -> Result<f64> {
+pub(crate) fn plain_accuracy(module: &Sequential<Cpu<f32>>, inputs: &Tensor<f32>, labels: &[usize]) -> Result<f64> {
     let (pred, _) = plain_predictions(module, inputs, 1000)?;
     let hits = pred.iter().zip(labels).filter(|(p, l)| p == l).count();
     #[allow(clippy::cast_precision_loss, reason = "counts of images")]

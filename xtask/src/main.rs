@@ -1,12 +1,14 @@
 //! Workspace automation.
 //!
 //! - `cargo xtask ci` runs what CI runs: the tidy check (every source file documented),
-//!   the architecture check, formatting, clippy with warnings denied, every test, and the
-//!   docs with warnings denied.
+//!   the architecture check, formatting, clippy with warnings denied, every test, the
+//!   docs with warnings denied, and the Python package's tests.
 //! - `cargo xtask tidy` runs the first alone.
 //! - `cargo xtask arch` checks the crate layering against the table in
 //!   `docs/ARCHITECTURE.md` and looks for module cycles inside each library crate
 //!   ([`arch`]).
+//! - `cargo xtask python` builds the Python package `syft_rs` into `target/pyenv` and runs
+//!   its tests ([`python`]); `cargo xtask ci` runs it last.
 //! - `cargo xtask release --check` checks that the workspace is ready to publish: versions
 //!   in step, a CHANGELOG.md section for the version, README and licence files in every
 //!   publishable crate, no path-only dependency. `cargo xtask release --dry-run` also
@@ -15,6 +17,7 @@
 mod arch;
 mod metadata;
 mod modgraph;
+mod python;
 mod release;
 
 use std::process::{Command, ExitCode};
@@ -77,13 +80,15 @@ fn ci() -> Result<(), String> {
     cargo(&["test", "--workspace", "--all-targets", "--locked"], &[])?;
     cargo(&["test", "--workspace", "--doc", "--locked"], &[])?;
     cargo(&["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
+    python::run_all(&root())?;
     Ok(())
 }
 
 const USAGE: &str = "usage:
-  cargo xtask ci                 tidy, arch, fmt, clippy -D warnings, tests, docs: what CI runs
+  cargo xtask ci                 tidy, arch, fmt, clippy -D warnings, tests, docs, Python: what CI runs
   cargo xtask tidy               every source file opens with its documentation
   cargo xtask arch               crate layering (docs/ARCHITECTURE.md) and module cycles
+  cargo xtask python             the Python package built into target/pyenv (maturin), then pytest
   cargo xtask release --check    versions in step, CHANGELOG.md entry, README and licences, no path-only deps
   cargo xtask release --dry-run  the same, then package every publishable crate in dependency order";
 
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         ["ci"] => ci(),
         ["tidy"] => tidy(),
         ["arch"] => arch::run(&root()),
+        ["python"] => python::run_all(&root()),
         ["release", "--check"] => release::run(&root(), false),
         ["release", "--dry-run"] => release::run(&root(), true),
         ["help" | "--help" | "-h"] => {

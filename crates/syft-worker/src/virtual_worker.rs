@@ -6,17 +6,20 @@ use crate::error::{Result, WorkerError};
 use crate::store::WorkerCore;
 use crate::transport::{Envelope, Hub, Mailbox, WorkerRef};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 pub use crate::transport::Worker;
 
 /// An in-process worker running on its own thread.
 ///
-/// Dropping the last handle stops the thread (after it has answered what it received).
+/// Dropping the last handle stops the thread (after it has answered what it received);
+/// [`VirtualWorker::shutdown`] stops it at once, as a worker that dies would.
 #[derive(Clone)]
 pub struct VirtualWorker {
     transport: WorkerRef,
     hub: Arc<Hub>,
+    stopped: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for VirtualWorker {
@@ -33,13 +36,42 @@ impl VirtualWorker {
         let transport: WorkerRef = Arc::new(Mailbox::new(id, tx, Caller::client(LOCAL_WORKER)));
         hub.register(transport.clone())?;
         let mut core = WorkerCore::new(id, hub.clone());
-        std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || core.serve(rx, &|| false)).map_err(
-            |e| {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let stop = stopped.clone();
+        std::thread::Builder::new()
+            .name(format!("worker-{id}"))
+            .spawn(move || core.serve(rx, &|| stop.load(Ordering::SeqCst)))
+            .map_err(|e| {
                 hub.unregister(id);
                 WorkerError::Transport { worker: id.to_string(), reason: format!("cannot spawn thread: {e}") }
-            },
-        )?;
-        Ok(Self { transport, hub: hub.clone() })
+            })?;
+        Ok(Self { transport, hub: hub.clone(), stopped })
+    }
+
+    /// Stops the worker now, as if it had died: it leaves the hub, its thread stops before
+    /// the next request it would serve, and its objects are gone. Requests still queued and
+    /// every later request fail with [`WorkerError::Transport`]. Stopping twice does nothing.
+    pub fn shutdown(&self) {
+        if self.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.unregister_if_mine();
+        // Wake the thread, which sees the flag and stops; this request is never answered.
+        let _ = self.transport.send(Vec::new());
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    #[must_use]
+    pub fn is_shut_down(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Leaves the hub, unless the hub's worker of this name is another one.
+    fn unregister_if_mine(&self) {
+        let id = self.transport.worker_id();
+        if self.hub.get(id).is_ok_and(|w| std::ptr::addr_eq(Arc::as_ptr(&w), Arc::as_ptr(&self.transport))) {
+            self.hub.unregister(id);
+        }
     }
 
     /// Sends raw bytes as a request (for tests of malformed input).
@@ -71,7 +103,7 @@ impl Drop for VirtualWorker {
         // The hub holds one transport handle; when only the hub and this handle remain,
         // unregister so the thread can stop.
         if Arc::strong_count(&self.transport) <= 2 {
-            self.hub.unregister(self.transport.worker_id());
+            self.unregister_if_mine();
         }
     }
 }

@@ -20,6 +20,7 @@ mod readme {}
 
 pub mod debug;
 mod error;
+pub mod tutorials;
 pub mod workers;
 
 pub use api::{

@@ -72,23 +72,25 @@ pub(super) fn wait_all(replies: Vec<Result<Reply>>) -> Vec<Result<Response>> {
         pending = still;
     }
     for (i, reply) in pending {
-        out[i] = Some(Err(WorkerError::Transport {
-            worker: reply.worker().to_string(),
-            reason: "abandoned: another member of the step failed first".into(),
-        }));
+        out[i] = Some(Err(WorkerError::Transport { worker: reply.worker().to_string(), reason: ABANDONED.into() }));
     }
     out.into_iter().map(|o| o.unwrap_or_else(|| Err(WorkerError::Codec("no reply".into())))).collect()
 }
 
-/// The responses, or the first error among them.
+/// Why [`wait_all`] gave up on a member: another one failed first.
+const ABANDONED: &str = "abandoned: another member of the step failed first";
+
+/// The responses, or the first error among them that is a member's own failure (not a
+/// member abandoned because another failed), so the error names the member at fault.
 pub(super) fn first_error(results: Vec<Result<Response>>) -> Result<Vec<Response>> {
+    let abandoned = |e: &WorkerError| matches!(e, WorkerError::Transport { reason, .. } if reason == ABANDONED);
     let mut out = Vec::with_capacity(results.len());
-    let mut failure = None;
+    let mut failure: Option<WorkerError> = None;
     for r in results {
         match r {
             Ok(v) => out.push(v),
             Err(e) => {
-                if failure.is_none() {
+                if failure.as_ref().is_none_or(|f| abandoned(f) && !abandoned(&e)) {
                     failure = Some(e);
                 }
             }
