@@ -213,7 +213,6 @@ fn drelu_cost_at(c: Config, width: Width) -> ([f64; 3], u64) {
     }
 }
 
-
 const MUL: [f64; 3] = [16.0, 16.0, 8.0];
 
 fn add(a: [f64; 3], b: [f64; 3], times_b: f64) -> [f64; 3] {
