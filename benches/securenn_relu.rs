@@ -19,13 +19,7 @@ const HIDDEN: usize = 500;
 const CLASSES: usize = 10;
 
 /// Runs one session: `party` at endpoints 0 and 1 on their shares, `helper` at endpoint 2.
-fn session<P, H>(
-    config: Config,
-    width: Width,
-    shares: &[Tensor<u64>],
-    party: P,
-    helper: H,
-) -> Vec<Option<Tensor<u64>>>
+fn session<P, H>(config: Config, width: Width, shares: &[Tensor<u64>], party: P, helper: H) -> Vec<Option<Tensor<u64>>>
 where
     P: Fn(&mut SnnParty<'_>, &Tensor<u64>) -> syft_securenn::Result<Tensor<u64>> + Sync,
     H: Fn(&mut Helper<'_>) -> syft_securenn::Result<()> + Sync,
