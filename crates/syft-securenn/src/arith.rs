@@ -65,7 +65,7 @@ impl Odd {
 
     /// `v mod M` for `v ∈ [0, 2^k)`.
     #[inline]
-    pub(crate) fn from_ring(self, v: u64) -> u64 {
+    pub(crate) fn reduce_ring(self, v: u64) -> u64 {
         if v == self.m { 0 } else { v }
     }
 
@@ -74,7 +74,7 @@ impl Odd {
     /// `2^64 ≡ 2^(64 mod k) (mod M)`. For `k = 64` it is the normative `Z_(L−1)` sampling
     /// of docs/PROTOCOLS.md §3.2.
     #[inline]
-    pub(crate) fn from_word(self, w: u64) -> u64 {
+    pub(crate) fn sample_word(self, w: u64) -> u64 {
         if self.m == u64::MAX { crate::stream::odd_from_word(w) } else { w % self.m }
     }
 
@@ -115,9 +115,9 @@ mod tests {
                 assert_eq!(full.sub(x.get(), y.get()), x.sub(y).get());
             }
             assert_eq!(full.neg(OddRing::new(a).get()), OddRing::new(a).neg().get());
-            assert_eq!(full.from_ring(a), OddRing::new(a).get());
+            assert_eq!(full.reduce_ring(a), OddRing::new(a).get());
         }
-        assert_eq!(full.from_ring(u64::MAX), 0);
+        assert_eq!(full.reduce_ring(u64::MAX), 0);
     }
 
     #[test]
@@ -141,9 +141,9 @@ mod tests {
                 assert!(a <= odd.max_canonical());
             }
             assert_eq!(odd.max_canonical(), width.mask() - 1);
-            assert_eq!(odd.from_ring(width.mask()), 0);
+            assert_eq!(odd.reduce_ring(width.mask()), 0);
             for w in [0u64, 1, u64::MAX, u64::MAX - 1, 0x1234_5678_9abc_def0] {
-                assert_eq!(u128::from(odd.from_word(w)), u128::from(w) % m, "k={bits}");
+                assert_eq!(u128::from(odd.sample_word(w)), u128::from(w) % m, "k={bits}");
             }
         }
     }

@@ -301,7 +301,7 @@ impl<'a> SnnParty<'a> {
                 if iota == 1 {
                     theta = odd.add(theta, odd.neg(1 + alpha[e]));
                 }
-                odd.sub(odd.from_ring(a[e]), theta)
+                odd.sub(odd.reduce_ring(a[e]), theta)
             })
             .collect())
     }

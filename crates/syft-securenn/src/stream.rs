@@ -22,7 +22,7 @@ pub(crate) fn words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
 pub(crate) fn odd_words(seed: &Seed, req: u64, label: u16, n: usize, odd: Odd) -> Vec<u64> {
     let mut out = words(seed, req, label, n);
     for w in &mut out {
-        *w = odd.from_word(*w);
+        *w = odd.sample_word(*w);
     }
     out
 }
