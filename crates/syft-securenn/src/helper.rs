@@ -49,6 +49,26 @@ impl std::fmt::Debug for Helper<'_> {
     }
 }
 
+/// Party 1's share of bit `i` of `x` over `Z_67` given party 0's, `s0`:
+/// `⟨x[i]⟩_1 = x[i] − s0 mod 67`.
+#[inline]
+fn bit_share(x: u64, i: usize, s0: u8) -> Z67 {
+    let v = u8::from((x >> i) & 1 == 1) + 67 - s0;
+    pc::digit(v.min(v.wrapping_sub(67)))
+}
+
+/// The `K` bit shares of `x` from party 0's words `ws` (party 1's into `p1`, party 0's
+/// into `p0` under paper accounting).
+#[inline]
+fn share_bits<const K: usize>(x: u64, ws: &[u64; K], p1: &mut Vec<Z67>, p0: &mut Vec<Z67>, paper: bool) {
+    let s0: [u8; K] = std::array::from_fn(|i| zp(ws[i]));
+    let d1: [Z67; K] = std::array::from_fn(|i| bit_share(x, i, s0[i]));
+    p1.extend_from_slice(&d1);
+    if paper {
+        p0.extend(s0.iter().map(|&d| pc::digit(d)));
+    }
+}
+
 impl<'h> Helper<'h> {
     /// The helper at endpoint `comm.id()`, dealer of the computing parties at endpoints
     /// `parties` (party 0, party 1). Its private randomness is seeded from the operating
@@ -185,13 +205,16 @@ impl<'h> Helper<'h> {
             let w = &mut words[..k * chunk.len()];
             stream.fill_u64(w);
             for (&x, ws) in chunk.iter().zip(w.chunks_exact(k)) {
-                // ⟨x[i]⟩_1 = x[i] − ⟨x[i]⟩_0 mod 67.
-                p1.extend(ws.iter().enumerate().map(|(i, &wi)| {
-                    let v = u8::from((x >> i) & 1 == 1) + 67 - zp(wi);
-                    pc::digit(v.min(v.wrapping_sub(67)))
-                }));
-                if paper {
-                    p0.extend(ws.iter().map(|&wi| pc::digit(zp(wi))));
+                // Compile-time lengths for the common widths.
+                if let Ok(ws) = <&[u64; 64]>::try_from(ws) {
+                    share_bits(x, ws, &mut p1, &mut p0, paper);
+                } else if let Ok(ws) = <&[u64; 32]>::try_from(ws) {
+                    share_bits(x, ws, &mut p1, &mut p0, paper);
+                } else {
+                    p1.extend(ws.iter().enumerate().map(|(i, &wi)| bit_share(x, i, zp(wi))));
+                    if paper {
+                        p0.extend(ws.iter().map(|&wi| pc::digit(zp(wi))));
+                    }
                 }
             }
         }

@@ -128,8 +128,11 @@ fn message_lanes<const K: usize>(
             let x: [u8; K] = match (&streamed, received) {
                 (Some(w), _) => digits::<K>(&w[k * off..k * off + k], zp),
                 (None, Some(t)) => {
-                    let v = &t[k * e..k * e + k];
-                    std::array::from_fn(|i| v.get(i).map_or(0, |d| d.get()))
+                    let mut x = [0u8; K];
+                    for (o, d) in x.iter_mut().zip(&t[k * e..k * e + k]) {
+                        *o = d.get();
+                    }
+                    x
                 }
                 (None, None) => [0; K],
             };
