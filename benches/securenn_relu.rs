@@ -1,6 +1,7 @@
 //! SecureNN on the tutorial's MNIST shapes, two computing parties and the helper on three
 //! threads over in-memory channels: ReLU on the 50×500 hidden layer (fast and paper
-//! profiles) and argmax over 10 classes for a batch of 50. Each iteration is a whole
+//! profiles, at the full 64-bit width and at the 32 bits the workers use for fixed-point
+//! values) and argmax over 10 classes for a batch of 50. Each iteration is a whole
 //! session: seeds from the helper, `k_01` from party 0, then the protocol.
 
 #![allow(clippy::expect_used, reason = "benchmark code: a failure aborts the bench")]
@@ -9,7 +10,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 use syft_ring::{Prg, Seed, Tensor};
-use syft_securenn::{Config, Helper, SnnParty};
+use syft_securenn::{Config, Helper, SnnParty, Width};
 use syft_share::{AdditiveShares, Comm, run_parties_with};
 use syft_spdz::{Dealer, DealerLink, Party, distribute_seeds};
 
@@ -18,7 +19,7 @@ const HIDDEN: usize = 500;
 const CLASSES: usize = 10;
 
 /// Runs one session: `party` at endpoints 0 and 1 on their shares, `helper` at endpoint 2.
-fn session<P, H>(config: Config, shares: &[Tensor<u64>], party: P, helper: H) -> Vec<Option<Tensor<u64>>>
+fn session<P, H>(config: Config, width: Width, shares: &[Tensor<u64>], party: P, helper: H) -> Vec<Option<Tensor<u64>>>
 where
     P: Fn(&mut SnnParty<'_>, &Tensor<u64>) -> syft_securenn::Result<Tensor<u64>> + Sync,
     H: Fn(&mut Helper<'_>) -> syft_securenn::Result<()> + Sync,
@@ -29,6 +30,7 @@ where
             let mut dealer = Dealer::new(2).expect("dealer");
             distribute_seeds(comm, &mut dealer, &[0, 1]).expect("seeds");
             let mut h = Helper::new(comm, &mut dealer, [0, 1], config).expect("helper");
+            h.set_width(width);
             helper(&mut h).expect("helper side");
             None
         }
@@ -37,6 +39,7 @@ where
             let mut link = DealerLink::connect(comm, 2, me, 2).expect("link");
             let spdz = Party::new(comm, &mut link, vec![0, 1]).expect("party");
             let mut p = SnnParty::start(spdz, 2, config).expect("session");
+            p.set_width(width);
             Some(party(&mut p, &x).expect("party side"))
         }
     })
@@ -54,26 +57,42 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("securenn_mnist");
     g.measurement_time(Duration::from_secs(3)).sample_size(15);
     g.throughput(Throughput::Elements((BATCH * HIDDEN) as u64));
-    for (name, config) in [("relu_50x500_fast", Config::fast()), ("relu_50x500_paper", Config::paper())] {
+    let full = Width::FULL;
+    let k32 = Width::FIXED_POINT;
+    for (name, config, width) in [
+        ("relu_50x500_fast", Config::fast(), full),
+        ("relu_50x500_fast_k32", Config::fast(), k32),
+        ("relu_50x500_paper", Config::paper(), full),
+        ("relu_50x500_paper_k32", Config::paper(), k32),
+    ] {
         g.bench_function(name, |b| {
             b.iter(|| {
-                black_box(session(config, &hidden_shares, |p, x| Ok(p.relu(x)?.value), |h| h.relu(&[BATCH, HIDDEN])))
+                black_box(session(
+                    config,
+                    width,
+                    &hidden_shares,
+                    |p, x| Ok(p.relu(x)?.value),
+                    |h| h.relu(&[BATCH, HIDDEN]),
+                ))
             });
         });
     }
     g.throughput(Throughput::Elements(BATCH as u64));
-    g.bench_function("argmax_50x10_fast", |b| {
-        b.iter(|| {
-            black_box(session(
-                Config::fast(),
-                &logit_shares,
-                |p, x| Ok(p.argmax(x, 1)?.index),
-                |h| h.argmax(&[BATCH, CLASSES], 1),
-            ))
+    for (name, width) in [("argmax_50x10_fast", full), ("argmax_50x10_fast_k32", k32)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(session(
+                    Config::fast(),
+                    width,
+                    &logit_shares,
+                    |p, x| Ok(p.argmax(x, 1)?.index),
+                    |h| h.argmax(&[BATCH, CLASSES], 1),
+                ))
+            });
         });
-    });
+    }
     g.bench_function("session_setup_only", |b| {
-        b.iter(|| black_box(session(Config::fast(), &logit_shares, |_, x| Ok(x.clone()), |_| Ok(()))));
+        b.iter(|| black_box(session(Config::fast(), full, &logit_shares, |_, x| Ok(x.clone()), |_| Ok(()))));
     });
     g.finish();
 }

@@ -384,7 +384,7 @@ fn approximations_of_granted_weights_stay_unreadable() {
     assert_forbidden(x.matmul(&w_do).unwrap().softmax_cross_entropy(&y));
     // Nor as a raw request on the weights' shares (the client's checks bypassed).
     let (s, w_do, _x) = fresh();
-    let op = MpcOp::Softmax { shape: vec![2, 2], enc };
+    let op = MpcOp::Softmax { shape: vec![2, 2], enc, bits: 32 };
     assert_forbidden(run(&dat[0], s.id(), op, vec![w_do.share_pointers()[0].id_at_location()], vec![901]));
 
     // The model owner still computes with and reads its weights.

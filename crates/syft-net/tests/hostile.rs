@@ -58,7 +58,7 @@ fn shapes_past_the_limits_are_typed_errors() {
     let session = MpcSession::new(&[&w[0], &w[1]], &w[2]).unwrap();
     let s = SharedTensor::share(&Tensor::from_vec(vec![1u64, 2, 3, 4]), None, &session).unwrap();
     assert_kind(s.broadcast_to(&[1 << 20, 1 << 20, 4]), RemoteErrorKind::LimitExceeded);
-    let relu = MpcOp::Relu { shape: vec![1 << 20, 1 << 20] };
+    let relu = MpcOp::Relu { shape: vec![1 << 20, 1 << 20], bits: 64 };
     let dealer = call(
         w[2].transport().as_ref(),
         &Request::Mpc(MpcRequest::Run { session: session.id(), op: relu, args: vec![], results: vec![] }),

@@ -10,8 +10,11 @@
 //! | `x < y` | `1 − DReLU(x − y)` |
 //! | `x == y` | `DReLU(x − y) + DReLU(y − x) − 1` |
 //!
-//! Valid when the difference lies in DReLU's range `[−2^62, 2^62)` (for `==`, strictly
-//! inside it); `|x|, |y| < 2^61` is a safe rule, i.e. `|v| < 2^61/s` at scale `s`.
+//! Valid when the difference lies in DReLU's range at the party's
+//! [`width`](crate::SnnParty::width) `k`, `[−2^(k−2), 2^(k−2))` (for `==`, strictly inside
+//! it); `|x|, |y| < 2^(k−3)` is a safe rule, i.e. `|v| < 2^(k−3)/s` at scale `s`: `2^61/s`
+//! at the default 64 bits, `2^29/s` at 32. Outside the range the results are wrong, not
+//! clamped (docs/PROTOCOLS.md §7).
 
 use crate::error::{Result, shape_mismatch};
 use crate::helper::Helper;

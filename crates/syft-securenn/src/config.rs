@@ -62,3 +62,94 @@ impl Config {
         Self { profile: self.profile, accounting }
     }
 }
+
+/// The bit width `k` over which DReLU and everything built on it (comparisons, ReLU, max,
+/// argmax, max pooling, division) work (docs/PROTOCOLS.md §6.5, §7).
+///
+/// Shares reduced modulo `2^k` are shares of the value modulo `2^k`, so a comparison of
+/// values `v ∈ [−2^(k−2), 2^(k−2))` runs on the `k`-bit reductions of the shares:
+/// PrivateCompare on `k` digits, ComputeMSB over `Z_(2^k−1)`, the helper dealing `k` bits
+/// per element. Bytes shrink accordingly; rounds do not change. The output bits are still
+/// shares over `Z_2^64`. **Outside the range the results are wrong, not clamped.**
+///
+/// The width is not part of [`Config`]: one session compares values of different
+/// encodings, so it is set per call ([`SnnParty::set_width`](crate::SnnParty::set_width)
+/// and [`Helper::set_width`](crate::Helper::set_width), like the shapes the helper is
+/// given: all three must agree). [`Width::FULL`] (64 bits) is the default and reproduces
+/// the full-range protocol exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Width(u32);
+
+impl Default for Width {
+    fn default() -> Self {
+        Self::FULL
+    }
+}
+
+impl Width {
+    /// The full ring: 64 bits, DReLU valid on `[−2^62, 2^62)`.
+    pub const FULL: Self = Self(64);
+    /// The width for fixed-point values: 32 bits, DReLU valid on `[−2^30, 2^30)` (raw
+    /// ring values; `|v| < 2^30/s` at scale `s`). A value that comes out of a safe
+    /// truncation has raw magnitude below `2^24` (`syft_fixed::FixedEncoder::safe_truncation_input(40)`),
+    /// 64 times below the bound.
+    pub const FIXED_POINT: Self = Self(32);
+    /// The smallest width (DReLU then decides `v ∈ {−1, 0}`).
+    pub const MIN_BITS: u32 = 2;
+
+    /// The width of `bits` bits, `2 ≤ bits ≤ 64`.
+    pub fn new(bits: u32) -> crate::Result<Self> {
+        if (Self::MIN_BITS..=64).contains(&bits) {
+            Ok(Self(bits))
+        } else {
+            Err(crate::error::invalid("width", format!("a comparison width must be 2 to 64 bits, got {bits}")))
+        }
+    }
+
+    /// The width the workers use for values of `encoding` (docs/PROTOCOLS.md §7):
+    /// [`FIXED_POINT`](Self::FIXED_POINT) for a fixed-point encoding with a fractional
+    /// part (scale `s > 1`), [`FULL`](Self::FULL) for an integer encoding or none.
+    #[must_use]
+    pub fn for_encoding(encoding: Option<syft_fixed::FixedEncoder>) -> Self {
+        match encoding {
+            Some(enc) if enc.scale() > 1 => Self::FIXED_POINT,
+            _ => Self::FULL,
+        }
+    }
+
+    /// `k`.
+    #[must_use]
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// `2^(k−2)`: DReLU is valid for signed values `v ∈ [−2^(k−2), 2^(k−2))`.
+    #[must_use]
+    pub const fn drelu_limit(self) -> u64 {
+        1 << (self.0 - 2)
+    }
+
+    /// `2^k − 1`: the mask of the low `k` bits, and the odd modulus of ComputeMSB.
+    #[must_use]
+    pub(crate) const fn mask(self) -> u64 {
+        u64::MAX >> (64 - self.0)
+    }
+
+    /// `⌈k/8⌉`: bytes per element of a value mod `2^k` or `2^k − 1` on the wire.
+    #[must_use]
+    pub const fn bytes(self) -> usize {
+        self.0.div_ceil(8) as usize
+    }
+
+    /// The digits of PrivateCompare per element (`k`).
+    #[must_use]
+    pub(crate) const fn digits(self) -> usize {
+        self.0 as usize
+    }
+
+    /// Whether this is the full 64-bit width.
+    #[must_use]
+    pub(crate) const fn is_full(self) -> bool {
+        self.0 == 64
+    }
+}

@@ -77,8 +77,9 @@ impl SnnParty<'_> {
     /// shared fixed-point `X ≥ 0` and `Y > 0` at scale `s`, i.e. `x/y` at scale `s` rounded
     /// down, with no probabilistic error.
     ///
-    /// Requires `X·s < Y·2^K`, `Y·2^(K−1) ≤ 2^62` and `X·s < 2^63` (`K` =
-    /// `params.quotient_bits`); otherwise the result is wrong. `Y = 0` gives `2^K − 1`.
+    /// Requires `X·s < Y·2^K`, `Y·2^(K−1) ≤ 2^(k−2)` and `X·s < 2^63` (`K` =
+    /// `params.quotient_bits`, `k` the [`width`](Self::width): `2^62` at the default 64
+    /// bits); otherwise the result is wrong. `Y = 0` gives `2^K − 1`.
     /// Costs `K` DReLUs and `K` products, in `K·(DReLU + 1)` rounds.
     /// Helper: [`Helper::div`].
     pub fn div(&mut self, x: &Tensor<u64>, y: &Tensor<u64>, params: DivParams) -> Result<Tensor<u64>> {

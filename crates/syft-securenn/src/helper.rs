@@ -7,14 +7,15 @@
 //! compressed accounting (the default) party 0's share of every helper-dealt value is
 //! `Stream(k_0D, req, label)` and only party 1 receives a message (docs/PROTOCOLS.md §3.6).
 
-use crate::arith::{odd_sub, wrap};
-use crate::config::{Accounting, Config, Profile};
+use crate::arith::{Odd, wrap_k};
+use crate::config::{Accounting, Config, Profile, Width};
 use crate::error::{Result, SecurennError};
 use crate::labels;
 use crate::party::{check_dmp_n, usize_of};
 use crate::pc;
 use crate::stream::{odd_words, words, zp};
-use syft_ring::{OddRing, Prg, Seed, Tensor, Z67, numel};
+use crate::wire;
+use syft_ring::{Prg, Seed, Tensor, Z67, numel};
 use syft_share::{Comm, CommExt, PartyId};
 use syft_spdz::{Dealer, Product, Request, serve_request};
 
@@ -34,12 +35,37 @@ pub struct Helper<'h> {
     config: Config,
     k0d: Seed,
     private: Seed,
+    width: Width,
     offline_hook: Option<OfflineHook<'h>>,
 }
 
 impl std::fmt::Debug for Helper<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Helper").field("parties", &self.parties).field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Helper")
+            .field("parties", &self.parties)
+            .field("config", &self.config)
+            .field("width", &self.width)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Party 1's share of bit `i` of `x` over `Z_67` given party 0's, `s0`:
+/// `⟨x[i]⟩_1 = x[i] − s0 mod 67`.
+#[inline]
+fn bit_share(x: u64, i: usize, s0: u8) -> Z67 {
+    let v = u8::from((x >> i) & 1 == 1) + 67 - s0;
+    pc::digit(v.min(v.wrapping_sub(67)))
+}
+
+/// The `K` bit shares of `x` from party 0's words `ws` (party 1's into `p1`, party 0's
+/// into `p0` under paper accounting).
+#[inline]
+fn share_bits<const K: usize>(x: u64, ws: &[u64; K], p1: &mut Vec<Z67>, p0: &mut Vec<Z67>, paper: bool) {
+    let s0: [u8; K] = std::array::from_fn(|i| zp(ws[i]));
+    let d1: [Z67; K] = std::array::from_fn(|i| bit_share(x, i, s0[i]));
+    p1.extend_from_slice(&d1);
+    if paper {
+        p0.extend(s0.iter().map(|&d| pc::digit(d)));
     }
 }
 
@@ -73,7 +99,7 @@ impl<'h> Helper<'h> {
             return Err(SecurennError::BadHelper { helper: me, endpoints, parties: parties.to_vec() });
         }
         let k0d = dealer.seed_of(0)?;
-        Ok(Self { comm, dealer, parties, config, k0d, private, offline_hook: None })
+        Ok(Self { comm, dealer, parties, config, k0d, private, width: Width::FULL, offline_hook: None })
     }
 
     /// Installs a callback told when offline material starts and stops being sent.
@@ -85,6 +111,19 @@ impl<'h> Helper<'h> {
     #[must_use]
     pub fn config(&self) -> Config {
         self.config
+    }
+
+    /// Sets the width of the comparisons that follow, as the computing parties do with
+    /// [`SnnParty::set_width`](crate::SnnParty::set_width) (the same width before the
+    /// same call). A helper starts at [`Width::FULL`].
+    pub fn set_width(&mut self, width: Width) {
+        self.width = width;
+    }
+
+    /// The width of the comparisons.
+    #[must_use]
+    pub fn width(&self) -> Width {
+        self.width
     }
 
     /// The helper's channels.
@@ -141,58 +180,59 @@ impl<'h> Helper<'h> {
         Ok(())
     }
 
-    /// Deals canonical `values` over `Z_(2^64-1)`.
-    fn deal_odd(&mut self, req: u64, label: u16, values: &[u64]) -> Result<()> {
-        let s0 = odd_words(&self.k0d, req, label, values.len());
-        let s1: Vec<OddRing> = values.iter().zip(&s0).map(|(&v, &s)| OddRing::new(odd_sub(v, s))).collect();
+    /// Deals canonical `values` over `Z_(2^k-1)`.
+    fn deal_odd(&mut self, req: u64, label: u16, values: &[u64], width: Width) -> Result<()> {
+        let odd = Odd::new(width);
+        let s0 = odd_words(&self.k0d, req, label, values.len(), odd);
+        let s1: Vec<u64> = values.iter().zip(&s0).map(|(&v, &s)| odd.sub(v, s)).collect();
         if self.paper_accounting() {
-            self.comm.send_tensor(self.parties[0], &Tensor::from_vec(s0.into_iter().map(OddRing::new).collect()))?;
+            wire::send_odd(&mut *self.comm, self.parties[0], &s0, width)?;
         }
-        self.comm.send_tensor(self.parties[1], &Tensor::from_vec(s1))?;
-        Ok(())
+        wire::send_odd(&mut *self.comm, self.parties[1], &s1, width)
     }
 
-    /// Deals the 64 bits of each of `xs` over `Z_67` (shape `[N, 64]`, bit 0 first).
-    fn deal_bits(&mut self, req: u64, label: u16, xs: &[u64]) -> Result<()> {
-        /// Elements per chunk: their words (8 KB) stay in L1.
+    /// Deals the `k` bits of each of `xs` over `Z_67` (shape `[N, k]`, bit 0 first).
+    fn deal_bits(&mut self, req: u64, label: u16, xs: &[u64], width: Width) -> Result<()> {
+        /// Elements per chunk: their words (at most 8 KB) stay in L1.
         const DEAL_CHUNK: usize = 16;
-        let n = xs.len();
+        let (n, k) = (xs.len(), width.digits());
         let paper = self.paper_accounting();
         let mut stream = Prg::stream(&self.k0d, req, label);
         let mut words = [0u64; 64 * DEAL_CHUNK];
-        let mut p1 = Vec::with_capacity(64 * n);
-        let mut p0 = Vec::with_capacity(if paper { 64 * n } else { 0 });
+        let mut p1 = Vec::with_capacity(k * n);
+        let mut p0 = Vec::with_capacity(if paper { k * n } else { 0 });
         for chunk in xs.chunks(DEAL_CHUNK) {
-            let w = &mut words[..64 * chunk.len()];
+            let w = &mut words[..k * chunk.len()];
             stream.fill_u64(w);
-            for (&x, ws) in chunk.iter().zip(w.chunks_exact(64)) {
-                let Ok(ws) = <&[u64; 64]>::try_from(ws) else { continue };
-                let s0: [u8; 64] = std::array::from_fn(|i| zp(ws[i]));
-                // ⟨x[i]⟩_1 = x[i] − ⟨x[i]⟩_0 mod 67.
-                let d1: [Z67; 64] = std::array::from_fn(|i| {
-                    let v = u8::from((x >> i) & 1 == 1) + 67 - s0[i];
-                    pc::digit(v.min(v.wrapping_sub(67)))
-                });
-                p1.extend_from_slice(&d1);
-                if paper {
-                    p0.extend(s0.iter().map(|&d| pc::digit(d)));
+            for (&x, ws) in chunk.iter().zip(w.chunks_exact(k)) {
+                // Compile-time lengths for the common widths.
+                if let Ok(ws) = <&[u64; 64]>::try_from(ws) {
+                    share_bits(x, ws, &mut p1, &mut p0, paper);
+                } else if let Ok(ws) = <&[u64; 32]>::try_from(ws) {
+                    share_bits(x, ws, &mut p1, &mut p0, paper);
+                } else {
+                    p1.extend(ws.iter().enumerate().map(|(i, &wi)| bit_share(x, i, zp(wi))));
+                    if paper {
+                        p0.extend(ws.iter().map(|&wi| pc::digit(zp(wi))));
+                    }
                 }
             }
         }
         if paper {
-            self.comm.send_tensor(self.parties[0], &Tensor::new(&[n, 64], p0)?)?;
+            self.comm.send_tensor(self.parties[0], &Tensor::new(&[n, k], p0)?)?;
         }
-        self.comm.send_tensor(self.parties[1], &Tensor::new(&[n, 64], p1)?)?;
+        self.comm.send_tensor(self.parties[1], &Tensor::new(&[n, k], p1)?)?;
         Ok(())
     }
 
-    /// PrivateCompare at the helper: receives both parties' 64 values per element and
+    /// PrivateCompare at the helper: receives both parties' `k` values per element and
     /// returns `β'` per element.
-    fn private_compare(&mut self, n: usize) -> Result<Vec<u64>> {
+    fn private_compare(&mut self, n: usize, width: Width) -> Result<Vec<u64>> {
         let _req = self.reserve();
-        let m0 = self.comm.recv_tensor_shaped::<Z67>(self.parties[0], &[n, 64])?;
-        let m1 = self.comm.recv_tensor_shaped::<Z67>(self.parties[1], &[n, 64])?;
-        Ok(pc::helper_decide(m0.data(), m1.data()))
+        let k = width.digits();
+        let m0 = self.comm.recv_tensor_shaped::<Z67>(self.parties[0], &[n, k])?;
+        let m1 = self.comm.recv_tensor_shaped::<Z67>(self.parties[1], &[n, k])?;
+        Ok(pc::helper_decide(m0.data(), m1.data(), width))
     }
 
     /// Serves the triple of an elementwise product of `n` elements (nothing for `n = 0`).
@@ -209,41 +249,41 @@ impl<'h> Helper<'h> {
 
     /// The helper's side of [`SnnParty::share_convert`](crate::SnnParty::share_convert).
     pub fn share_convert(&mut self, shape: &[usize]) -> Result<()> {
-        self.share_convert_n(numel(shape))
+        self.share_convert_n(numel(shape), Width::FULL)
     }
 
-    fn share_convert_n(&mut self, n: usize) -> Result<()> {
+    fn share_convert_n(&mut self, n: usize, width: Width) -> Result<()> {
         if n == 0 {
             return Ok(());
         }
         let req = self.reserve();
-        let a0 = self.comm.recv_tensor_shaped::<u64>(self.parties[0], &[n])?;
-        let a1 = self.comm.recv_tensor_shaped::<u64>(self.parties[1], &[n])?;
-        let x: Vec<u64> = a0.data().iter().zip(a1.data()).map(|(a, b)| a.wrapping_add(*b)).collect();
-        let delta: Vec<u64> = a0.data().iter().zip(a1.data()).map(|(&a, &b)| wrap(a, b)).collect();
-        self.deal_bits(req, labels::H_SC_XBITS, &x)?;
-        self.deal_odd(req, labels::H_SC_DELTA, &delta)?;
-        let eta_p = self.private_compare(n)?;
-        self.deal_odd(req, labels::H_SC_ETAP, &eta_p)
+        let a0 = wire::recv_ring(&mut *self.comm, self.parties[0], n, width)?;
+        let a1 = wire::recv_ring(&mut *self.comm, self.parties[1], n, width)?;
+        let x: Vec<u64> = a0.iter().zip(&a1).map(|(a, b)| a.wrapping_add(*b) & width.mask()).collect();
+        let delta: Vec<u64> = a0.iter().zip(&a1).map(|(&a, &b)| wrap_k(a, b, width)).collect();
+        self.deal_bits(req, labels::H_SC_XBITS, &x, width)?;
+        self.deal_odd(req, labels::H_SC_DELTA, &delta, width)?;
+        let eta_p = self.private_compare(n, width)?;
+        self.deal_odd(req, labels::H_SC_ETAP, &eta_p, width)
     }
 
     /// The helper's side of [`SnnParty::compute_msb`](crate::SnnParty::compute_msb).
     pub fn compute_msb(&mut self, shape: &[usize]) -> Result<()> {
         let profile = self.config.profile;
-        self.msb_n(numel(shape), profile)
+        self.msb_n(numel(shape), profile, Width::FULL)
     }
 
-    fn msb_n(&mut self, n: usize, profile: Profile) -> Result<()> {
+    fn msb_n(&mut self, n: usize, profile: Profile, width: Width) -> Result<()> {
         if n == 0 {
             return Ok(());
         }
         let req = self.reserve();
-        let x = odd_words(&self.private, req, labels::HELPER_PRIVATE, n);
+        let x = odd_words(&self.private, req, labels::HELPER_PRIVATE, n, Odd::new(width));
         self.offline(true);
-        let dealt = self.deal_msb_material(req, &x, profile);
+        let dealt = self.deal_msb_material(req, &x, profile, width);
         self.offline(false);
         dealt?;
-        let beta_p = self.private_compare(n)?;
+        let beta_p = self.private_compare(n, width)?;
         match profile {
             Profile::Fast => {
                 let g = beta_p.iter().zip(&x).map(|(b, x)| b ^ (x & 1)).collect();
@@ -256,11 +296,11 @@ impl<'h> Helper<'h> {
         }
     }
 
-    /// ComputeMSB's input-independent material: `x` over `Z_(L-1)`, its bits over `Z_p`,
-    /// and `x[0]` over `Z_L` (paper profile).
-    fn deal_msb_material(&mut self, req: u64, x: &[u64], profile: Profile) -> Result<()> {
-        self.deal_odd(req, labels::H_MSB_X, x)?;
-        self.deal_bits(req, labels::H_MSB_XBITS, x)?;
+    /// ComputeMSB's input-independent material: `x` over `Z_(2^k-1)`, its `k` bits over
+    /// `Z_p`, and `x[0]` over `Z_L` (paper profile).
+    fn deal_msb_material(&mut self, req: u64, x: &[u64], profile: Profile, width: Width) -> Result<()> {
+        self.deal_odd(req, labels::H_MSB_X, x, width)?;
+        self.deal_bits(req, labels::H_MSB_XBITS, x, width)?;
         if profile == Profile::Paper {
             self.deal_ring(req, labels::H_MSB_X0, &[x.len()], x.iter().map(|v| v & 1).collect())?;
         }
@@ -273,11 +313,12 @@ impl<'h> Helper<'h> {
     }
 
     pub(crate) fn drelu_n(&mut self, n: usize) -> Result<()> {
+        let width = self.width;
         match self.config.profile {
-            Profile::Fast => self.msb_n(n, Profile::Fast),
+            Profile::Fast => self.msb_n(n, Profile::Fast, width),
             Profile::Paper => {
-                self.share_convert_n(n)?;
-                self.msb_n(n, Profile::Paper)
+                self.share_convert_n(n, width)?;
+                self.msb_n(n, Profile::Paper, width)
             }
         }
     }

@@ -13,8 +13,9 @@ mod pc;
 pub mod softmax;
 mod stream;
 pub mod tournament;
+mod wire;
 
-pub use config::{Accounting, Config, Profile};
+pub use config::{Accounting, Config, Profile, Width};
 pub use division::DivParams;
 pub use error::{Result, SecurennError};
 pub use helper::{Helper, OfflineHook};

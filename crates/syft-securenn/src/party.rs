@@ -6,12 +6,13 @@
 //! Comparisons, argmax/max pool and division are in their own modules, as further
 //! methods of [`SnnParty`].
 
-use crate::arith::{odd_add, odd_from_ring, odd_neg, odd_sub, odd_xor_public, wrap, xor_public};
-use crate::config::{Accounting, Config, Profile};
+use crate::arith::{Odd, wrap_k, xor_public};
+use crate::config::{Accounting, Config, Profile, Width};
 use crate::error::{Result, SecurennError, invalid, shape_mismatch};
 use crate::labels;
 use crate::pc::{self, BitShares, PcPublic};
 use crate::stream::{WordReader, bit_words, odd_words, words};
+use crate::wire;
 use syft_ring::{OddRing, Prg, Seed, Tensor, numel};
 use syft_share::{CommExt, PartyId};
 use syft_spdz::Party;
@@ -28,6 +29,10 @@ use syft_spdz::Party;
 /// scale: comparisons do not depend on the scale. Bits, indices and one-hot vectors
 /// returned by the protocols are *unscaled* 0/1 (or integer) shares; multiplying a
 /// fixed-point value by one of them needs no truncation.
+///
+/// Comparisons (DReLU and everything built on it) run over the [`Width`] set with
+/// [`set_width`](Self::set_width), 64 bits unless changed: at width `k` they are valid for
+/// differences in `[−2^(k−2), 2^(k−2))` and cost fewer bytes (docs/PROTOCOLS.md §6.5, §7).
 pub struct SnnParty<'a> {
     spdz: Party<'a>,
     helper: PartyId,
@@ -36,6 +41,7 @@ pub struct SnnParty<'a> {
     k01: Seed,
     k0d: Seed,
     config: Config,
+    width: Width,
 }
 
 impl std::fmt::Debug for SnnParty<'_> {
@@ -45,6 +51,7 @@ impl std::fmt::Debug for SnnParty<'_> {
             .field("peer", &self.peer)
             .field("helper", &self.helper)
             .field("config", &self.config)
+            .field("width", &self.width)
             .finish_non_exhaustive()
     }
 }
@@ -84,7 +91,7 @@ impl<'a> SnnParty<'a> {
                 bytes.as_slice().try_into().map_err(|_| SecurennError::BadSeed { from: peer, len: bytes.len() })?;
             Seed(s)
         };
-        Ok(Self { spdz, helper, peer, index, k01, k0d, config })
+        Ok(Self { spdz, helper, peer, index, k01, k0d, config, width: Width::FULL })
     }
 
     /// Resumes a session whose common seed `k_01` the two parties agreed on earlier (with
@@ -96,7 +103,7 @@ impl<'a> SnnParty<'a> {
     /// twice; both parties must resume with the same seed.
     pub fn resume(spdz: Party<'a>, helper: PartyId, config: Config, k01: Seed) -> Result<Self> {
         let (index, peer, k0d) = Self::check(&spdz, helper)?;
-        Ok(Self { spdz, helper, peer, index, k01, k0d, config })
+        Ok(Self { spdz, helper, peer, index, k01, k0d, config, width: Width::FULL })
     }
 
     /// The common seed `k_01` of the two computing parties, to [`resume`](Self::resume)
@@ -133,6 +140,22 @@ impl<'a> SnnParty<'a> {
     #[must_use]
     pub fn config(&self) -> Config {
         self.config
+    }
+
+    /// Sets the width `k` of the comparisons that follow (DReLU, ReLU, `≥ ≤ > < ==`, max,
+    /// argmax, max pooling, division; docs/PROTOCOLS.md §6.5, §7): they are valid for
+    /// differences `v ∈ [−2^(k−2), 2^(k−2))` and **wrong, not clamped, outside**. The
+    /// other party and the helper ([`Helper::set_width`](crate::Helper::set_width)) must
+    /// set the same width before the same call, as they pass the same shapes. A session
+    /// starts at [`Width::FULL`].
+    pub fn set_width(&mut self, width: Width) {
+        self.width = width;
+    }
+
+    /// The width of the comparisons.
+    #[must_use]
+    pub fn width(&self) -> Width {
+        self.width
     }
 
     /// The helper's endpoint.
@@ -183,32 +206,31 @@ impl<'a> SnnParty<'a> {
         }
     }
 
-    /// This party's share of a helper-dealt value over `Z_(L-1)`.
-    fn dealt_odd(&mut self, req: u64, label: u16, n: usize) -> Result<Vec<u64>> {
+    /// This party's share of a helper-dealt value over `Z_(2^k-1)`.
+    fn dealt_odd(&mut self, req: u64, label: u16, n: usize, width: Width) -> Result<Vec<u64>> {
         if self.derives_dealt() {
-            Ok(odd_words(&self.k0d, req, label, n))
+            Ok(odd_words(&self.k0d, req, label, n, Odd::new(width)))
         } else {
-            let t = self.spdz.comm.recv_tensor_shaped::<OddRing>(self.helper, &[n])?;
-            Ok(t.data().iter().map(|v| v.get()).collect())
+            wire::recv_odd(&mut *self.spdz.comm, self.helper, n, width)
         }
     }
 
-    /// This party's shares over `Z_p` of the 64 bits of helper-known values.
-    fn dealt_bits(&mut self, req: u64, label: u16, n: usize) -> Result<BitShares> {
+    /// This party's shares over `Z_p` of the `k` bits of helper-known values.
+    fn dealt_bits(&mut self, req: u64, label: u16, n: usize, width: Width) -> Result<BitShares> {
         if self.derives_dealt() {
             Ok(BitShares::Stream(Box::new(WordReader::new(&self.k0d, req, label))))
         } else {
-            Ok(BitShares::Received(self.spdz.comm.recv_tensor_shaped(self.helper, &[n, 64])?))
+            Ok(BitShares::Received(self.spdz.comm.recv_tensor_shaped(self.helper, &[n, width.digits()])?))
         }
     }
 
-    /// PrivateCompare (docs/PROTOCOLS.md §6.2): sends this party's 64 values per element to
-    /// the helper.
-    fn private_compare(&mut self, bits: &mut BitShares, public: &PcPublic<'_>) -> Result<()> {
+    /// PrivateCompare (docs/PROTOCOLS.md §6.2): sends this party's `k` values per element
+    /// to the helper.
+    fn private_compare(&mut self, bits: &mut BitShares, public: &PcPublic<'_>, width: Width) -> Result<()> {
         let req = self.reserve()?;
         let n = public.r.len();
-        let msg = pc::party_message(self.index, &self.k01, req, bits, public);
-        self.spdz.comm.send_tensor(self.helper, &Tensor::new(&[n, 64], msg)?)?;
+        let msg = pc::party_message(self.index, &self.k01, req, bits, public, width);
+        self.spdz.comm.send_tensor(self.helper, &Tensor::new(&[n, width.digits()], msg)?)?;
         Ok(())
     }
 
@@ -229,50 +251,57 @@ impl<'a> SnnParty<'a> {
 
     /// ShareConvert (docs/PROTOCOLS.md §6.3, paper profile): shares of `a` over `Z_L` to
     /// shares of the same integer over `Z_(2^64-1)`. Requires `a ≠ 2^64 − 1` (i.e. `a ≠ −1`
-    /// signed); for that one value the result is wrong. 4 rounds.
+    /// signed); for that one value the result is wrong. 4 rounds. Always at the full width
+    /// (DReLU at a width `k` runs it over `Z_2^k` internally).
     ///
     /// Helper side: [`Helper::share_convert`](crate::Helper::share_convert).
     pub fn share_convert(&mut self, a: &Tensor<u64>) -> Result<Tensor<OddRing>> {
-        let y = self.share_convert_flat(a.data())?;
+        let y = self.share_convert_flat(a.data(), Width::FULL)?;
         Ok(Tensor::new(a.shape(), y.into_iter().map(OddRing::new).collect())?)
     }
 
-    pub(crate) fn share_convert_flat(&mut self, a: &[u64]) -> Result<Vec<u64>> {
+    /// ShareConvert from `Z_2^k` to `Z_(2^k−1)` (`a` below `2^k`, `a ≠ 2^k − 1`).
+    pub(crate) fn share_convert_flat(&mut self, a: &[u64], width: Width) -> Result<Vec<u64>> {
         let n = a.len();
         if n == 0 {
             return Ok(Vec::new());
         }
+        let (mask, odd) = (width.mask(), Odd::new(width));
         let req = self.reserve()?;
         let eta2 = bit_words(&self.k01, req, labels::SC_ETA2, n);
-        let r = words(&self.k01, req, labels::SC_R, n);
-        let r0 = words(&self.k01, req, labels::SC_R0, n);
+        let mut r = words(&self.k01, req, labels::SC_R, n);
+        let mut r0 = words(&self.k01, req, labels::SC_R0, n);
+        for (r, r0) in r.iter_mut().zip(&mut r0) {
+            *r &= mask;
+            *r0 &= mask;
+        }
         let mut masked = Vec::with_capacity(n);
         let mut beta = Vec::with_capacity(n);
         let mut alpha = Vec::with_capacity(n);
         for e in 0..n {
-            let r1 = r[e].wrapping_sub(r0[e]);
-            alpha.push(wrap(r0[e], r1));
+            let r1 = r[e].wrapping_sub(r0[e]) & mask;
+            alpha.push(wrap_k(r0[e], r1, width));
             let rj = if self.index == 0 { r0[e] } else { r1 };
-            masked.push(a[e].wrapping_add(rj));
-            beta.push(wrap(a[e], rj));
+            masked.push(a[e].wrapping_add(rj) & mask);
+            beta.push(wrap_k(a[e], rj, width));
         }
-        self.spdz.comm.send_tensor(self.helper, &Tensor::from_vec(masked))?;
-        let mut xbits = self.dealt_bits(req, labels::H_SC_XBITS, n)?;
-        let delta = self.dealt_odd(req, labels::H_SC_DELTA, n)?;
-        let big_r: Vec<u64> = r.iter().map(|v| v.wrapping_sub(1)).collect();
+        wire::send_ring(&mut *self.spdz.comm, self.helper, masked, width)?;
+        let mut xbits = self.dealt_bits(req, labels::H_SC_XBITS, n, width)?;
+        let delta = self.dealt_odd(req, labels::H_SC_DELTA, n, width)?;
+        let big_r: Vec<u64> = r.iter().map(|v| v.wrapping_sub(1) & mask).collect();
         let minus_one: Vec<bool> = r.iter().map(|&v| v == 0).collect();
-        self.private_compare(&mut xbits, &PcPublic { r: &big_r, minus_one: Some(&minus_one), beta: &eta2 })?;
-        let eta_p = self.dealt_odd(req, labels::H_SC_ETAP, n)?;
+        self.private_compare(&mut xbits, &PcPublic { r: &big_r, minus_one: Some(&minus_one), beta: &eta2 }, width)?;
+        let eta_p = self.dealt_odd(req, labels::H_SC_ETAP, n, width)?;
         let iota = self.iota();
         Ok((0..n)
             .map(|e| {
-                let eta = odd_xor_public(eta_p[e], eta2[e], self.index);
-                // θ_j = β_j + ι(−1 − α) + δ_j + η_j over Z_(L-1)
-                let mut theta = odd_add(beta[e], odd_add(delta[e], eta));
+                let eta = odd.xor_public(eta_p[e], eta2[e], self.index);
+                // θ_j = β_j + ι(−1 − α) + δ_j + η_j over Z_(2^k-1)
+                let mut theta = odd.add(beta[e], odd.add(delta[e], eta));
                 if iota == 1 {
-                    theta = odd_add(theta, odd_neg(1 + alpha[e]));
+                    theta = odd.add(theta, odd.neg(1 + alpha[e]));
                 }
-                odd_sub(odd_from_ring(a[e]), theta)
+                odd.sub(odd.reduce_ring(a[e]), theta)
             })
             .collect())
     }
@@ -285,41 +314,44 @@ impl<'a> SnnParty<'a> {
     pub fn compute_msb(&mut self, a: &Tensor<OddRing>) -> Result<Tensor<u64>> {
         let y: Vec<u64> = a.data().iter().map(|v| v.get()).collect();
         let profile = self.config.profile;
-        Ok(Tensor::new(a.shape(), self.msb_flat(&y, profile)?)?)
+        Ok(Tensor::new(a.shape(), self.msb_flat(&y, profile, Width::FULL)?)?)
     }
 
-    fn msb_flat(&mut self, y: &[u64], profile: Profile) -> Result<Vec<u64>> {
+    /// ComputeMSB over `Z_(2^k−1)`: `y` canonical shares, the result the bit
+    /// `[y ≥ 2^(k−1)]` over `Z_L`.
+    fn msb_flat(&mut self, y: &[u64], profile: Profile, width: Width) -> Result<Vec<u64>> {
         let n = y.len();
         if n == 0 {
             return Ok(Vec::new());
         }
+        let odd = Odd::new(width);
         let req = self.reserve()?;
         let beta = bit_words(&self.k01, req, labels::MSB_BETA, n);
-        // Offline material from the helper: x over Z_(L-1), its bits over Z_p, and x[0]
+        // Offline material from the helper: x over Z_(2^k-1), its bits over Z_p, and x[0]
         // over Z_L (paper profile).
-        let x = self.dealt_odd(req, labels::H_MSB_X, n)?;
+        let x = self.dealt_odd(req, labels::H_MSB_X, n, width)?;
         // In the fast profile the bits of x are the helper's last offline message, and
         // PrivateCompare is the first use of them: party 1 takes them only after sending
         // its share of c, so that party 0 can start PrivateCompare while the helper is
         // still dealing them. (The paper profile deals x[0] after them.)
         let (early_bits, x0) = match profile {
             Profile::Paper => {
-                let bits = self.dealt_bits(req, labels::H_MSB_XBITS, n)?;
+                let bits = self.dealt_bits(req, labels::H_MSB_XBITS, n, width)?;
                 (Some(bits), self.dealt_ring(req, labels::H_MSB_X0, &[n])?)
             }
             Profile::Fast => (None, Vec::new()),
         };
-        // c_j = 2 y_j + x_j over Z_(L-1); exchange to open c.
-        let mine: Vec<u64> = y.iter().zip(&x).map(|(&y, &x)| odd_add(odd_add(y, y), x)).collect();
+        // c_j = 2 y_j + x_j over Z_(2^k-1); exchange to open c.
+        let mine: Vec<u64> = y.iter().zip(&x).map(|(&y, &x)| odd.add(odd.add(y, y), x)).collect();
         let peer = self.peer;
-        self.spdz.comm.send_tensor(peer, &Tensor::from_vec(mine.iter().map(|&v| OddRing::new(v)).collect()))?;
-        let theirs = self.spdz.comm.recv_tensor_shaped::<OddRing>(peer, &[n])?;
-        let c: Vec<u64> = mine.iter().zip(theirs.data()).map(|(&a, b)| odd_add(a, b.get())).collect();
+        wire::send_odd(&mut *self.spdz.comm, peer, &mine, width)?;
+        let theirs = wire::recv_odd(&mut *self.spdz.comm, peer, n, width)?;
+        let c: Vec<u64> = mine.iter().zip(&theirs).map(|(&a, &b)| odd.add(a, b)).collect();
         let mut xbits = match early_bits {
             Some(bits) => bits,
-            None => self.dealt_bits(req, labels::H_MSB_XBITS, n)?,
+            None => self.dealt_bits(req, labels::H_MSB_XBITS, n, width)?,
         };
-        self.private_compare(&mut xbits, &PcPublic { r: &c, minus_one: None, beta: &beta })?;
+        self.private_compare(&mut xbits, &PcPublic { r: &c, minus_one: None, beta: &beta }, width)?;
         let out = self.dealt_ring(req, labels::H_MSB_OUT, &[n])?;
         let index = self.index;
         match profile {
@@ -337,11 +369,12 @@ impl<'a> SnnParty<'a> {
     }
 
     /// DReLU (docs/PROTOCOLS.md §6.5): shares of the unscaled bit `[sgn(a) ≥ 0]` (so
-    /// `DReLU(0) = 1`).
+    /// `DReLU(0) = 1`), at the [`width`](Self::width) `k`.
     ///
-    /// Valid for `sgn(a) ∈ [−2^62, 2^62)`; outside that range the bit is wrong. At scale
-    /// `s`, that is `|v| < 2^62/s` for a fixed-point value `v` (4.6·10^15 at `s = 10^3`).
-    /// Fast profile: 3 rounds; paper profile: 8 rounds.
+    /// Valid for `sgn(a) ∈ [−2^(k−2), 2^(k−2))`; outside that range the bit is wrong, not
+    /// clamped. At scale `s`, that is `|v| < 2^(k−2)/s` for a fixed-point value `v`: at
+    /// the full width `2^62/s` (4.6·10^15 at `s = 10^3`), at 32 bits `2^30/s`
+    /// (1.07·10^6 at `s = 10^3`). Fast profile: 3 rounds; paper profile: 8 rounds.
     ///
     /// Helper side: [`Helper::drelu`](crate::Helper::drelu).
     pub fn drelu(&mut self, a: &Tensor<u64>) -> Result<Tensor<u64>> {
@@ -349,13 +382,16 @@ impl<'a> SnnParty<'a> {
     }
 
     pub(crate) fn drelu_flat(&mut self, a: &[u64]) -> Result<Vec<u64>> {
-        let doubled: Vec<u64> = a.iter().map(|v| v.wrapping_mul(2)).collect();
+        let width = self.width;
+        // The k-bit reductions of the shares are shares of a mod 2^k; doubled mod 2^k.
+        let mask = width.mask();
+        let doubled: Vec<u64> = a.iter().map(|v| v.wrapping_mul(2) & mask).collect();
         let alpha = match self.config.profile {
-            // F1: an even share ≤ 2^64 − 2 is already a canonical share over Z_(L-1).
-            Profile::Fast => self.msb_flat(&doubled, Profile::Fast)?,
+            // F1: an even share ≤ 2^k − 2 is already a canonical share over Z_(2^k-1).
+            Profile::Fast => self.msb_flat(&doubled, Profile::Fast, width)?,
             Profile::Paper => {
-                let y = self.share_convert_flat(&doubled)?;
-                self.msb_flat(&y, Profile::Paper)?
+                let y = self.share_convert_flat(&doubled, width)?;
+                self.msb_flat(&y, Profile::Paper, width)?
             }
         };
         let iota = self.iota();

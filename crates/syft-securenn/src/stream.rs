@@ -1,11 +1,13 @@
 //! Sampling of the protocols' fields from the normative PRG streams
-//! (docs/PROTOCOLS.md §3.2): `Z_L` from a word, `Z_(L-1)` as `w mod (2^64-1)`, `Z_p` as
-//! `w mod 67`, `Z_p*` as `1 + w mod 66`, a bit as `w & 1`, and a permutation of 64
-//! positions by Fisher–Yates from 63 words.
+//! (docs/PROTOCOLS.md §3.2): `Z_L` from a word, `Z_(L-1)` as `w mod (2^64-1)` (and
+//! `Z_(2^k-1)` as `w mod (2^k-1)` for a width `k`), `Z_p` as `w mod 67`, `Z_p*` as
+//! `1 + w mod 66`, a bit as `w & 1`, and a permutation of `k` positions by Fisher–Yates
+//! from `k − 1` words.
 //!
-//! Per-element work runs over flat buffers filled a chunk at a time, so that the 191
-//! words PrivateCompare needs per element stay in cache.
+//! Per-element work runs over flat buffers filled a chunk at a time, so that the
+//! `3k − 1` words PrivateCompare needs per element (191 for `k = 64`) stay in cache.
 
+use crate::arith::Odd;
 use syft_ring::{Prg, Seed};
 
 /// `n` words of `Stream(seed, req, label)`.
@@ -15,11 +17,12 @@ pub(crate) fn words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
     out
 }
 
-/// `n` uniform elements of `Z_(2^64-1)` (canonical representatives).
-pub(crate) fn odd_words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64> {
+/// `n` uniform elements of the odd ring `odd` (canonical representatives; `Z_(2^64-1)`
+/// for the full width).
+pub(crate) fn odd_words(seed: &Seed, req: u64, label: u16, n: usize, odd: Odd) -> Vec<u64> {
     let mut out = words(seed, req, label, n);
     for w in &mut out {
-        *w = odd_from_word(*w);
+        *w = odd.sample_word(*w);
     }
     out
 }
@@ -92,6 +95,18 @@ macro_rules! fisher_yates_steps {
     };
 }
 
+/// The steps of [`fisher_yates_steps`] for 32 positions.
+macro_rules! fisher_yates_steps32 {
+    ($m:ident!($($args:tt)*)) => {
+        $m!($($args)*;
+        0 => 31, 1 => 30, 2 => 29, 3 => 28, 4 => 27, 5 => 26, 6 => 25, 7 => 24, 8 => 23, 9 => 22,
+        10 => 21, 11 => 20, 12 => 19, 13 => 18, 14 => 17, 15 => 16, 16 => 15, 17 => 14, 18 => 13,
+        19 => 12, 20 => 11, 21 => 10, 22 => 9, 23 => 8, 24 => 7, 25 => 6, 26 => 5, 27 => 4,
+        28 => 3, 29 => 2, 30 => 1,
+        )
+    };
+}
+
 /// One Fisher–Yates step with a compile-time divisor.
 macro_rules! fisher_yates {
     ($p:ident, $w:ident; $($t:literal => $i:literal),* $(,)?) => {
@@ -160,6 +175,43 @@ pub(crate) fn permute64x2(p: &mut [u8; 64], q: &mut [u8; 64], w: &[u64]) {
     fisher_yates_steps!(fisher_yates2!(p, q, w, v));
 }
 
+/// [`permute64`] for 32 positions from 31 words.
+#[inline]
+pub(crate) fn permute32(p: &mut [u8; 32], w: &[u64]) {
+    let w: &[u64; 31] = match w.get(..31).and_then(|s| s.try_into().ok()) {
+        Some(w) => w,
+        None => return,
+    };
+    fisher_yates_steps32!(fisher_yates!(p, w));
+}
+
+/// [`permute64x2`] for 32 positions: `p` with `w[..31]`, `q` with `w[31..62]`.
+#[inline]
+pub(crate) fn permute32x2(p: &mut [u8; 32], q: &mut [u8; 32], w: &[u64]) {
+    let (Some(w), Some(v)) = (
+        w.get(..31).and_then(|s| <&[u64; 31]>::try_from(s).ok()),
+        w.get(31..62).and_then(|s| <&[u64; 31]>::try_from(s).ok()),
+    ) else {
+        return;
+    };
+    fisher_yates_steps32!(fisher_yates2!(p, q, w, v));
+}
+
+/// The Fisher–Yates permutation of the `k = p.len()` positions of `p` from `k − 1` words
+/// (for `i = k − 1` down to 1, swap `p[i]` and `p[w_t mod (i+1)]` with `t = k − 1 − i`),
+/// for any `k`: [`permute64`] and [`permute32`] are this with compile-time divisors.
+#[inline]
+pub(crate) fn permute_prefix(p: &mut [u8], w: &[u64]) {
+    let k = p.len();
+    for (t, i) in (1..k).rev().enumerate() {
+        if let Some(&wt) = w.get(t) {
+            #[allow(clippy::cast_possible_truncation, reason = "the index is below 64")]
+            let j = (wt % (i as u64 + 1)) as usize;
+            p.swap(i, j);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
@@ -186,7 +238,8 @@ mod tests {
         let mut sorted = p.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, (0u8..64).collect::<Vec<_>>());
-        assert_eq!(odd_words(&s, 1, crate::labels::H_MSB_X, 2), vec![0x214021ecd8c3964c, 0xf616fe21057ea534]);
+        let full = Odd::new(crate::Width::FULL);
+        assert_eq!(odd_words(&s, 1, crate::labels::H_MSB_X, 2, full), vec![0x214021ecd8c3964c, 0xf616fe21057ea534]);
     }
 
     #[test]
@@ -217,6 +270,34 @@ mod tests {
             permute64(&mut a1, &w2[..63]);
             permute64(&mut b1, &w2[63..]);
             assert_eq!((a, b), (a1, b1));
+        }
+    }
+
+    #[test]
+    fn fixed_and_generic_permutations_agree() {
+        for seed in 0..50 {
+            let w = words(&Seed::from_u64(seed), 3, 4, 126);
+            let v: [u8; 64] = std::array::from_fn(|i| u8::try_from((i * 37 + 11) % 256).unwrap());
+            let mut a = v;
+            permute64(&mut a, &w);
+            let mut b = v;
+            permute_prefix(&mut b, &w);
+            assert_eq!(a, b);
+            let v32: [u8; 32] = std::array::from_fn(|i| v[i]);
+            let (mut c, mut d) = (v32, v32);
+            permute32x2(&mut c, &mut d, &w[..62]);
+            let (mut e, mut f) = (v32, v32);
+            permute_prefix(&mut e, &w[..31]);
+            permute_prefix(&mut f, &w[31..62]);
+            assert_eq!((c, d), (e, f));
+            let mut g = v32;
+            permute32(&mut g, &w);
+            assert_eq!(g, e);
+            let mut sorted = e.to_vec();
+            sorted.sort_unstable();
+            let mut want = v32.to_vec();
+            want.sort_unstable();
+            assert_eq!(sorted, want, "a permutation");
         }
     }
 

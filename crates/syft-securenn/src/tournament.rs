@@ -331,13 +331,14 @@ impl SnnParty<'_> {
 
     /// The maximum along `axis` (the axis removed). `k − 1` DReLUs and products per
     /// output in `⌈log2 k⌉` levels. Valid when pairwise differences are in DReLU's range
-    /// (e.g. `|x| < 2^61`). Helper: [`Helper::max`].
+    /// at the [`width`](Self::width) (e.g. `|x| < 2^61` at 64 bits, `2^29` at 32); wrong,
+    /// not clamped, outside it. Helper: [`Helper::max`].
     pub fn max(&mut self, x: &Tensor<u64>, axis: usize) -> Result<Tensor<u64>> {
         Ok(self.reduce_axis("max", x, axis, Track::Value)?.value)
     }
 
-    /// The maximum along `axis` and the unscaled index of its first occurrence.
-    /// Helper: [`Helper::argmax`].
+    /// The maximum along `axis` and the unscaled index of its first occurrence. Valid
+    /// range: that of [`max`](Self::max). Helper: [`Helper::argmax`].
     pub fn argmax(&mut self, x: &Tensor<u64>, axis: usize) -> Result<Argmax> {
         let r = self.reduce_axis("argmax", x, axis, Track::Index)?;
         let index = r.index.ok_or_else(|| invalid("argmax", "no index tracked"))?;
@@ -353,7 +354,8 @@ impl SnnParty<'_> {
     }
 
     /// 2-d max pooling of `x` (`[N, C, H, W]`) with the one-hot mask of each window's
-    /// first maximum, which [`maxpool2d_backward`](Self::maxpool2d_backward) uses.
+    /// first maximum, which [`maxpool2d_backward`](Self::maxpool2d_backward) uses. Valid
+    /// range: that of [`max`](Self::max), at the [`width`](Self::width).
     /// Helper: [`Helper::maxpool2d`].
     pub fn maxpool2d(&mut self, x: &Tensor<u64>, params: Pool2d) -> Result<MaxPool> {
         let out_shape = params.output_shape(x.shape())?;

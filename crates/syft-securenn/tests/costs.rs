@@ -15,7 +15,7 @@ mod common;
 
 use common::{run, signed_tensor};
 use syft_ring::{Prg, Seed, Tensor};
-use syft_securenn::{Accounting, Config, DivParams, Helper, Pool2d, Profile, SnnParty};
+use syft_securenn::{Accounting, Config, DivParams, Helper, Pool2d, Profile, SnnParty, Width};
 
 /// Elements (rows, windows) per measurement.
 const N: usize = 64;
@@ -158,7 +158,24 @@ fn cases(units: usize) -> Vec<Case> {
 
 /// Measured bytes per unit (party 0, party 1, helper) and online rounds.
 fn measure(config: Config, case: &Case) -> ([f64; 3], u64) {
-    let r = run(config, 77, std::slice::from_ref(&case.input), &case.party, &case.helper);
+    measure_at(config, case, Width::FULL)
+}
+
+/// [`measure`] with the comparisons at `width`.
+fn measure_at(config: Config, case: &Case, width: Width) -> ([f64; 3], u64) {
+    let r = run(
+        config,
+        77,
+        std::slice::from_ref(&case.input),
+        |p, s| {
+            p.set_width(width);
+            (case.party)(p, s)
+        },
+        |h| {
+            h.set_width(width);
+            (case.helper)(h)
+        },
+    );
     let per = |i: usize| r.sent(i) as f64 / case.units as f64;
     ([per(0), per(1), per(2)], r.rounds())
 }
@@ -172,12 +189,27 @@ fn configs() -> [(Config, &'static str); 4] {
     ]
 }
 
-/// DReLU per element (P0, P1, helper) and rounds (docs/PROTOCOLS.md §6.9).
-fn drelu_cost(c: Config) -> ([f64; 3], u64) {
+/// DReLU per element (P0, P1, helper) and rounds at width `k` (docs/PROTOCOLS.md §6.9):
+/// with `B = ⌈k/8⌉` bytes per value of `Z_2^k` or `Z_(2^k−1)` and `k` digits of PrivateCompare,
+/// - fast: `B + k` from each party (the share of `c`, PrivateCompare), `B + k + 8` from
+///   the helper (`x`, its bits, the output bit over `Z_L`), twice that under paper
+///   accounting; 3 rounds;
+/// - paper profile: ShareConvert `B + k` / `k + 2B` and ComputeMSB `B + k + 16` /
+///   `B + k + 24` (a Beaver product), under paper accounting `2(k + 2B)` and
+///   `2(B + k + 16) + 8` from the helper; 8 rounds.
+///
+/// At `k = 64`: 72 / 72 / 80 (fast) and 160 / 160 / 176 (paper profile).
+fn drelu_cost_at(c: Config, width: Width) -> ([f64; 3], u64) {
     let paper_acct = c.accounting == Accounting::Paper;
+    let (b, k) = (width.bytes() as f64, f64::from(width.bits()));
     match c.profile {
-        Profile::Fast => ([72.0, 72.0, if paper_acct { 160.0 } else { 80.0 }], 3),
-        _ => ([160.0, 160.0, if paper_acct { 344.0 } else { 176.0 }], 8),
+        Profile::Fast => ([b + k, b + k, if paper_acct { 2.0 * (b + k + 8.0) } else { b + k + 8.0 }], 3),
+        _ => {
+            let parties = 2.0 * b + 2.0 * k + 16.0;
+            let helper =
+                if paper_acct { 2.0 * (k + 2.0 * b) + 2.0 * (b + k + 16.0) + 8.0 } else { 3.0 * b + 2.0 * k + 24.0 };
+            ([parties, parties, helper], 8)
+        }
     }
 }
 
@@ -189,7 +221,13 @@ fn add(a: [f64; 3], b: [f64; 3], times_b: f64) -> [f64; 3] {
 
 /// The exact formula of each case under `c` (our algorithms), per unit.
 fn formula(name: &str, c: Config) -> Option<([f64; 3], u64)> {
-    let (d, rd) = drelu_cost(c);
+    formula_at(name, c, Width::FULL)
+}
+
+/// [`formula`] with the comparisons at `width` (ShareConvert and ComputeMSB on their own
+/// always run at the full width).
+fn formula_at(name: &str, c: Config, width: Width) -> Option<([f64; 3], u64)> {
+    let (d, rd) = drelu_cost_at(c, width);
     let paper_acct = c.accounting == Accounting::Paper;
     let helper_share = if paper_acct { 16.0 } else { 8.0 };
     // argmax over k = 10 by the tournament: 9 DReLUs; products: 9 for the values, 9 − 5
@@ -261,6 +299,32 @@ fn costs_equal_the_formulas_and_stay_within_the_paper() {
                 "| {} | {cname} | {} | {} | {} | {total} | {rounds} | {bound} | {bound_rounds} |",
                 case.name, bytes[0], bytes[1], bytes[2]
             );
+        }
+    }
+}
+
+/// At 32 bits (the workers' width for fixed-point values) every protocol built on DReLU
+/// costs exactly the `k = 32` formulas of docs/PROTOCOLS.md §6.9: fast DReLU 36 / 36 / 44
+/// bytes, ReLU 52 / 52 / 52, the same rounds as at 64 bits.
+#[test]
+fn costs_at_32_bits_equal_the_formulas() {
+    let width = Width::FIXED_POINT;
+    assert_eq!(drelu_cost_at(Config::fast(), width), ([36.0, 36.0, 44.0], 3));
+    assert_eq!(drelu_cost_at(Config::paper(), width), ([88.0, 88.0, 100.0], 8));
+    println!("| protocol | configuration | P0 | P1 | helper | rounds | at 64 bits |");
+    println!("|---|---|---|---|---|---|---|");
+    for case in cases(N) {
+        if matches!(case.name, "ShareConvert" | "ComputeMSB") {
+            continue;
+        }
+        for (config, cname) in configs() {
+            let (bytes, rounds) = measure_at(config, &case, width);
+            let (want, want_rounds) = formula_at(case.name, config, width).unwrap();
+            assert_eq!(bytes, want, "{}, {cname}, k = 32: bytes per unit", case.name);
+            assert_eq!(rounds, want_rounds, "{}, {cname}, k = 32: rounds", case.name);
+            let (full, full_rounds) = formula(case.name, config).unwrap();
+            assert_eq!(rounds, full_rounds, "{}: the width does not change the rounds", case.name);
+            println!("| {} | {cname} | {} | {} | {} | {rounds} | {full:?} |", case.name, bytes[0], bytes[1], bytes[2]);
         }
     }
 }

@@ -212,3 +212,28 @@ fn desynchronised_peers_give_typed_errors() {
         assert!(o.starts_with("Some(Share("), "{outcomes:?}");
     }
 }
+
+/// Parties at 32 bits against a helper at 64 (a width the three did not agree on): typed
+/// errors at every endpoint, no panic, no hang.
+#[test]
+fn disagreeing_widths_give_typed_errors() {
+    let outcomes = run_parties(3, |comm| -> String {
+        let me = comm.id();
+        if me == 2 {
+            let mut dealer = Dealer::with_seeds(vec![Seed::from_u64(1), Seed::from_u64(2)]).unwrap();
+            distribute_seeds(comm, &mut dealer, &[0, 1]).unwrap();
+            let mut h = Helper::new(comm, &mut dealer, [0, 1], Config::default()).unwrap();
+            return format!("{:?}", h.drelu(&[3]).err());
+        }
+        let mut link = DealerLink::connect(comm, 2, me, 2).unwrap();
+        let party = Party::new(comm, &mut link, vec![0, 1]).unwrap();
+        let mut rng = Prg::new(&Seed::from_u64(9));
+        let mut p = SnnParty::start_with_rng(party, 2, Config::default(), &mut rng).unwrap();
+        p.set_width(syft_securenn::Width::FIXED_POINT);
+        format!("{:?}", p.drelu(&t(&[1, 2, 3])).err())
+    })
+    .unwrap();
+    for o in &outcomes {
+        assert!(o.starts_with("Some(Share("), "{outcomes:?}");
+    }
+}

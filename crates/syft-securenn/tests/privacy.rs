@@ -5,7 +5,8 @@
 //! Views, per endpoint, message by message (the message sequences have the same shapes
 //! for both secrets):
 //! - each received payload, histogrammed by (position in the element, byte value): the
-//!   element is 8 bytes for `Z_2^64`/`Z_(2^64-1)` values and the 64-digit row for
+//!   element is 8 bytes for `Z_2^64`/`Z_(2^64-1)` values, 4 for the packed
+//!   `Z_(2^32-1)` values of 32-bit comparisons, and the 64- (32-) digit row for
 //!   PrivateCompare's `Z_67` messages;
 //! - at a computing party, each opened value: the sum of what it sent to the other party
 //!   and what it received back in the same exchange (the masked values it learns);
@@ -21,14 +22,21 @@ mod common;
 
 use common::{Endpoint, Run, run, signed_tensor};
 use syft_ring::{Prg, Seed, Tensor};
-use syft_securenn::{Accounting, Config, DivParams, Helper, Pool2d, SnnParty};
+use syft_securenn::{Accounting, Config, DivParams, Helper, Pool2d, SnnParty, Width};
 use syft_share::dev::{ChiSquare, chi_square_homogeneity, positional_byte_histogram};
-use syft_share::{PartyId, tensor_header_len};
+use syft_share::{BYTES_HEADER_LEN, PartyId, tensor_header_len};
+
+/// The kind byte of an opaque byte message: the packed values of 32-bit comparisons
+/// (4 bytes each, all over `Z_(2^32−1)` in the fast profile).
+const KIND_BYTES: u8 = 0x02;
 
 const ALPHA: f64 = 0.001;
 
 /// A framed tensor message's payload and the width of one histogram position group.
 fn payload(msg: &[u8]) -> (&[u8], usize) {
+    if msg[0] == KIND_BYTES {
+        return (&msg[BYTES_HEADER_LEN..], 4);
+    }
     // kind (1) | request (6) | element tag (4) | rank (1) | dims (8 each) | payload
     let start = tensor_header_len(0);
     let rank = usize::from(msg[start - 1]);
@@ -40,14 +48,27 @@ fn payload(msg: &[u8]) -> (&[u8], usize) {
     let numel: usize = dims.iter().product();
     let width = body.len().checked_div(numel).unwrap_or(1);
     // PrivateCompare's digits: group by slot.
-    let width = if width == 1 && dims.last() == Some(&64) { 64 } else { width };
+    let width = match dims.last() {
+        Some(&k) if width == 1 && (k == 64 || k == 32) => k,
+        _ => width,
+    };
     (body, width)
 }
 
-/// Elementwise sum of two payloads of one width: mod 67 for digits, mod 2^64 otherwise.
+/// Elementwise sum of two payloads of one width: mod 67 for digits, mod 2^32 − 1 for
+/// packed 32-bit values, mod 2^64 otherwise.
 fn sum_payloads(a: &[u8], b: &[u8], width: usize) -> Vec<u8> {
-    if width == 64 || width == 1 {
+    if width == 64 || width == 32 || width == 1 {
         a.iter().zip(b).map(|(x, y)| ((u16::from(*x) + u16::from(*y)) % 67) as u8).collect()
+    } else if width == 4 {
+        a.chunks_exact(4)
+            .zip(b.chunks_exact(4))
+            .flat_map(|(x, y)| {
+                let s = u64::from(u32::from_le_bytes(x.try_into().unwrap()))
+                    + u64::from(u32::from_le_bytes(y.try_into().unwrap()));
+                ((s % 0xFFFF_FFFF) as u32).to_le_bytes()
+            })
+            .collect()
     } else {
         a.chunks_exact(8)
             .zip(b.chunks_exact(8))
@@ -137,6 +158,43 @@ fn drelu_and_relu_views_do_not_depend_on_the_input() {
         check("drelu", config, secrets.clone(), &|p, s| Ok(vec![p.drelu(&s[0])?]), &|h| h.drelu(&[N]));
         check("relu", config, secrets, &|p, s| Ok(vec![p.relu(&s[0])?.value]), &|h| h.relu(&[N]));
     }
+}
+
+/// At 32 bits (docs/PROTOCOLS.md §6.5) as at 64: zero against the most negative value
+/// of the 32-bit range, and ties against distinct values for `==` and argmax.
+#[test]
+fn views_at_32_bits_do_not_depend_on_the_input() {
+    let w = Width::FIXED_POINT;
+    for config in [Config::fast(), Config::fast().with_accounting(Accounting::Paper)] {
+        let secrets = [vec![constant(0, N)], vec![constant(-(1 << 30), N)]];
+        check(
+            "relu, k = 32",
+            config,
+            secrets,
+            &move |p, s| {
+                p.set_width(w);
+                Ok(vec![p.relu(&s[0])?.value])
+            },
+            &move |h| {
+                h.set_width(w);
+                h.relu(&[N])
+            },
+        );
+    }
+    let secrets = [vec![constant(5, N), constant(5, N)], vec![constant(-7, N), constant(1 << 28, N)]];
+    check(
+        "eq, k = 32",
+        Config::fast(),
+        secrets,
+        &move |p, s| {
+            p.set_width(w);
+            Ok(vec![p.eq(&s[0], &s[1])?])
+        },
+        &move |h| {
+            h.set_width(w);
+            h.eq(&[N])
+        },
+    );
 }
 
 #[test]

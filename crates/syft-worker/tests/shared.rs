@@ -193,3 +193,49 @@ fn exp_reciprocal_softmax_and_cross_entropy_approximate_plaintext() {
     let want = -(lp(0, 0) + lp(1, 2));
     assert!((ce - want).abs() <= 0.05, "cross-entropy {ce} vs {want}");
 }
+
+/// docs/PROTOCOLS.md §7: fixed-point tensors compare at 32 bits (ReLU 52 + 52 + 52 payload
+/// bytes per element instead of 88 + 88 + 88), integer and raw tensors at 64;
+/// `set_comparison_bits` overrides the rule, and beyond `2^30/s` the 32-bit ReLU is wrong
+/// while the full width is right.
+#[test]
+fn the_comparison_width_follows_the_encoding_and_the_session_setting() {
+    let hub = Hub::new();
+    let ws = workers(&hub, &["bob", "alice"]);
+    let crypto = VirtualWorker::new(&hub, "crypto_provider").unwrap();
+    let session = MpcSession::new(&[&ws[0], &ws[1]], &crypto).unwrap();
+    let enc = FixedEncoder::default();
+    let x = f(&[2, 4], &[1.5, -2.25, 0.0, 3.125, -0.001, 7.0, 1000.0, -3.0]);
+    let xs = SharedTensor::share(&enc.encode(&x).unwrap(), Some(enc), &session).unwrap();
+    let ints = SharedTensor::share(&Tensor::from_vec(vec![3u64, 5]), Some(FixedEncoder::INTEGER), &session).unwrap();
+    let raw = SharedTensor::share(&Tensor::from_vec(vec![3u64, 5]), None, &session).unwrap();
+    assert_eq!((xs.comparison_bits(), ints.comparison_bits(), raw.comparison_bits()), (32, 64, 64));
+
+    // The first SecureNN call also agrees on k_01: warm up.
+    xs.relu().unwrap();
+    let payload = |s: &syft_worker::SessionStats| s.members.iter().map(|m| m.payload_bytes).sum::<u64>();
+    let before = session.comm_stats().unwrap();
+    let r32 = xs.relu().unwrap();
+    let mid = session.comm_stats().unwrap();
+    session.set_comparison_bits(Some(64)).unwrap();
+    assert_eq!(xs.comparison_bits(), 64);
+    let r64 = xs.relu().unwrap();
+    let after = session.comm_stats().unwrap();
+    assert_eq!(payload(&mid.since(&before)), 8 * (52 + 52 + 52));
+    assert_eq!(payload(&after.since(&mid)), 8 * (88 + 88 + 88));
+    close(&r32.get().unwrap().float_precision(), &x.map(|v| v.max(0.0)), 0.0);
+    close(&r64.get().unwrap().float_precision(), &x.map(|v| v.max(0.0)), 0.0);
+
+    // 2·10^6 at scale 10^3 is beyond 2^30/s: wrong at 32 bits, right at 64.
+    let big = f(&[2], &[2.0e6, -2.0e6]);
+    let bs = SharedTensor::share(&enc.encode(&big).unwrap(), Some(enc), &session).unwrap();
+    let (_, d64) = bs.relu_with_mask().unwrap();
+    assert_eq!(d64.get().unwrap().into_raw().data(), &[1, 0]);
+    session.set_comparison_bits(None).unwrap();
+    let (_, d32) = bs.relu_with_mask().unwrap();
+    assert_eq!(d32.get().unwrap().into_raw().data(), &[0, 1], "outside 2^30/s the 32-bit result is wrong");
+
+    assert!(session.set_comparison_bits(Some(65)).is_err());
+    assert!(session.set_comparison_bits(Some(1)).is_err());
+    assert_eq!(session.comparison_bits(), None);
+}

@@ -43,11 +43,34 @@ fn snn_config() -> syft_securenn::Config {
     syft_securenn::Config::default()
 }
 
+/// The comparison width of a SecureNN operation (docs/PROTOCOLS.md §7): chosen by the
+/// client from the operands' encoding ([`syft_securenn::Width::for_encoding`], or the
+/// session's setting) and carried by the operation, so that both parties and the helper
+/// use the same. Checked before any message.
+fn comparison_width(op: &MpcOp) -> Result<syft_securenn::Width, RemoteError> {
+    let bits = match op {
+        MpcOp::Relu { bits, .. }
+        | MpcOp::ArgmaxOneHot { bits, .. }
+        | MpcOp::Argmax { bits, .. }
+        | MpcOp::Max { bits, .. }
+        | MpcOp::Gt { bits, .. }
+        | MpcOp::Eq { bits, .. }
+        | MpcOp::MaxPool2d { bits, .. }
+        | MpcOp::Softmax { bits, .. }
+        | MpcOp::CrossEntropy { bits, .. }
+        | MpcOp::CrossEntropyBackward { bits, .. }
+        | MpcOp::SoftmaxCrossEntropy { bits, .. } => *bits,
+        other => return Err(err(K::BadRequest, format!("{} is not a SecureNN protocol", other.name()))),
+    };
+    syft_securenn::Width::new(bits).map_err(|e| err(K::BadRequest, format!("{}: {e}", op.name())))
+}
+
 /// A party's part in a SecureNN protocol (two parties, the crypto provider as helper).
 fn compute_securenn(member: &mut Member, op: &MpcOp, shares: &[&Tensor<u64>]) -> Result<Vec<Tensor<u64>>, RemoteError> {
     if member.parties != 2 {
         return Err(err(K::BadRequest, format!("{} needs exactly two parties", op.name())));
     }
+    let width = comparison_width(op)?;
     let a = arg(shares, 0, op)?;
     let helper = member.parties;
     let link = member.link.as_mut().ok_or_else(|| err(K::BadRequest, "party without a dealer link"))?;
@@ -59,6 +82,7 @@ fn compute_securenn(member: &mut Member, op: &MpcOp, shares: &[&Tensor<u64>]) ->
     }
     .map_err(protocol)?;
     member.k01 = Some(snn.common_seed());
+    snn.set_width(width);
     Ok(match op {
         MpcOp::Relu { .. } => {
             let r = snn.relu(a).map_err(protocol)?;
@@ -95,23 +119,25 @@ fn help(member: &mut Member, op: &MpcOp) -> Result<(), RemoteError> {
     if member.parties != 2 {
         return Err(err(K::BadRequest, format!("{} needs exactly two parties", op.name())));
     }
+    let width = comparison_width(op)?;
     let dealer = member.dealer.as_mut().ok_or_else(|| err(K::BadRequest, "not the dealer of this session"))?;
     let mut helper =
         syft_securenn::Helper::new(member.comm.as_mut(), dealer, [0, 1], snn_config()).map_err(protocol)?;
+    helper.set_width(width);
     match op {
-        MpcOp::Relu { shape } => helper.relu(shape),
-        MpcOp::ArgmaxOneHot { shape, axis } => helper.argmax_one_hot(shape, *axis),
-        MpcOp::Argmax { shape, axis } => helper.argmax(shape, *axis),
-        MpcOp::Max { shape, axis } => helper.max(shape, *axis),
-        MpcOp::Gt { shape } => helper.gt(shape),
-        MpcOp::Eq { shape } => helper.eq(shape),
-        MpcOp::MaxPool2d { shape, window, stride } => {
+        MpcOp::Relu { shape, .. } => helper.relu(shape),
+        MpcOp::ArgmaxOneHot { shape, axis, .. } => helper.argmax_one_hot(shape, *axis),
+        MpcOp::Argmax { shape, axis, .. } => helper.argmax(shape, *axis),
+        MpcOp::Max { shape, axis, .. } => helper.max(shape, *axis),
+        MpcOp::Gt { shape, .. } => helper.gt(shape),
+        MpcOp::Eq { shape, .. } => helper.eq(shape),
+        MpcOp::MaxPool2d { shape, window, stride, .. } => {
             helper.maxpool2d(shape, syft_securenn::Pool2d { kernel: *window, stride: *stride })
         }
-        MpcOp::Softmax { shape, enc } => helper.softmax(shape, *enc),
-        MpcOp::CrossEntropy { shape, enc } => helper.cross_entropy(shape, *enc),
-        MpcOp::CrossEntropyBackward { shape, enc } => helper.cross_entropy_backward(shape, *enc),
-        MpcOp::SoftmaxCrossEntropy { shape, enc } => helper.softmax_cross_entropy(shape, *enc),
+        MpcOp::Softmax { shape, enc, .. } => helper.softmax(shape, *enc),
+        MpcOp::CrossEntropy { shape, enc, .. } => helper.cross_entropy(shape, *enc),
+        MpcOp::CrossEntropyBackward { shape, enc, .. } => helper.cross_entropy_backward(shape, *enc),
+        MpcOp::SoftmaxCrossEntropy { shape, enc, .. } => helper.softmax_cross_entropy(shape, *enc),
         other => return Err(err(K::BadRequest, format!("{} is not a SecureNN protocol", other.name()))),
     }
     .map_err(protocol)

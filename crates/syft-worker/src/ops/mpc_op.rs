@@ -95,6 +95,9 @@ pub enum MpcOp {
     Relu {
         /// Input shape.
         shape: Vec<usize>,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// Index of the maximum along `axis` as a raw one-hot tensor of the input's shape
     /// (two parties; the first maximum wins ties).
@@ -103,6 +106,9 @@ pub enum MpcOp {
         shape: Vec<usize>,
         /// The axis.
         axis: usize,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// Index of the maximum along `axis`, raw integer shares, axis removed.
     Argmax {
@@ -110,6 +116,9 @@ pub enum MpcOp {
         shape: Vec<usize>,
         /// The axis.
         axis: usize,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// Maximum along `axis` (axis removed).
     Max {
@@ -117,16 +126,25 @@ pub enum MpcOp {
         shape: Vec<usize>,
         /// The axis.
         axis: usize,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// Raw bit `[a > b]` for shared `a`, `b` of one shape.
     Gt {
         /// The shape.
         shape: Vec<usize>,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// Raw bit `[a == b]`.
     Eq {
         /// The shape.
         shape: Vec<usize>,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// 2-d max pooling of `[N, C, H, W]`: outputs the maxima and the raw one-hot window
     /// mask `[N, C, OH, OW, KH·KW]`.
@@ -137,6 +155,9 @@ pub enum MpcOp {
         window: (usize, usize),
         /// Stride.
         stride: (usize, usize),
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// `e^a` elementwise for `a` encoded by `enc` (the result too): `syft_spdz`'s
     /// party-local approximation (`Party::exp`, docs/PROTOCOLS.md §11.1).
@@ -175,6 +196,9 @@ pub enum MpcOp {
         shape: Vec<usize>,
         /// The fixed-point encoding of the logits and the result.
         enc: FixedEncoder,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// The summed cross-entropy `−Σ y·log softmax(z)` of `[rows, k]` logits `z` (first
     /// operand) against one-hot targets `y` (second operand), a scalar (two parties;
@@ -184,6 +208,9 @@ pub enum MpcOp {
         shape: Vec<usize>,
         /// The fixed-point encoding of both operands and the result.
         enc: FixedEncoder,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// The gradient `softmax(z) − y` of the summed cross-entropy with respect to the
     /// logits (two parties; `SnnParty::cross_entropy_backward`).
@@ -192,6 +219,9 @@ pub enum MpcOp {
         shape: Vec<usize>,
         /// The fixed-point encoding of both operands and the result.
         enc: FixedEncoder,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
     /// The summed cross-entropy and its gradient together, sharing the maximum and the
     /// exponentials: outputs the loss (a scalar) and `softmax(z) − y` (two parties;
@@ -201,6 +231,9 @@ pub enum MpcOp {
         shape: Vec<usize>,
         /// The fixed-point encoding of both operands and the results.
         enc: FixedEncoder,
+        /// The comparison width `k` in bits (`syft_securenn::Width`, 2 to 64): valid for
+        /// differences in `[−2^(k−2), 2^(k−2))` (docs/PROTOCOLS.md §7).
+        bits: u32,
     },
 }
 
@@ -634,13 +667,13 @@ impl MpcOp {
             Self::PoolWindowsAdjoint { input_shape, .. } => {
                 OpSpec::local("pool_windows_adjoint", Flow::Other, A::Shape(input_shape.clone()))
             }
-            Self::Relu { shape } => OpSpec::securenn("relu", Flow::Layer, shape, 2),
+            Self::Relu { shape, .. } => OpSpec::securenn("relu", Flow::Layer, shape, 2),
             Self::ArgmaxOneHot { shape, .. } => OpSpec::securenn("argmax_one_hot", Flow::Decide, shape, 1),
             Self::Argmax { shape, .. } => OpSpec::securenn("argmax", Flow::Decide, shape, 1),
             Self::Max { shape, .. } => OpSpec::securenn("max", Flow::Other, shape, 1),
-            Self::Gt { shape } => OpSpec::securenn("gt", Flow::Other, shape, 1),
-            Self::Eq { shape } => OpSpec::securenn("eq", Flow::Other, shape, 1),
-            Self::MaxPool2d { shape, window, stride } => OpSpec {
+            Self::Gt { shape, .. } => OpSpec::securenn("gt", Flow::Other, shape, 1),
+            Self::Eq { shape, .. } => OpSpec::securenn("eq", Flow::Other, shape, 1),
+            Self::MaxPool2d { shape, window, stride, .. } => OpSpec {
                 allocates: A::PoolBits { shape: shape.clone(), window: *window, stride: *stride },
                 ..OpSpec::securenn("max_pool2d", Flow::Layer, shape, 2)
             },
@@ -723,10 +756,10 @@ mod tests {
         assert!(!MpcOp::MulPublic { c: c.clone(), scale: 1 }.needs_dealer());
         assert!(MpcOp::MulPublic { c, scale: 1 << 16 }.needs_dealer());
         assert!(matmul(1, None).needs_dealer());
-        assert!(MpcOp::Relu { shape: vec![4] }.needs_dealer());
-        assert!(MpcOp::Relu { shape: vec![4] }.is_securenn());
+        assert!(MpcOp::Relu { shape: vec![4], bits: 64 }.needs_dealer());
+        assert!(MpcOp::Relu { shape: vec![4], bits: 64 }.is_securenn());
         assert!(!matmul(1, None).is_securenn());
-        assert_eq!(MpcOp::Relu { shape: vec![4] }.outputs(), 2);
+        assert_eq!(MpcOp::Relu { shape: vec![4], bits: 64 }.outputs(), 2);
         assert_eq!(matmul(1, None).outputs(), 1);
     }
 
@@ -747,7 +780,7 @@ mod tests {
         let scaled = MpcOp::MulPublic { c: Tensor::from_vec(vec![5u64, 5, 5]), scale: 1 << 10 }.spec();
         assert!(scaled.material(2).unwrap().is_empty());
         assert_eq!(scaled.material(3).unwrap(), vec![Material::Trunc { shape: vec![3], scale: 1 << 10 }]);
-        assert!(MpcOp::Relu { shape: vec![4] }.spec().material(3).unwrap().is_empty());
+        assert!(MpcOp::Relu { shape: vec![4], bits: 64 }.spec().material(3).unwrap().is_empty());
         assert!(MpcOp::Add.spec().material(3).unwrap().is_empty());
     }
 
@@ -755,9 +788,9 @@ mod tests {
     fn alloc_shapes_count_operands_results_and_buffers() {
         assert_eq!(MpcOp::Add.alloc_shapes(&[&[2, 1], &[1, 3]]).unwrap(), vec![vec![2, 1], vec![1, 3], vec![2, 3]]);
         assert_eq!(matmul(1, None).alloc_shapes(&[]).unwrap(), vec![vec![2, 3], vec![3, 4], vec![2, 4]]);
-        let pool = MpcOp::MaxPool2d { shape: vec![1, 1, 4, 4], window: (2, 2), stride: (2, 2) };
+        let pool = MpcOp::MaxPool2d { shape: vec![1, 1, 4, 4], window: (2, 2), stride: (2, 2), bits: 64 };
         assert_eq!(pool.alloc_shapes(&[]).unwrap(), vec![vec![64, 1, 1, 2, 2, 2, 2]]);
-        let bad = MpcOp::MaxPool2d { shape: vec![4, 4], window: (2, 2), stride: (2, 2) };
+        let bad = MpcOp::MaxPool2d { shape: vec![4, 4], window: (2, 2), stride: (2, 2), bits: 64 };
         assert!(bad.alloc_shapes(&[]).is_err());
         let zero = MpcOp::PoolWindows { window: (2, 2), params: Conv2dParams { stride: (0, 1), padding: (0, 0) } };
         assert!(zero.alloc_shapes(&[&[1, 1, 4, 4]]).is_err());
@@ -786,11 +819,11 @@ mod tests {
         assert!(MpcOp::Ln { shape: shape.clone(), enc, iterations: 65 }.spec().material(2).is_err());
         assert!(MpcOp::Exp { shape: shape.clone(), enc: FixedEncoder::INTEGER }.spec().material(2).is_err());
         // The softmax family is SecureNN: the helper runs its own part.
-        let sce = MpcOp::SoftmaxCrossEntropy { shape: shape.clone(), enc };
+        let sce = MpcOp::SoftmaxCrossEntropy { shape: shape.clone(), enc, bits: 32 };
         assert!(sce.is_securenn());
         assert_eq!(sce.outputs(), 2);
         assert!(sce.spec().material(2).unwrap().is_empty());
-        assert_eq!(MpcOp::Softmax { shape, enc }.outputs(), 1);
+        assert_eq!(MpcOp::Softmax { shape, enc, bits: 32 }.outputs(), 1);
     }
 
     #[test]
@@ -800,17 +833,17 @@ mod tests {
         assert_eq!(MpcOp::Reshape(vec![4]).flow(), Flow::Shape);
         assert_eq!(MpcOp::MulPublic { c: Tensor::from_vec(vec![2u64, 2]), scale: 1 }.flow(), Flow::Layer);
         assert_eq!(MpcOp::MulPublic { c: Tensor::from_vec(vec![2u64, 3]), scale: 1 }.flow(), Flow::Other);
-        assert_eq!(MpcOp::Argmax { shape: vec![2, 3], axis: 1 }.flow(), Flow::Decide);
-        assert_eq!(MpcOp::Gt { shape: vec![2] }.flow(), Flow::Other);
+        assert_eq!(MpcOp::Argmax { shape: vec![2, 3], axis: 1, bits: 64 }.flow(), Flow::Decide);
+        assert_eq!(MpcOp::Gt { shape: vec![2], bits: 64 }.flow(), Flow::Other);
         // Activation functions are a layer's; the reciprocal, the logarithm and the losses
         // (against the caller's own targets) are not.
         let (shape, enc) = (vec![2, 3], FixedEncoder::default());
         assert_eq!(MpcOp::Exp { shape: shape.clone(), enc }.flow(), Flow::Layer);
-        assert_eq!(MpcOp::Softmax { shape: shape.clone(), enc }.flow(), Flow::Layer);
+        assert_eq!(MpcOp::Softmax { shape: shape.clone(), enc, bits: 32 }.flow(), Flow::Layer);
         assert_eq!(MpcOp::Reciprocal { shape: shape.clone(), enc, init: 0.5, iterations: 8 }.flow(), Flow::Other);
         assert_eq!(MpcOp::Ln { shape: shape.clone(), enc, iterations: 6 }.flow(), Flow::Other);
-        assert_eq!(MpcOp::CrossEntropy { shape: shape.clone(), enc }.flow(), Flow::Other);
-        assert_eq!(MpcOp::CrossEntropyBackward { shape: shape.clone(), enc }.flow(), Flow::Other);
-        assert_eq!(MpcOp::SoftmaxCrossEntropy { shape, enc }.flow(), Flow::Other);
+        assert_eq!(MpcOp::CrossEntropy { shape: shape.clone(), enc, bits: 32 }.flow(), Flow::Other);
+        assert_eq!(MpcOp::CrossEntropyBackward { shape: shape.clone(), enc, bits: 32 }.flow(), Flow::Other);
+        assert_eq!(MpcOp::SoftmaxCrossEntropy { shape, enc, bits: 32 }.flow(), Flow::Other);
     }
 }

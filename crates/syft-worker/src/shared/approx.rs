@@ -44,7 +44,8 @@ impl SharedTensor {
     /// request per member.
     pub fn softmax(&self) -> Result<Self> {
         let enc = self.logits("softmax", None)?;
-        let shares = self.session().run(&MpcOp::Softmax { shape: self.shape().to_vec(), enc }, &self.ids())?;
+        let op = MpcOp::Softmax { shape: self.shape().to_vec(), enc, bits: self.comparison_bits() };
+        let shares = self.session().run(&op, &self.ids())?;
         Ok(self.derive(shares, self.shape().to_vec(), Some(enc)))
     }
 
@@ -53,7 +54,7 @@ impl SharedTensor {
     /// `Σ_rows (max + ln Σ e^{z−max}) − Σ y·z` (§11.5). Two parties; one request per member.
     pub fn cross_entropy(&self, one_hot: &Self) -> Result<Self> {
         let enc = self.logits("cross_entropy", Some(one_hot))?;
-        let op = MpcOp::CrossEntropy { shape: self.shape().to_vec(), enc };
+        let op = MpcOp::CrossEntropy { shape: self.shape().to_vec(), enc, bits: self.comparison_bits() };
         let shares = self.session().run(&op, &self.ids2(one_hot))?;
         Ok(self.derive(shares, Vec::new(), Some(enc)))
     }
@@ -63,7 +64,7 @@ impl SharedTensor {
     /// member.
     pub fn cross_entropy_backward(&self, one_hot: &Self) -> Result<Self> {
         let enc = self.logits("cross_entropy_backward", Some(one_hot))?;
-        let op = MpcOp::CrossEntropyBackward { shape: self.shape().to_vec(), enc };
+        let op = MpcOp::CrossEntropyBackward { shape: self.shape().to_vec(), enc, bits: self.comparison_bits() };
         let shares = self.session().run(&op, &self.ids2(one_hot))?;
         Ok(self.derive(shares, self.shape().to_vec(), Some(enc)))
     }
@@ -73,7 +74,7 @@ impl SharedTensor {
     /// scalar. Two parties; one request per member.
     pub fn softmax_cross_entropy(&self, one_hot: &Self) -> Result<(Self, Self)> {
         let enc = self.logits("softmax_cross_entropy", Some(one_hot))?;
-        let op = MpcOp::SoftmaxCrossEntropy { shape: self.shape().to_vec(), enc };
+        let op = MpcOp::SoftmaxCrossEntropy { shape: self.shape().to_vec(), enc, bits: self.comparison_bits() };
         let mut outs = self.session().run_multi(&op, &self.ids2(one_hot))?.into_iter();
         let (Some(loss), Some(grad)) = (outs.next(), outs.next()) else {
             return Err(WorkerError::InvalidArgument {

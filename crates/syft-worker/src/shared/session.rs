@@ -7,6 +7,7 @@ use crate::message::{Channels, MpcRequest, ObjectId, Request, Response, Role, Va
 use crate::ops::MpcOp;
 use crate::pointer::PointerTensor;
 use crate::transport::{Hub, Reply, Worker, WorkerRef, call, call_async};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
 use syft_share::{Comm, InMemoryNetwork};
 
@@ -18,6 +19,8 @@ pub struct MpcSession {
     /// The computing parties, in order.
     pub(super) parties: Vec<WorkerRef>,
     dealer: WorkerRef,
+    /// The comparison width set with [`MpcSession::set_comparison_bits`]; 0: by encoding.
+    comparison_bits: AtomicU32,
 }
 
 impl std::fmt::Debug for MpcSession {
@@ -146,6 +149,7 @@ impl MpcSession {
             hub,
             parties: parties.iter().map(|p| p.transport()).collect(),
             dealer: crypto_provider.transport(),
+            comparison_bits: AtomicU32::new(0),
         });
         let mut replies = Vec::with_capacity(n + 1);
         for (i, p) in session.parties.iter().enumerate() {
@@ -203,6 +207,44 @@ impl MpcSession {
     #[must_use]
     pub fn crypto_provider(&self) -> &str {
         self.dealer.worker_id()
+    }
+
+    /// Sets the width `k` of the SecureNN comparisons (ReLU, `gt`, `eq`, max, argmax, max
+    /// pooling, the softmax family) this session runs from now on, or `None` for the
+    /// default rule, [`syft_securenn::Width::for_encoding`]: 32 bits for fixed-point
+    /// tensors (valid while the compared values, or their differences, have raw magnitude
+    /// below `2^30`: `|v| < 2^30/s` at scale `s`), 64 bits for integer and raw tensors
+    /// (`2^62`). Values outside the range give wrong results, not clamped ones
+    /// (docs/PROTOCOLS.md §7); `Some(64)` gives every comparison the full range.
+    ///
+    /// Fails on a width outside 2 to 64 bits.
+    pub fn set_comparison_bits(&self, bits: Option<u32>) -> Result<()> {
+        let stored = match bits {
+            Some(b) => {
+                syft_securenn::Width::new(b)
+                    .map_err(|e| WorkerError::InvalidArgument { op: "set_comparison_bits", reason: e.to_string() })?;
+                b
+            }
+            None => 0,
+        };
+        self.comparison_bits.store(stored, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The width set with [`set_comparison_bits`](Self::set_comparison_bits), if any.
+    #[must_use]
+    pub fn comparison_bits(&self) -> Option<u32> {
+        match self.comparison_bits.load(Ordering::Relaxed) {
+            0 => None,
+            b => Some(b),
+        }
+    }
+
+    /// The comparison width for operands of `encoder`: the session's setting, or the rule
+    /// of [`syft_securenn::Width::for_encoding`].
+    #[must_use]
+    pub fn comparison_bits_for(&self, encoder: Option<syft_fixed::FixedEncoder>) -> u32 {
+        self.comparison_bits().unwrap_or_else(|| syft_securenn::Width::for_encoding(encoder).bits())
     }
 
     /// What the session's members have sent so far: bytes, messages and the longest chain

@@ -170,6 +170,14 @@ impl SharedTensor {
         &self.shape
     }
 
+    /// The width of this tensor's SecureNN comparisons: the session's setting
+    /// ([`MpcSession::set_comparison_bits`]), or 32 bits for a fixed-point encoding and 64
+    /// for integers and raw values (docs/PROTOCOLS.md §7).
+    #[must_use]
+    pub fn comparison_bits(&self) -> u32 {
+        self.session.comparison_bits_for(self.encoder)
+    }
+
     /// The fixed-point encoder, or `None` for raw ring values.
     #[must_use]
     pub fn encoder(&self) -> Option<FixedEncoder> {
@@ -462,7 +470,8 @@ impl SharedTensor {
     /// `max(self, 0)` and the raw bit `[self ≥ 0]` (its derivative, for the backward pass).
     pub fn relu_with_mask(&self) -> Result<(Self, Self)> {
         self.two_parties("relu")?;
-        self.value_and_mask(&MpcOp::Relu { shape: self.shape.clone() }, self.shape.clone(), self.shape.clone())
+        let op = MpcOp::Relu { shape: self.shape.clone(), bits: self.comparison_bits() };
+        self.value_and_mask(&op, self.shape.clone(), self.shape.clone())
     }
 
     /// Runs a two-output SecureNN protocol: a value at this tensor's precision and a raw
@@ -491,7 +500,8 @@ impl SharedTensor {
     pub fn argmax_one_hot(&self, axis: usize) -> Result<Self> {
         self.two_parties("argmax")?;
         self.check_axis("argmax", axis)?;
-        let shares = self.session.run(&MpcOp::ArgmaxOneHot { shape: self.shape.clone(), axis }, &self.ids())?;
+        let op = MpcOp::ArgmaxOneHot { shape: self.shape.clone(), axis, bits: self.comparison_bits() };
+        let shares = self.session.run(&op, &self.ids())?;
         Ok(self.derive(shares, self.shape.clone(), None))
     }
 
@@ -501,7 +511,8 @@ impl SharedTensor {
         self.check_axis("argmax", axis)?;
         let mut shape = self.shape.clone();
         shape.remove(axis);
-        let shares = self.session.run(&MpcOp::Argmax { shape: self.shape.clone(), axis }, &self.ids())?;
+        let op = MpcOp::Argmax { shape: self.shape.clone(), axis, bits: self.comparison_bits() };
+        let shares = self.session.run(&op, &self.ids())?;
         Ok(self.derive(shares, shape, None))
     }
 
@@ -511,7 +522,8 @@ impl SharedTensor {
         self.check_axis("max", axis)?;
         let mut shape = self.shape.clone();
         shape.remove(axis);
-        let shares = self.session.run(&MpcOp::Max { shape: self.shape.clone(), axis }, &self.ids())?;
+        let op = MpcOp::Max { shape: self.shape.clone(), axis, bits: self.comparison_bits() };
+        let shares = self.session.run(&op, &self.ids())?;
         Ok(self.derive(shares, shape, self.encoder))
     }
 
@@ -533,12 +545,12 @@ impl SharedTensor {
 
     /// The raw bit `[self > other]`.
     pub fn gt(&self, other: &Self) -> Result<Self> {
-        self.compare("gt", other, MpcOp::Gt { shape: self.shape.clone() })
+        self.compare("gt", other, MpcOp::Gt { shape: self.shape.clone(), bits: self.comparison_bits() })
     }
 
     /// The raw bit `[self == other]`.
     pub fn eq(&self, other: &Self) -> Result<Self> {
-        self.compare("eq", other, MpcOp::Eq { shape: self.shape.clone() })
+        self.compare("eq", other, MpcOp::Eq { shape: self.shape.clone(), bits: self.comparison_bits() })
     }
 
     fn local(&self, op: MpcOp, shape: Vec<usize>) -> Result<Self> {
@@ -583,7 +595,8 @@ impl SharedTensor {
         let params = syft_ring::Conv2dParams { stride, padding: (0, 0) };
         let mask_shape = pool_windows_shape("max_pool2d", &self.shape, window, params)?;
         let value_shape = mask_shape[..4].to_vec();
-        self.value_and_mask(&MpcOp::MaxPool2d { shape: self.shape.clone(), window, stride }, value_shape, mask_shape)
+        let op = MpcOp::MaxPool2d { shape: self.shape.clone(), window, stride, bits: self.comparison_bits() };
+        self.value_and_mask(&op, value_shape, mask_shape)
     }
 
     /// Sum of all elements (local).
