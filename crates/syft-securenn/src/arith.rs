@@ -75,7 +75,12 @@ impl Odd {
     /// of docs/PROTOCOLS.md §3.2.
     #[inline]
     pub(crate) fn sample_word(self, w: u64) -> u64 {
-        if self.m == u64::MAX { crate::stream::odd_from_word(w) } else { w % self.m }
+        if self.m == u64::MAX {
+            // `w mod (2^64 − 1)`: only the all-ones word reduces.
+            if w == u64::MAX { 0 } else { w }
+        } else {
+            w % self.m
+        }
     }
 
     /// The largest canonical element, `M − 1`.

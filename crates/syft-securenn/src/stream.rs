@@ -36,12 +36,6 @@ pub(crate) fn bit_words(seed: &Seed, req: u64, label: u16, n: usize) -> Vec<u64>
     out
 }
 
-/// `w mod (2^64 - 1)`.
-#[inline]
-pub(crate) fn odd_from_word(w: u64) -> u64 {
-    if w == u64::MAX { 0 } else { w }
-}
-
 /// `w mod 67`.
 #[inline]
 #[allow(clippy::cast_possible_truncation, reason = "w % 67 < 67")]
