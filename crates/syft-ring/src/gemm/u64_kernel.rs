@@ -28,11 +28,12 @@
 //! - **AVX-512** (F + DQ): an `8 × 24` tile in 24 `zmm` accumulators, `vpmullq` + `vpaddq`.
 //!   Edge tiles run copies specialised for their row count and number of column vectors,
 //!   with masked loads and stores for partial vectors.
-//! - **AVX2** (no 64-bit multiply): a `3 × 8` tile in 12 `ymm` accumulators. With
-//!   `x = xh·2^32 + xl`, `Σ a·b = Σ al·bl + ((Σ ah·bl + al·bh) mod 2^32) << 32`: per 4 lanes
-//!   and step, one `vpmuludq` (`al·bl`) and one `vpmulld` (both cross products at once, `A`
-//!   packed with its 32-bit halves swapped beside it) into two accumulators (`vpaddq`,
-//!   `vpaddd`), folded once per tile. Operands always packed.
+//! - **AVX2** (no 64-bit multiply): a `4 × 4` tile in 8 `ymm` accumulators computing
+//!   Winograd's inner product `Σ_q (A(i,2q) + B(2q+1,j))·(A(i,2q+1) + B(2q,j)) − ξ_i − η_j`
+//!   (one multiply per two multiply-adds; `ξ`, `η` stored with the packed panels), each
+//!   product assembled from 32-bit multiplies: with `x = xh·2^32 + xl`,
+//!   `Σ u·v = Σ ul·vl + ((Σ ul·vh + uh·vl) mod 2^32) << 32`, one `vpmuludq` and one
+//!   `vpmulld` per 4 lanes, the second sum folded once per tile. Operands always packed.
 //! - **Portable**: a `4 × 8` tile of plain `wrapping_mul` / `wrapping_add` that LLVM is free to
 //!   vectorise for the baseline target.
 //!
@@ -243,12 +244,14 @@ unsafe trait MicroKernel {
     const NC: usize;
 
     /// Whether `A` and `B` may be read in place (unpacked) when their layout allows it
-    /// (`A` never is when [`Self::ROTATED_A`]).
+    /// (never when [`Self::WINOGRAD`]).
     const DIRECT: bool;
 
-    /// Whether the kernel wants `A` always packed with, after the `MR` elements of each step,
-    /// their rotations `x.rotate_left(32)` (the AVX2 kernel, see its module docs).
-    const ROTATED_A: bool = false;
+    /// Whether the kernel computes Winograd's form of the inner product (the AVX2 kernel, see
+    /// its module docs): both operands are always packed, into panels of an even depth
+    /// (a zero step appended to an odd `kc`) followed by one more step holding the sums of
+    /// products of consecutive pairs of steps ([`pack::pair_products`]).
+    const WINOGRAD: bool = false;
 
     /// Runs one micro-kernel call (see [`Tile`]).
     ///
@@ -268,17 +271,30 @@ unsafe trait MicroKernel {
     }
 }
 
+/// Elements of one packed panel of `A` of depth `kc` (see [`pack::pack_a`]).
+const fn a_panel_len<K: MicroKernel>(kc: usize) -> usize {
+    if K::WINOGRAD { K::MR * (kc.next_multiple_of(2) + 1) } else { K::MR * kc }
+}
+
+/// Elements of one packed panel of `B` of depth `kc` (see [`pack::pack_b`]).
+const fn b_panel_len<K: MicroKernel>(kc: usize) -> usize {
+    if K::WINOGRAD { K::NR * (kc.next_multiple_of(2) + 1) } else { K::NR * kc }
+}
+
 /// One micro-kernel call: `C[0..mr, 0..nr] (+)= A · B` over a depth of `kc`, overwriting `C`
 /// instead of adding to it when `overwrite`.
 ///
 /// Contract (what `blocked` guarantees and the kernels rely on):
 /// - `kc >= 1`, `1 <= mr <= MR`, `1 <= nr <= NR`;
 /// - element `(i, p)` of `A` is at `a + i·ars + p·acs`, readable for `i < mr`, `p < kc`
-///   (a packed panel has `ars = 1`, `acs = MR`); for a kernel with
-///   [`MicroKernel::ROTATED_A`], `A` is always a packed panel with `ars = 1`, `acs = 2·MR`, and
-///   `A(i, p).rotate_left(32)` at `a + MR + i + p·acs`, readable for `i < MR`, `p < kc`;
+///   (a packed panel has `ars = 1`, `acs = MR`);
 /// - element `(p, j)` of `B` is at `b + p·ldb + j`, readable for `p < kc` and all `j < NR`
 ///   (a packed panel has `ldb = NR` and zero padding past `nr`);
+/// - for a kernel with [`MicroKernel::WINOGRAD`], `A` and `B` are packed panels of
+///   [`a_panel_len`] and [`b_panel_len`] elements (`ars = 1`, `acs = MR`, `ldb = NR`) laid out
+///   as [`pack::pair_products`] leaves them: `d = kc.next_multiple_of(2)` steps, step `kc`
+///   (if `kc < d`) zero, then `ξ_i = Σ_q A(i, 2q)·A(i, 2q+1)` at `a + d·MR + i` for `i < MR`
+///   and `η_j = Σ_q B(2q, j)·B(2q+1, j)` at `b + d·NR + j` for `j < NR`;
 /// - `c + i·ldc + j` is valid for reads and writes for `i < mr`, `j < nr`, and no other
 ///   reference to those elements is alive.
 #[derive(Clone, Copy)]
@@ -390,17 +406,15 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
     let (m, k, n) = (a.rows, a.cols, b.cols);
     const { assert!(K::MC % K::MR == 0 && K::NC % K::NR == 0, "blocks must hold whole panels") };
     assert!(out.rows == m && out.cols == n && m > 0 && n > 0 && k > 0, "gemm: bad block");
-    let direct_a = K::DIRECT && !K::ROTATED_A && (a.col_stride == 1 || a.row_stride == 1);
-    // Packed elements per element of `A` (the rotations follow the elements).
-    let aw = if K::ROTATED_A { 2 } else { 1 };
-    let direct_b = K::DIRECT && b.col_stride == 1;
+    let direct_a = K::DIRECT && !K::WINOGRAD && (a.col_stride == 1 || a.row_stride == 1);
+    let direct_b = K::DIRECT && !K::WINOGRAD && b.col_stride == 1;
     // Equal depth blocks of at most `KC` (784 = 2 × 392 rather than 512 + 272).
     let kc_max = k.div_ceil(k.div_ceil(K::KC));
     let mc_max = if direct_a { 0 } else { K::MC.min(m.next_multiple_of(K::MR)) };
     let nc_max = if direct_b { K::NR } else { K::NC.min(n.next_multiple_of(K::NR)) };
     pack::with_scratch(|scratch| {
-        let apack = scratch.a.slice(aw * mc_max * kc_max);
-        let bpack = scratch.b.slice(nc_max * kc_max);
+        let apack = scratch.a.slice(mc_max / K::MR * a_panel_len::<K>(kc_max));
+        let bpack = scratch.b.slice(nc_max / K::NR * b_panel_len::<K>(kc_max));
         for jc in (0..n).step_by(K::NC) {
             let nc = K::NC.min(n - jc);
             // With `direct_b`, only a trailing partial panel is packed (into panel 0).
@@ -424,9 +438,10 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                             let start = pc * b.row_stride + jc + jr;
                             (&b.data[start..start + (kc - 1) * b.row_stride + K::NR], b.row_stride)
                         } else if direct_b {
-                            (&bpack[..K::NR * kc], K::NR)
+                            (&bpack[..b_panel_len::<K>(kc)], K::NR)
                         } else {
-                            (&bpack[jr * kc..(jr + K::NR) * kc], K::NR)
+                            let len = b_panel_len::<K>(kc);
+                            (&bpack[jr / K::NR * len..][..len], K::NR)
                         };
                         for ir in (0..mc).step_by(K::MR) {
                             let mr = K::MR.min(mc - ir);
@@ -435,7 +450,8 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                                 let start = (ic + ir) * rs + pc * cs;
                                 (&a.data[start..=start + (mr - 1) * rs + (kc - 1) * cs], rs, cs)
                             } else {
-                                (&apack[aw * ir * kc..aw * (ir + K::MR) * kc], 1, aw * K::MR)
+                                let len = a_panel_len::<K>(kc);
+                                (&apack[ir / K::MR * len..][..len], 1, K::MR)
                             };
                             let tile = Tile {
                                 kc,
@@ -452,9 +468,10 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                             };
                             // SAFETY: `gemm_u64_with_path` only instantiates `K` when the CPU
                             // supports it. `tile` meets `Tile`'s contract: `A` is either a
-                            // packed `MR × kc` panel or, in place, a slice of `A` holding
+                            // packed panel of `MR` rows (laid out by `pack_a` for `K`, with the
+                            // Winograd pad and sums when `K::WINOGRAD`) or, in place, a slice of `A` holding
                             // `(i, p)` at `i·ars + p·acs` for `i < mr`, `p < kc`; `B` is either a
-                            // packed, zero-padded `kc × NR` panel (`ldb = NR`) or, in place, a
+                            // packed, zero-padded panel of `NR` columns (`ldb = NR`, likewise) or, in place, a
                             // slice of `B` holding `(p, j)` at `p·ldb + j` for `p < kc`,
                             // `j < NR` (both slices bounds-checked above); `mr`, `nr` are clipped
                             // to the block, so the `C` tile lies inside `out`, which exclusively
