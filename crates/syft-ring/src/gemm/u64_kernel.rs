@@ -231,7 +231,7 @@ const PAR_MIN_WORK: usize = 1 << 19;
 /// # Safety
 /// Implementations must only be used (through [`run`]) when the CPU supports their target
 /// features: [`gemm_u64_with_path`] checks [`KernelPath::available`] before picking one.
-unsafe trait MicroKernel {
+unsafe trait MicroKernel: Sized {
     /// Rows of the register tile.
     const MR: usize;
     /// Columns of the register tile.
@@ -243,14 +243,19 @@ unsafe trait MicroKernel {
     /// Columns of a packed block of `B`; a multiple of `NR`.
     const NC: usize;
 
-    /// Whether `A` and `B` may be read in place (unpacked) when their layout allows it
-    /// (never when [`Self::WINOGRAD`]).
-    const DIRECT: bool;
+    /// Whether `A` may be read in place (unpacked) when a row or a column of it is contiguous.
+    /// Never with [`Self::WINOGRAD`].
+    const DIRECT_A: bool;
+
+    /// Whether `B` may be read in place (unpacked) when its rows are contiguous. Never with
+    /// [`Self::WINOGRAD`].
+    const DIRECT_B: bool;
 
     /// Whether the kernel computes Winograd's form of the inner product (the AVX2 kernel, see
-    /// its module docs): both operands are always packed, into panels of an even depth
-    /// (a zero step appended to an odd `kc`) followed by one more step holding the sums of
-    /// products of consecutive pairs of steps ([`pack::pair_products`]).
+    /// its module docs), which needs `ξ_i = Σ_q A(i, 2q)·A(i, 2q+1)` for the rows of `A` and
+    /// `η_j = Σ_q B(2q, j)·B(2q+1, j)` for the columns of `B` (`q < kc / 2`, per depth
+    /// block): both operands are always packed, and their panels carry them in one more step
+    /// ([`pack::pair_products`]).
     const WINOGRAD: bool = false;
 
     /// Runs one micro-kernel call (see [`Tile`]).
@@ -269,16 +274,27 @@ unsafe trait MicroKernel {
     unsafe fn pack_strip8(dst: &mut [u64], cols: [&[u64]; 8], kc: usize) {
         pack::strip8(dst, Self::NR, cols, kc);
     }
+
+    /// Packs the `kc × nc` block of a `B` with contiguous rows, `B(p, j) = b[p·ldb + j]`,
+    /// into `⌈nc / NR⌉` panels of [`b_panel_len`] elements at the start of `dst` (zero past
+    /// `nc`, with their sums for [`Self::WINOGRAD`]): [`pack::pack_b`]'s row-major case.
+    /// Panics if a slice is too short.
+    ///
+    /// # Safety
+    /// The CPU supports the kernel's target features.
+    unsafe fn pack_b_rows(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
+        pack::pack_b_rows::<Self>(dst, b, ldb, kc, nc);
+    }
 }
 
 /// Elements of one packed panel of `A` of depth `kc` (see [`pack::pack_a`]).
 const fn a_panel_len<K: MicroKernel>(kc: usize) -> usize {
-    if K::WINOGRAD { K::MR * (kc.next_multiple_of(2) + 1) } else { K::MR * kc }
+    K::MR * if K::WINOGRAD { kc + 1 } else { kc }
 }
 
 /// Elements of one packed panel of `B` of depth `kc` (see [`pack::pack_b`]).
 const fn b_panel_len<K: MicroKernel>(kc: usize) -> usize {
-    if K::WINOGRAD { K::NR * (kc.next_multiple_of(2) + 1) } else { K::NR * kc }
+    K::NR * if K::WINOGRAD { kc + 1 } else { kc }
 }
 
 /// One micro-kernel call: `C[0..mr, 0..nr] (+)= A · B` over a depth of `kc`, overwriting `C`
@@ -290,11 +306,10 @@ const fn b_panel_len<K: MicroKernel>(kc: usize) -> usize {
 ///   (a packed panel has `ars = 1`, `acs = MR`);
 /// - element `(p, j)` of `B` is at `b + p·ldb + j`, readable for `p < kc` and all `j < NR`
 ///   (a packed panel has `ldb = NR` and zero padding past `nr`);
-/// - for a kernel with [`MicroKernel::WINOGRAD`], `A` and `B` are packed panels of
-///   [`a_panel_len`] and [`b_panel_len`] elements (`ars = 1`, `acs = MR`, `ldb = NR`) laid out
-///   as [`pack::pair_products`] leaves them: `d = kc.next_multiple_of(2)` steps, step `kc`
-///   (if `kc < d`) zero, then `ξ_i = Σ_q A(i, 2q)·A(i, 2q+1)` at `a + d·MR + i` for `i < MR`
-///   and `η_j = Σ_q B(2q, j)·B(2q+1, j)` at `b + d·NR + j` for `j < NR`;
+/// - for a kernel with [`MicroKernel::WINOGRAD`]: `A` and `B` are packed panels (`ars = 1`,
+///   `acs = MR`, `ldb = NR`), `ξ_i = Σ_{q < kc/2} A(i, 2q)·A(i, 2q+1)` is at `xi + i` for
+///   `i < MR` and `η_j = Σ_{q < kc/2} B(2q, j)·B(2q+1, j)` at `eta + j` for `j < NR` (the
+///   step after each panel's `kc`), readable (other kernels ignore `xi` and `eta`);
 /// - `c + i·ldc + j` is valid for reads and writes for `i < mr`, `j < nr`, and no other
 ///   reference to those elements is alive.
 #[derive(Clone, Copy)]
@@ -311,6 +326,10 @@ struct Tile {
     b: *const u64,
     /// Distance between rows of `B`.
     ldb: usize,
+    /// `ξ` of the rows of `A` (Winograd kernels only).
+    xi: *const u64,
+    /// `η` of the columns of `B` (Winograd kernels only).
+    eta: *const u64,
     /// Element `(0, 0)` of the `C` tile.
     c: *mut u64,
     /// Distance between rows of `C`.
@@ -398,16 +417,20 @@ fn run<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, u64>
 
 /// Single-threaded blocked GEMM of one output block (`out` is `a.rows × b.cols`).
 ///
-/// `A` is read in place when a row or a column of it is contiguous (the micro-kernel
-/// broadcasts single elements, so any such layout streams well), and `B` when its rows are
-/// contiguous (except a trailing partial panel, which is packed with zero padding); other
-/// layouts are packed.
+/// `A` is read in place when the kernel allows it ([`MicroKernel::DIRECT_A`]) and a row or a
+/// column of it is contiguous (the micro-kernel broadcasts single elements, so any such
+/// layout streams well), and `B` when the kernel allows it ([`MicroKernel::DIRECT_B`]) and its
+/// rows are contiguous (except a trailing partial panel, which is packed with zero padding);
+/// other layouts are packed.
 fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, u64>, accumulate: bool) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    const { assert!(K::MC % K::MR == 0 && K::NC % K::NR == 0, "blocks must hold whole panels") };
+    const {
+        assert!(K::MC % K::MR == 0 && K::NC % K::NR == 0, "blocks must hold whole panels");
+        assert!(!(K::WINOGRAD && (K::DIRECT_A || K::DIRECT_B)), "Winograd kernels read packed panels");
+    };
     assert!(out.rows == m && out.cols == n && m > 0 && n > 0 && k > 0, "gemm: bad block");
-    let direct_a = K::DIRECT && !K::WINOGRAD && (a.col_stride == 1 || a.row_stride == 1);
-    let direct_b = K::DIRECT && !K::WINOGRAD && b.col_stride == 1;
+    let direct_a = K::DIRECT_A && (a.col_stride == 1 || a.row_stride == 1);
+    let direct_b = K::DIRECT_B && b.col_stride == 1;
     // Equal depth blocks of at most `KC` (784 = 2 × 392 rather than 512 + 272).
     let kc_max = k.div_ceil(k.div_ceil(K::KC));
     let mc_max = if direct_a { 0 } else { K::MC.min(m.next_multiple_of(K::MR)) };
@@ -434,24 +457,26 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                     }
                     for jr in (0..nc).step_by(K::NR) {
                         let nr = K::NR.min(nc - jr);
-                        let (bp, ldb) = if direct_b && nr == K::NR {
+                        let (bp, ldb, etap) = if direct_b && nr == K::NR {
                             let start = pc * b.row_stride + jc + jr;
-                            (&b.data[start..start + (kc - 1) * b.row_stride + K::NR], b.row_stride)
-                        } else if direct_b {
-                            (&bpack[..b_panel_len::<K>(kc)], K::NR)
+                            (&b.data[start..start + (kc - 1) * b.row_stride + K::NR], b.row_stride, std::ptr::null())
                         } else {
                             let len = b_panel_len::<K>(kc);
-                            (&bpack[jr / K::NR * len..][..len], K::NR)
+                            let panel = if direct_b { &bpack[..len] } else { &bpack[jr / K::NR * len..][..len] };
+                            let etap = if K::WINOGRAD { panel[K::NR * kc..].as_ptr() } else { std::ptr::null() };
+                            (panel, K::NR, etap)
                         };
                         for ir in (0..mc).step_by(K::MR) {
                             let mr = K::MR.min(mc - ir);
-                            let (ap, ars, acs) = if direct_a {
+                            let (ap, ars, acs, xip) = if direct_a {
                                 let (rs, cs) = (a.row_stride, a.col_stride);
                                 let start = (ic + ir) * rs + pc * cs;
-                                (&a.data[start..=start + (mr - 1) * rs + (kc - 1) * cs], rs, cs)
+                                (&a.data[start..=start + (mr - 1) * rs + (kc - 1) * cs], rs, cs, std::ptr::null())
                             } else {
                                 let len = a_panel_len::<K>(kc);
-                                (&apack[ir / K::MR * len..][..len], 1, K::MR)
+                                let panel = &apack[ir / K::MR * len..][..len];
+                                let xip = if K::WINOGRAD { panel[K::MR * kc..].as_ptr() } else { std::ptr::null() };
+                                (panel, 1, K::MR, xip)
                             };
                             let tile = Tile {
                                 kc,
@@ -460,6 +485,8 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                                 acs,
                                 b: bp.as_ptr(),
                                 ldb,
+                                xi: xip,
+                                eta: etap,
                                 c: out.ptr.wrapping_add((ic + ir) * out.ld + jc + jr),
                                 ldc: out.ld,
                                 mr,
@@ -468,14 +495,15 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                             };
                             // SAFETY: `gemm_u64_with_path` only instantiates `K` when the CPU
                             // supports it. `tile` meets `Tile`'s contract: `A` is either a
-                            // packed panel of `MR` rows (laid out by `pack_a` for `K`, with the
-                            // Winograd pad and sums when `K::WINOGRAD`) or, in place, a slice of `A` holding
-                            // `(i, p)` at `i·ars + p·acs` for `i < mr`, `p < kc`; `B` is either a
-                            // packed, zero-padded panel of `NR` columns (`ldb = NR`, likewise) or, in place, a
-                            // slice of `B` holding `(p, j)` at `p·ldb + j` for `p < kc`,
-                            // `j < NR` (both slices bounds-checked above); `mr`, `nr` are clipped
-                            // to the block, so the `C` tile lies inside `out`, which exclusively
-                            // borrows it.
+                            // packed panel of `MR` rows (`pack_a`) or, in place, a slice of `A`
+                            // holding `(i, p)` at `i·ars + p·acs` for `i < mr`, `p < kc`; `B` is
+                            // either a packed, zero-padded panel of `NR` columns (`pack_b`,
+                            // `ldb = NR`) or, in place, a slice of `B` holding `(p, j)` at
+                            // `p·ldb + j` for `p < kc`, `j < NR` (all slices bounds-checked
+                            // above). For a Winograd kernel both are packed, and `xi` and `eta`
+                            // point at the `MR` and `NR` sums after their `kc` steps (`pack_a`,
+                            // `pack_b`). `mr`, `nr` are clipped to the block, so the `C` tile
+                            // lies inside `out`, which exclusively borrows it.
                             unsafe { K::tile(tile) };
                         }
                     }

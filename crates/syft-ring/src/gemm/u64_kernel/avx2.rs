@@ -46,7 +46,7 @@
 //! dense layer (64 and 500 are multiples of 4) and measured as fast as `2 × 8` and `3 × 8`
 //! in L1. Registers: 8 accumulators + 2 `B` vectors + 2 broadcasts + temporaries.
 
-use super::{MicroKernel, Tile};
+use super::{MicroKernel, Tile, pack};
 use std::arch::x86_64::{
     __m256i, _mm256_add_epi32, _mm256_add_epi64, _mm256_loadu_si256, _mm256_mul_epu32, _mm256_mullo_epi32,
     _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_slli_epi64, _mm256_storeu_si256,
@@ -57,20 +57,23 @@ use std::arch::x86_64::{
 const MR: usize = 4;
 /// Columns of the register tile (one `ymm` of 4 lanes).
 const NR: usize = 4;
+/// Columns of a block of `B`.
+const NC: usize = 512;
 
 /// The AVX2 kernel.
 pub(super) struct Avx2;
 
 // SAFETY: `gemm_u64_with_path` selects this kernel only when `KernelPath::Avx2.available()`,
-// i.e. the CPU has AVX2, the feature `tile_rows` is compiled for.
+// i.e. the CPU has AVX2, the feature `tile_rows` and `pack_b_rows` are compiled for.
 unsafe impl MicroKernel for Avx2 {
     const MR: usize = MR;
     const NR: usize = NR;
     const KC: usize = 256;
     const MC: usize = 128;
-    const DIRECT: bool = false;
+    const DIRECT_A: bool = false;
+    const DIRECT_B: bool = false;
     const WINOGRAD: bool = true;
-    const NC: usize = 512;
+    const NC: usize = NC;
 
     unsafe fn tile(t: Tile) {
         // SAFETY: (all arms) the caller guarantees AVX2 and `Tile`'s contract, which is
@@ -84,6 +87,11 @@ unsafe impl MicroKernel for Avx2 {
             }
         }
     }
+
+    unsafe fn pack_b_rows(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
+        // SAFETY: the caller guarantees the CPU supports this kernel, hence AVX2.
+        unsafe { pack_b_rows(dst, b, ldb, kc, nc) }
+    }
 }
 
 /// The two 32-bit halves of each 64-bit lane swapped.
@@ -93,27 +101,37 @@ fn swap_halves(x: __m256i) -> __m256i {
     _mm256_shuffle_epi32::<0b1011_0001>(x)
 }
 
+/// `lo + (hi(cross) + lo(cross)) · 2^32` per lane: the sum of the products whose low halves
+/// of `ul·vl` are in `lo` and whose cross terms `ul·vh`, `uh·vl` are in the 32-bit halves of
+/// `cross`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn fold(lo: __m256i, cross: __m256i) -> __m256i {
+    // Both 32-bit halves of each lane become `lo + hi`; shifting keeps one, on top.
+    let both = _mm256_add_epi32(cross, swap_halves(cross));
+    _mm256_add_epi64(lo, _mm256_slli_epi64::<32>(both))
+}
+
 /// Rows `0..R` of an `MR × NR` tile.
 ///
 /// # Safety
 /// AVX2 is available and `t` satisfies [`Tile`]'s contract with `mr = R` for a kernel with
-/// [`MicroKernel::WINOGRAD`]: `A` and `B` are packed panels (`acs = MR`, `ldb = NR`) of
-/// `d = kc.next_multiple_of(2)` steps followed by `ξ` and `η`.
+/// [`MicroKernel::WINOGRAD`]: `A` is a packed panel (`acs = MR`), `B` has `NR` readable
+/// columns at `b + p·ldb`, and `xi`, `eta` point at `R` and `NR` readable sums.
 #[target_feature(enable = "avx2")]
 unsafe fn tile_rows<const R: usize>(t: Tile) {
-    let Tile { kc, a, ars: _, acs: _, b, ldb: _, c, ldc, mr: _, nr, overwrite } = t;
-    let pairs = kc.div_ceil(2);
+    let Tile { kc, a, ars: _, acs: _, b, ldb, xi, eta, c, ldc, mr: _, nr, overwrite } = t;
     let mut lo = [_mm256_setzero_si256(); R];
     let mut cross = [_mm256_setzero_si256(); R];
     let (mut ap, mut bp) = (a, b);
-    for _ in 0..pairs {
-        // SAFETY: at pair `q < d / 2`, `ap = a + 2q·MR` and `bp = b + 2q·NR`; the loads read
+    for _ in 0..kc / 2 {
+        // SAFETY: at pair `q < kc / 2`, `ap = a + 2q·MR` and `bp = b + 2q·ldb`; the loads read
         // `A(i, 2q)`, `A(i, 2q + 1)` for `i < R <= MR` and `B(2q, j)`, `B(2q + 1, j)` for
-        // `j < NR`, inside the panels by `Tile`'s contract. `ap` and `bp` are advanced to the
-        // sums after the last pair, never read here.
+        // `j < NR`, readable by `Tile`'s contract. `ap` and `bp` are advanced past the last
+        // pair with wrapping arithmetic and only read there if `kc` is odd (below).
         unsafe {
             let b0 = _mm256_loadu_si256(bp.cast());
-            let b1 = _mm256_loadu_si256(bp.add(NR).cast());
+            let b1 = _mm256_loadu_si256(bp.add(ldb).cast());
             for i in 0..R {
                 #[allow(clippy::cast_possible_wrap, reason = "bit pattern reinterpretation")]
                 let (a0, a1) = (_mm256_set1_epi64x(*ap.add(i) as i64), _mm256_set1_epi64x(*ap.add(MR + i) as i64));
@@ -122,21 +140,32 @@ unsafe fn tile_rows<const R: usize>(t: Tile) {
                 lo[i] = _mm256_add_epi64(lo[i], _mm256_mul_epu32(u, v));
                 cross[i] = _mm256_add_epi32(cross[i], _mm256_mullo_epi32(u, swap_halves(v)));
             }
-            ap = ap.wrapping_add(2 * MR);
-            bp = bp.wrapping_add(2 * NR);
+        }
+        ap = ap.wrapping_add(2 * MR);
+        bp = bp.wrapping_add(2 * ldb);
+    }
+    if kc % 2 == 1 {
+        // The last step, outside the pairs (and `ξ`, `η`): a plain product, `al·bl` into `lo`
+        // and `al·bh`, `ah·bl` into `cross`.
+        // SAFETY: `ap = a + (kc − 1)·MR` and `bp = b + (kc − 1)·ldb`: `A(i, kc − 1)` for
+        // `i < R` and `B(kc − 1, j)` for `j < NR`, readable by `Tile`'s contract.
+        unsafe {
+            let y = _mm256_loadu_si256(bp.cast());
+            for i in 0..R {
+                #[allow(clippy::cast_possible_wrap, reason = "bit pattern reinterpretation")]
+                let x = _mm256_set1_epi64x(*ap.add(i) as i64);
+                lo[i] = _mm256_add_epi64(lo[i], _mm256_mul_epu32(x, y));
+                cross[i] = _mm256_add_epi32(cross[i], _mm256_mullo_epi32(x, swap_halves(y)));
+            }
         }
     }
-    // SAFETY: `ap = a + d·MR` and `bp = b + d·NR` now point at `ξ` (`MR` elements) and `η`
-    // (`NR` elements), inside the panels by `Tile`'s contract.
-    let eta = unsafe { _mm256_loadu_si256(bp.cast()) };
+    // SAFETY: `eta` points at `NR` readable sums (`Tile`'s contract).
+    let eta = unsafe { _mm256_loadu_si256(eta.cast()) };
     for i in 0..R {
-        let s = cross[i];
-        // Both 32-bit halves of each lane become `lo + hi`; shifting keeps one, on top.
-        let both = _mm256_add_epi32(s, swap_halves(s));
-        // SAFETY: as above, `ap + i` is `ξ_i` (`i < R <= MR`).
+        // SAFETY: `xi + i` (`i < R <= MR`) is readable by `Tile`'s contract.
         #[allow(clippy::cast_possible_wrap, reason = "bit pattern reinterpretation")]
-        let xi = _mm256_set1_epi64x(unsafe { *ap.add(i) } as i64);
-        let x = _mm256_sub_epi64(_mm256_sub_epi64(_mm256_add_epi64(lo[i], _mm256_slli_epi64::<32>(both)), xi), eta);
+        let xi = _mm256_set1_epi64x(unsafe { *xi.add(i) } as i64);
+        let x = _mm256_sub_epi64(_mm256_sub_epi64(fold(lo[i], cross[i]), xi), eta);
         if nr == NR {
             // SAFETY: `i < R = mr` and columns `0..NR = nr` are valid and exclusively ours by
             // `Tile`'s contract.
@@ -156,5 +185,70 @@ unsafe fn tile_rows<const R: usize>(t: Tile) {
                 *o = if overwrite { x } else { o.wrapping_add(x) };
             }
         }
+    }
+}
+
+/// Rows of `B` per pass of [`pack_b_rows`] (even, so that passes hold whole pairs).
+const PACK_ROWS: usize = 16;
+/// Panels per pass of [`pack_b_rows`].
+const PACK_PANELS: usize = 16;
+
+/// [`MicroKernel::pack_b_rows`] with `η` computed on the way (the tile's products: `ul·vl`
+/// and the cross terms in two accumulators per panel, folded at the end). The block is
+/// copied `PACK_ROWS` rows × `PACK_PANELS` panels at a time, so that the pages it reads and
+/// writes stay few (one per row of `B` and one per panel) and within the TLB.
+///
+/// # Safety
+/// AVX2 is available.
+#[target_feature(enable = "avx2")]
+unsafe fn pack_b_rows(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
+    let len = NR * (kc + 1);
+    let full = nc / NR;
+    assert!(kc >= 1 && (1..=NC).contains(&nc), "pack_b_rows: bad block");
+    assert!(dst.len() >= nc.div_ceil(NR) * len && b.len() >= (kc - 1) * ldb + nc, "pack_b_rows: slice too short");
+    let mut lo = [_mm256_setzero_si256(); NC / NR];
+    let mut cross = [_mm256_setzero_si256(); NC / NR];
+    for p0 in (0..kc).step_by(PACK_ROWS) {
+        let p1 = (p0 + PACK_ROWS).min(kc);
+        for q0 in (0..full).step_by(PACK_PANELS) {
+            for q in q0..(q0 + PACK_PANELS).min(full) {
+                let (mut l, mut c) = (lo[q], cross[q]);
+                // SAFETY: `q < full <= nc / NR` and `p < p1 <= kc`: `B(p, q·NR .. q·NR + NR)`
+                // is `b[p·ldb + q·NR ..][..NR]`, inside `b` (`(kc − 1)·ldb + nc` long), and
+                // step `p` of panel `q` is `dst[q·len + p·NR ..][..NR]`, inside `dst`
+                // (`⌈nc / NR⌉·len` long), as asserted above.
+                unsafe {
+                    let (src, d) = (b.as_ptr().add(q * NR), dst.as_mut_ptr().add(q * len));
+                    let mut p = p0;
+                    while p + 2 <= p1 {
+                        let x = _mm256_loadu_si256(src.add(p * ldb).cast());
+                        let y = _mm256_loadu_si256(src.add((p + 1) * ldb).cast());
+                        _mm256_storeu_si256(d.add(p * NR).cast(), x);
+                        _mm256_storeu_si256(d.add((p + 1) * NR).cast(), y);
+                        l = _mm256_add_epi64(l, _mm256_mul_epu32(x, y));
+                        c = _mm256_add_epi32(c, _mm256_mullo_epi32(x, swap_halves(y)));
+                        p += 2;
+                    }
+                    if p < p1 {
+                        // The last step of an odd `kc`, outside the pairs.
+                        _mm256_storeu_si256(d.add(p * NR).cast(), _mm256_loadu_si256(src.add(p * ldb).cast()));
+                    }
+                }
+                (lo[q], cross[q]) = (l, c);
+            }
+        }
+    }
+    for q in 0..full {
+        // SAFETY: the sums of panel `q < full` are `dst[q·len + kc·NR ..][..NR]`, inside `dst`.
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().add(q * len + kc * NR).cast(), fold(lo[q], cross[q])) };
+    }
+    if full * NR < nc {
+        let nr = nc - full * NR;
+        let panel = &mut dst[full * len..][..len];
+        for (p, d) in panel.chunks_exact_mut(NR).take(kc).enumerate() {
+            d[..nr].copy_from_slice(&b[p * ldb + full * NR..][..nr]);
+            d[nr..].fill(0);
+        }
+        pack::pair_products(panel, NR, kc);
     }
 }

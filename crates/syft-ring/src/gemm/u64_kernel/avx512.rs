@@ -28,7 +28,8 @@ unsafe impl MicroKernel for Avx512 {
     const NR: usize = NR;
     const KC: usize = 512;
     const MC: usize = 128;
-    const DIRECT: bool = true;
+    const DIRECT_A: bool = true;
+    const DIRECT_B: bool = true;
     const NC: usize = 1200;
 
     unsafe fn tile(t: Tile) {
@@ -129,7 +130,7 @@ fn lane_mask(v: usize, nr: usize) -> __mmask8 {
 /// `nr <= 8·V <= NR`.
 #[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn tile_rv<const R: usize, const V: usize>(t: Tile) {
-    let Tile { kc, a, ars, acs, b, ldb, c, ldc, mr: _, nr, overwrite } = t;
+    let Tile { kc, a, ars, acs, b, ldb, xi: _, eta: _, c, ldc, mr: _, nr, overwrite } = t;
     let mut acc = [[_mm512_setzero_si512(); V]; R];
     let (mut ap, mut bp) = (a, b);
     for _ in 0..kc {

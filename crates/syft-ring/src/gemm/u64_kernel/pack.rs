@@ -8,10 +8,9 @@
 //!
 //! Rows / columns past the edge of the matrix are zero-filled, so a micro-kernel may read a
 //! whole `MR × kc` or `kc × NR` panel. For a kernel with [`MicroKernel::WINOGRAD`], a panel
-//! has an even number of steps (a zero step after an odd `kc`) and one more step with the
-//! sums of products of its pairs of steps ([`pair_products`]). Every access here is
-//! bounds-checked, except inside a kernel's `pack_strip8` (which checks its slices' lengths
-//! up front).
+//! has one more step with the sums of products of its pairs of steps ([`pair_products`]).
+//! Every access here is bounds-checked, except inside a kernel's `pack_strip8` (which checks
+//! its slices' lengths up front).
 
 use super::super::MatRef;
 use super::{MicroKernel, a_panel_len, b_panel_len};
@@ -111,64 +110,75 @@ pub(super) fn pack_a<K: MicroKernel>(dst: &mut [u64], a: &MatRef<'_, u64>, i0: u
 /// elements (layout in the module docs). `dst` must hold `⌈nc / NR⌉` panels.
 pub(super) fn pack_b<K: MicroKernel>(dst: &mut [u64], b: &MatRef<'_, u64>, p0: usize, kc: usize, j0: usize, nc: usize) {
     let (rs, cs) = (b.row_stride, b.col_stride);
+    if cs == 1 {
+        // SAFETY: `K` is only instantiated when the CPU supports it (`MicroKernel`).
+        unsafe { K::pack_b_rows(dst, &b.data[p0 * rs + j0..], rs, kc, nc) };
+        return;
+    }
     let len = b_panel_len::<K>(kc);
     let dst = &mut dst[..nc.div_ceil(K::NR) * len];
-    if cs == 1 {
-        // Row-major B: read each row once, front to back, and deal it out to the panels. (Filling
-        // one panel at a time would read `NR` elements from each of `kc` rows of `B`, a stride
-        // that defeats the hardware prefetchers when `B` is not in cache.)
-        let full = nc / K::NR;
-        if full * K::NR < nc {
-            dst[full * len..].fill(0);
+    for (q, whole) in dst.chunks_exact_mut(len).enumerate() {
+        let panel = &mut whole[..K::NR * kc];
+        let c0 = j0 + q * K::NR;
+        let nr = K::NR.min(j0 + nc - c0);
+        if nr < K::NR {
+            panel.fill(0);
         }
-        for p in 0..kc {
-            let start = (p0 + p) * rs + j0;
-            let row = b.data[start..start + nc].chunks_exact(K::NR);
-            let rest = row.remainder();
-            for (d, s) in dst.chunks_exact_mut(len).zip(row) {
-                // A copy of constant length, inlined (not a call to `memcpy`).
-                d[p * K::NR..(p + 1) * K::NR].copy_from_slice(s);
+        if rs == 1 {
+            // Column-major B (e.g. a transposed view): columns are contiguous; transpose
+            // them eight at a time so that every write is a contiguous run.
+            let mut j = 0;
+            while j + 8 <= nr {
+                let col = |t: usize| {
+                    let start = (c0 + j + t) * cs + p0;
+                    &b.data[start..start + kc]
+                };
+                let cols = [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)];
+                // SAFETY: `K` is only instantiated when the CPU supports it (`MicroKernel`).
+                unsafe { K::pack_strip8(&mut panel[j..], cols, kc) };
+                j += 8;
             }
-            if !rest.is_empty() {
-                dst[full * len + p * K::NR..][..rest.len()].copy_from_slice(rest);
+            for jj in j..nr {
+                let start = (c0 + jj) * cs + p0;
+                let src = &b.data[start..start + kc];
+                for (d, &s) in panel.chunks_exact_mut(K::NR).zip(src) {
+                    d[jj] = s;
+                }
+            }
+        } else {
+            for (p, d) in panel.chunks_exact_mut(K::NR).enumerate() {
+                for (j, x) in d[..nr].iter_mut().enumerate() {
+                    *x = b.at(p0 + p, c0 + j);
+                }
             }
         }
-    } else {
-        for (q, whole) in dst.chunks_exact_mut(len).enumerate() {
-            let panel = &mut whole[..K::NR * kc];
-            let c0 = j0 + q * K::NR;
-            let nr = K::NR.min(j0 + nc - c0);
-            if nr < K::NR {
-                panel.fill(0);
-            }
-            if rs == 1 {
-                // Column-major B (e.g. a transposed view): columns are contiguous; transpose
-                // them eight at a time so that every write is a contiguous run.
-                let mut j = 0;
-                while j + 8 <= nr {
-                    let col = |t: usize| {
-                        let start = (c0 + j + t) * cs + p0;
-                        &b.data[start..start + kc]
-                    };
-                    let cols = [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7)];
-                    // SAFETY: `K` is only instantiated when the CPU supports it (`MicroKernel`).
-                    unsafe { K::pack_strip8(&mut panel[j..], cols, kc) };
-                    j += 8;
-                }
-                for jj in j..nr {
-                    let start = (c0 + jj) * cs + p0;
-                    let src = &b.data[start..start + kc];
-                    for (d, &s) in panel.chunks_exact_mut(K::NR).zip(src) {
-                        d[jj] = s;
-                    }
-                }
-            } else {
-                for (p, d) in panel.chunks_exact_mut(K::NR).enumerate() {
-                    for (j, x) in d[..nr].iter_mut().enumerate() {
-                        *x = b.at(p0 + p, c0 + j);
-                    }
-                }
-            }
+        if K::WINOGRAD {
+            pair_products(whole, K::NR, kc);
+        }
+    }
+}
+
+/// Portable [`MicroKernel::pack_b_rows`]: packs the `kc × nc` block `B(p, j) = b[p·ldb + j]`
+/// into panels of [`b_panel_len`] elements.
+pub(super) fn pack_b_rows<K: MicroKernel>(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
+    let len = b_panel_len::<K>(kc);
+    let dst = &mut dst[..nc.div_ceil(K::NR) * len];
+    // Read each row once, front to back, and deal it out to the panels. (Filling one panel at
+    // a time would read `NR` elements from each of `kc` rows, a stride that defeats the
+    // hardware prefetchers.)
+    let full = nc / K::NR;
+    if full * K::NR < nc {
+        dst[full * len..].fill(0);
+    }
+    for p in 0..kc {
+        let row = b[p * ldb..][..nc].chunks_exact(K::NR);
+        let rest = row.remainder();
+        for (d, s) in dst.chunks_exact_mut(len).zip(row) {
+            // A copy of constant length, inlined (not a call to `memcpy`).
+            d[p * K::NR..(p + 1) * K::NR].copy_from_slice(s);
+        }
+        if !rest.is_empty() {
+            dst[full * len + p * K::NR..][..rest.len()].copy_from_slice(rest);
         }
     }
     if K::WINOGRAD {
@@ -178,15 +188,13 @@ pub(super) fn pack_b<K: MicroKernel>(dst: &mut [u64], b: &MatRef<'_, u64>, p0: u
     }
 }
 
-/// Completes a packed panel of `w` elements per step for Winograd's inner product: with
-/// `d = kc.next_multiple_of(2)`, zeroes step `kc` when `kc < d`, then stores in step `d` the
-/// sums `s_t = Σ_q x(2q, t)·x(2q + 1, t)` (`x(p, t) = panel[p·w + t]`, wrapping). The first
-/// `kc` steps must already be packed; `panel` must hold `w·(d + 1)` elements.
+/// Completes a packed panel of `w` elements per step for Winograd's inner product: stores
+/// in step `kc` the sums `s_t = Σ_{q < kc/2} x(2q, t)·x(2q + 1, t)` (wrapping;
+/// `x(p, t) = panel[p·w + t]`). The first `kc` steps must already be packed; `panel` must
+/// hold `w·(kc + 1)` elements.
 #[inline(always)]
 pub(super) fn pair_products(panel: &mut [u64], w: usize, kc: usize) {
-    let d = kc.next_multiple_of(2);
-    let (body, sums) = panel[..w * (d + 1)].split_at_mut(w * d);
-    body[w * kc..].fill(0);
+    let (body, sums) = panel[..w * (kc + 1)].split_at_mut(w * kc);
     sums.fill(0);
     for pair in body.chunks_exact(2 * w) {
         let (x, y) = pair.split_at(w);
