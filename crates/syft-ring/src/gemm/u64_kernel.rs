@@ -306,10 +306,15 @@ const fn b_panel_len<K: MicroKernel>(kc: usize) -> usize {
 ///   (a packed panel has `ars = 1`, `acs = MR`);
 /// - element `(p, j)` of `B` is at `b + p·ldb + j`, readable for `p < kc` and all `j < NR`
 ///   (a packed panel has `ldb = NR` and zero padding past `nr`);
-/// - for a kernel with [`MicroKernel::WINOGRAD`]: `A` and `B` are packed panels (`ars = 1`,
-///   `acs = MR`, `ldb = NR`), `ξ_i = Σ_{q < kc/2} A(i, 2q)·A(i, 2q+1)` is at `xi + i` for
-///   `i < MR` and `η_j = Σ_{q < kc/2} B(2q, j)·B(2q+1, j)` at `eta + j` for `j < NR` (the
-///   step after each panel's `kc`), readable (other kernels ignore `xi` and `eta`);
+/// - for a kernel with [`MicroKernel::WINOGRAD`]: `A` is a packed panel (`ars = 1`,
+///   `acs = MR`) and `ξ_i = Σ_{q < kc/2} A(i, 2q)·A(i, 2q+1)` is at `xi + i` for `i < MR`;
+///   if `pack` is null, `B` is a packed panel (`ldb = NR`) and
+///   `η_j = Σ_{q < kc/2} B(2q, j)·B(2q+1, j)` is at `eta + j` for `j < NR`, all readable;
+///   otherwise `B` is read in place (`nr = NR`), `eta` is ignored, and the kernel packs it:
+///   `B(p, j)` to `pack + p·NR + j` for `p < kc` and `η_j` to `pack + kc·NR + j`, elements
+///   valid for writes that nothing else references. `prefetch` is only a hint (the kernel
+///   computes addresses from it with wrapping arithmetic and never dereferences them). Other
+///   kernels ignore `xi`, `eta`, `pack` and `prefetch` (`pack` is null);
 /// - `c + i·ldc + j` is valid for reads and writes for `i < mr`, `j < nr`, and no other
 ///   reference to those elements is alive.
 #[derive(Clone, Copy)]
@@ -330,6 +335,10 @@ struct Tile {
     xi: *const u64,
     /// `η` of the columns of `B` (Winograd kernels only).
     eta: *const u64,
+    /// Null, or where a Winograd kernel packs the `B` it reads in place (see the contract).
+    pack: *mut u64,
+    /// A hint: rows of `B` to prefetch while packing, at `prefetch + p·ldb` (never read).
+    prefetch: *const u64,
     /// Element `(0, 0)` of the `C` tile.
     c: *mut u64,
     /// Distance between rows of `C`.
@@ -435,6 +444,10 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
     let kc_max = k.div_ceil(k.div_ceil(K::KC));
     let mc_max = if direct_a { 0 } else { K::MC.min(m.next_multiple_of(K::MR)) };
     let nc_max = if direct_b { K::NR } else { K::NC.min(n.next_multiple_of(K::NR)) };
+    // A Winograd kernel with a row-major `B`: each full panel is packed by its first tile,
+    // which reads it in place (and prefetches the panel after next), rather than in a pass of
+    // its own over the block that would wait on memory.
+    let fused_b = K::WINOGRAD && b.col_stride == 1;
     pack::with_scratch(|scratch| {
         let apack = scratch.a.slice(mc_max / K::MR * a_panel_len::<K>(kc_max));
         let bpack = scratch.b.slice(nc_max / K::NR * b_panel_len::<K>(kc_max));
@@ -445,7 +458,12 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
             for pc in (0..k).step_by(kc_max) {
                 let kc = kc_max.min(k - pc);
                 let overwrite = !accumulate && pc == 0;
-                if !direct_b {
+                let len = b_panel_len::<K>(kc);
+                if fused_b {
+                    if full < nc {
+                        pack::pack_b::<K>(&mut bpack[full / K::NR * len..], &b, pc, kc, jc + full, nc - full);
+                    }
+                } else if !direct_b {
                     pack::pack_b::<K>(bpack, &b, pc, kc, jc, nc);
                 } else if full < nc {
                     pack::pack_b::<K>(bpack, &b, pc, kc, jc + full, nc - full);
@@ -457,14 +475,27 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                     }
                     for jr in (0..nc).step_by(K::NR) {
                         let nr = K::NR.min(nc - jr);
-                        let (bp, ldb, etap) = if direct_b && nr == K::NR {
+                        // `B` of the tiles: `(b, ldb, eta)`, and for the first tile of a fused
+                        // panel `(in-place b, ldb, pack, prefetch)`.
+                        let null = (std::ptr::null_mut(), std::ptr::null());
+                        let ((bp, ldb, etap), first) = if fused_b && nr == K::NR {
+                            let panel = bpack[jr / K::NR * len..][..len].as_mut_ptr();
+                            let panel_b = (panel.cast_const(), K::NR, panel.wrapping_add(K::NR * kc).cast_const());
+                            if ic == 0 {
+                                let start = pc * b.row_stride + jc + jr;
+                                let src = b.data[start..start + (kc - 1) * b.row_stride + K::NR].as_ptr();
+                                (panel_b, Some((src, b.row_stride, panel, src.wrapping_add(2 * K::NR))))
+                            } else {
+                                (panel_b, None)
+                            }
+                        } else if direct_b && nr == K::NR {
                             let start = pc * b.row_stride + jc + jr;
-                            (&b.data[start..start + (kc - 1) * b.row_stride + K::NR], b.row_stride, std::ptr::null())
+                            let src = &b.data[start..start + (kc - 1) * b.row_stride + K::NR];
+                            ((src.as_ptr(), b.row_stride, std::ptr::null()), None)
                         } else {
-                            let len = b_panel_len::<K>(kc);
                             let panel = if direct_b { &bpack[..len] } else { &bpack[jr / K::NR * len..][..len] };
                             let etap = if K::WINOGRAD { panel[K::NR * kc..].as_ptr() } else { std::ptr::null() };
-                            (panel, K::NR, etap)
+                            ((panel.as_ptr(), K::NR, etap), None)
                         };
                         for ir in (0..mc).step_by(K::MR) {
                             let mr = K::MR.min(mc - ir);
@@ -478,15 +509,21 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                                 let xip = if K::WINOGRAD { panel[K::MR * kc..].as_ptr() } else { std::ptr::null() };
                                 (panel, 1, K::MR, xip)
                             };
+                            let ((bp, ldb), (pack, prefetch)) = match first {
+                                Some((src, ld, panel, pf)) if ir == 0 => ((src, ld), (panel, pf)),
+                                _ => ((bp, ldb), null),
+                            };
                             let tile = Tile {
                                 kc,
                                 a: ap.as_ptr(),
                                 ars,
                                 acs,
-                                b: bp.as_ptr(),
+                                b: bp,
                                 ldb,
                                 xi: xip,
                                 eta: etap,
+                                pack,
+                                prefetch,
                                 c: out.ptr.wrapping_add((ic + ir) * out.ld + jc + jr),
                                 ldc: out.ld,
                                 mr,
@@ -500,10 +537,16 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                             // either a packed, zero-padded panel of `NR` columns (`pack_b`,
                             // `ldb = NR`) or, in place, a slice of `B` holding `(p, j)` at
                             // `p·ldb + j` for `p < kc`, `j < NR` (all slices bounds-checked
-                            // above). For a Winograd kernel both are packed, and `xi` and `eta`
-                            // point at the `MR` and `NR` sums after their `kc` steps (`pack_a`,
-                            // `pack_b`). `mr`, `nr` are clipped to the block, so the `C` tile
-                            // lies inside `out`, which exclusively borrows it.
+                            // above). For a Winograd kernel `A` is packed and `xi` points at
+                            // the `MR` sums after its `kc` steps (`pack_a`); `B` is either a
+                            // packed panel with `eta` at its `NR` sums (`pack_b`, or packed by
+                            // the first tile of the panel, which precedes every other use in
+                            // this block), or, for that first tile (`ic == ir == 0`, a full
+                            // panel), read in place with `pack` pointing at the panel's slot
+                            // in `bpack` (`len = NR·(kc + 1)` elements, bounds-checked), which
+                            // no reference covers during the call. `mr`, `nr` are clipped to
+                            // the block, so the `C` tile lies inside `out`, which exclusively
+                            // borrows it.
                             unsafe { K::tile(tile) };
                         }
                     }

@@ -48,7 +48,7 @@
 
 use super::{MicroKernel, Tile, pack};
 use std::arch::x86_64::{
-    __m256i, _mm256_add_epi32, _mm256_add_epi64, _mm256_loadu_si256, _mm256_mul_epu32, _mm256_mullo_epi32,
+    _MM_HINT_T1, __m256i, _mm_prefetch, _mm256_add_epi32, _mm256_add_epi64, _mm256_loadu_si256, _mm256_mul_epu32, _mm256_mullo_epi32,
     _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_slli_epi64, _mm256_storeu_si256,
     _mm256_sub_epi64,
 };
@@ -77,13 +77,18 @@ unsafe impl MicroKernel for Avx2 {
 
     unsafe fn tile(t: Tile) {
         // SAFETY: (all arms) the caller guarantees AVX2 and `Tile`'s contract, which is
-        // `tile_rows`'s contract with `R = mr` (`1 <= mr <= MR = 4`).
+        // `tile_rows`'s contract with `R = mr` (`1 <= mr <= MR = 4`) and `PACK` telling
+        // whether `pack` is non-null.
         unsafe {
-            match t.mr {
-                4 => tile_rows::<4>(t),
-                3 => tile_rows::<3>(t),
-                2 => tile_rows::<2>(t),
-                _ => tile_rows::<1>(t),
+            match (t.mr, t.pack.is_null()) {
+                (4, true) => tile_rows::<4, false>(t),
+                (4, false) => tile_rows::<4, true>(t),
+                (3, true) => tile_rows::<3, false>(t),
+                (3, false) => tile_rows::<3, true>(t),
+                (2, true) => tile_rows::<2, false>(t),
+                (2, false) => tile_rows::<2, true>(t),
+                (_, true) => tile_rows::<1, false>(t),
+                (_, false) => tile_rows::<1, true>(t),
             }
         }
     }
@@ -112,26 +117,38 @@ fn fold(lo: __m256i, cross: __m256i) -> __m256i {
     _mm256_add_epi64(lo, _mm256_slli_epi64::<32>(both))
 }
 
-/// Rows `0..R` of an `MR × NR` tile.
+/// Rows `0..R` of an `MR × NR` tile; with `PACK`, also packs the `B` it reads in place
+/// (and its `η`, computed with the tile's products) into `t.pack`, prefetching the rows at
+/// `t.prefetch` into L2 for a later panel.
 ///
 /// # Safety
 /// AVX2 is available and `t` satisfies [`Tile`]'s contract with `mr = R` for a kernel with
-/// [`MicroKernel::WINOGRAD`]: `A` is a packed panel (`acs = MR`), `B` has `NR` readable
-/// columns at `b + p·ldb`, and `xi`, `eta` point at `R` and `NR` readable sums.
+/// [`MicroKernel::WINOGRAD`], with `t.pack` non-null if and only if `PACK`.
 #[target_feature(enable = "avx2")]
-unsafe fn tile_rows<const R: usize>(t: Tile) {
-    let Tile { kc, a, ars: _, acs: _, b, ldb, xi, eta, c, ldc, mr: _, nr, overwrite } = t;
+unsafe fn tile_rows<const R: usize, const PACK: bool>(t: Tile) {
+    let Tile { kc, a, b, ldb, xi, eta, pack, prefetch, c, ldc, nr, overwrite, .. } = t;
     let mut lo = [_mm256_setzero_si256(); R];
     let mut cross = [_mm256_setzero_si256(); R];
-    let (mut ap, mut bp) = (a, b);
+    let (mut eta_lo, mut eta_cross) = (_mm256_setzero_si256(), _mm256_setzero_si256());
+    let (mut ap, mut bp, mut pk, mut pf) = (a, b, pack, prefetch);
     for _ in 0..kc / 2 {
-        // SAFETY: at pair `q < kc / 2`, `ap = a + 2q·MR` and `bp = b + 2q·ldb`; the loads read
-        // `A(i, 2q)`, `A(i, 2q + 1)` for `i < R <= MR` and `B(2q, j)`, `B(2q + 1, j)` for
-        // `j < NR`, readable by `Tile`'s contract. `ap` and `bp` are advanced past the last
-        // pair with wrapping arithmetic and only read there if `kc` is odd (below).
+        // SAFETY: at pair `q < kc / 2`, `ap = a + 2q·MR`, `bp = b + 2q·ldb` and (with `PACK`)
+        // `pk = pack + 2q·NR`; the loads read `A(i, 2q)`, `A(i, 2q + 1)` for `i < R <= MR` and
+        // `B(2q, j)`, `B(2q + 1, j)` for `j < NR`, readable by `Tile`'s contract, and the
+        // stores write steps `2q`, `2q + 1` of the panel at `pack`, writable and ours by the
+        // contract. Prefetches never fault. The pointers are advanced past the last pair with
+        // wrapping arithmetic and only used there if `kc` is odd (below).
         unsafe {
             let b0 = _mm256_loadu_si256(bp.cast());
             let b1 = _mm256_loadu_si256(bp.add(ldb).cast());
+            if PACK {
+                _mm256_storeu_si256(pk.cast(), b0);
+                _mm256_storeu_si256(pk.add(NR).cast(), b1);
+                _mm_prefetch::<_MM_HINT_T1>(pf.cast());
+                _mm_prefetch::<_MM_HINT_T1>(pf.wrapping_add(ldb).cast());
+                eta_lo = _mm256_add_epi64(eta_lo, _mm256_mul_epu32(b0, b1));
+                eta_cross = _mm256_add_epi32(eta_cross, _mm256_mullo_epi32(b0, swap_halves(b1)));
+            }
             for i in 0..R {
                 #[allow(clippy::cast_possible_wrap, reason = "bit pattern reinterpretation")]
                 let (a0, a1) = (_mm256_set1_epi64x(*ap.add(i) as i64), _mm256_set1_epi64x(*ap.add(MR + i) as i64));
@@ -143,14 +160,20 @@ unsafe fn tile_rows<const R: usize>(t: Tile) {
         }
         ap = ap.wrapping_add(2 * MR);
         bp = bp.wrapping_add(2 * ldb);
+        pk = pk.wrapping_add(2 * NR);
+        pf = pf.wrapping_add(2 * ldb);
     }
     if kc % 2 == 1 {
         // The last step, outside the pairs (and `ξ`, `η`): a plain product, `al·bl` into `lo`
         // and `al·bh`, `ah·bl` into `cross`.
-        // SAFETY: `ap = a + (kc − 1)·MR` and `bp = b + (kc − 1)·ldb`: `A(i, kc − 1)` for
-        // `i < R` and `B(kc − 1, j)` for `j < NR`, readable by `Tile`'s contract.
+        // SAFETY: `ap = a + (kc − 1)·MR`, `bp = b + (kc − 1)·ldb` and `pk = pack + (kc − 1)·NR`:
+        // `A(i, kc − 1)` for `i < R` and `B(kc − 1, j)` for `j < NR` are readable, and step
+        // `kc − 1` of the panel at `pack` writable, by `Tile`'s contract.
         unsafe {
             let y = _mm256_loadu_si256(bp.cast());
+            if PACK {
+                _mm256_storeu_si256(pk.cast(), y);
+            }
             for i in 0..R {
                 #[allow(clippy::cast_possible_wrap, reason = "bit pattern reinterpretation")]
                 let x = _mm256_set1_epi64x(*ap.add(i) as i64);
@@ -159,8 +182,16 @@ unsafe fn tile_rows<const R: usize>(t: Tile) {
             }
         }
     }
-    // SAFETY: `eta` points at `NR` readable sums (`Tile`'s contract).
-    let eta = unsafe { _mm256_loadu_si256(eta.cast()) };
+    let eta = if PACK {
+        let eta = fold(eta_lo, eta_cross);
+        // SAFETY: the sums of the panel at `pack`, `pack + kc·NR .. + NR`, are writable and
+        // ours by `Tile`'s contract.
+        unsafe { _mm256_storeu_si256(pack.add(kc * NR).cast(), eta) };
+        eta
+    } else {
+        // SAFETY: `eta` points at `NR` readable sums (`Tile`'s contract, `pack` null).
+        unsafe { _mm256_loadu_si256(eta.cast()) }
+    };
     for i in 0..R {
         // SAFETY: `xi + i` (`i < R <= MR`) is readable by `Tile`'s contract.
         #[allow(clippy::cast_possible_wrap, reason = "bit pattern reinterpretation")]

@@ -130,7 +130,7 @@ fn lane_mask(v: usize, nr: usize) -> __mmask8 {
 /// `nr <= 8·V <= NR`.
 #[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn tile_rv<const R: usize, const V: usize>(t: Tile) {
-    let Tile { kc, a, ars, acs, b, ldb, xi: _, eta: _, c, ldc, mr: _, nr, overwrite } = t;
+    let Tile { kc, a, ars, acs, b, ldb, c, ldc, nr, overwrite, .. } = t;
     let mut acc = [[_mm512_setzero_si512(); V]; R];
     let (mut ap, mut bp) = (a, b);
     for _ in 0..kc {
