@@ -231,7 +231,7 @@ const PAR_MIN_WORK: usize = 1 << 19;
 /// # Safety
 /// Implementations must only be used (through [`run`]) when the CPU supports their target
 /// features: [`gemm_u64_with_path`] checks [`KernelPath::available`] before picking one.
-unsafe trait MicroKernel: Sized {
+unsafe trait MicroKernel {
     /// Rows of the register tile.
     const MR: usize;
     /// Columns of the register tile.
@@ -273,17 +273,6 @@ unsafe trait MicroKernel: Sized {
     /// The CPU supports the kernel's target features.
     unsafe fn pack_strip8(dst: &mut [u64], cols: [&[u64]; 8], kc: usize) {
         pack::strip8(dst, Self::NR, cols, kc);
-    }
-
-    /// Packs the `kc × nc` block of a `B` with contiguous rows, `B(p, j) = b[p·ldb + j]`,
-    /// into `⌈nc / NR⌉` panels of [`b_panel_len`] elements at the start of `dst` (zero past
-    /// `nc`, with their sums for [`Self::WINOGRAD`]): [`pack::pack_b`]'s row-major case.
-    /// Panics if a slice is too short.
-    ///
-    /// # Safety
-    /// The CPU supports the kernel's target features.
-    unsafe fn pack_b_rows(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
-        pack::pack_b_rows::<Self>(dst, b, ldb, kc, nc);
     }
 }
 

@@ -46,11 +46,11 @@
 //! dense layer (64 and 500 are multiples of 4) and measured as fast as `2 × 8` and `3 × 8`
 //! in L1. Registers: 8 accumulators + 2 `B` vectors + 2 broadcasts + temporaries.
 
-use super::{MicroKernel, Tile, pack};
+use super::{MicroKernel, Tile};
 use std::arch::x86_64::{
-    _MM_HINT_T1, __m256i, _mm_prefetch, _mm256_add_epi32, _mm256_add_epi64, _mm256_loadu_si256, _mm256_mul_epu32, _mm256_mullo_epi32,
-    _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_slli_epi64, _mm256_storeu_si256,
-    _mm256_sub_epi64,
+    __m256i, _MM_HINT_T1, _mm_prefetch, _mm256_add_epi32, _mm256_add_epi64, _mm256_loadu_si256, _mm256_mul_epu32,
+    _mm256_mullo_epi32, _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_slli_epi64,
+    _mm256_storeu_si256, _mm256_sub_epi64,
 };
 
 /// Rows of the register tile.
@@ -64,7 +64,7 @@ const NC: usize = 512;
 pub(super) struct Avx2;
 
 // SAFETY: `gemm_u64_with_path` selects this kernel only when `KernelPath::Avx2.available()`,
-// i.e. the CPU has AVX2, the feature `tile_rows` and `pack_b_rows` are compiled for.
+// i.e. the CPU has AVX2, the feature `tile_rows` is compiled for.
 unsafe impl MicroKernel for Avx2 {
     const MR: usize = MR;
     const NR: usize = NR;
@@ -91,11 +91,6 @@ unsafe impl MicroKernel for Avx2 {
                 (_, false) => tile_rows::<1, true>(t),
             }
         }
-    }
-
-    unsafe fn pack_b_rows(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
-        // SAFETY: the caller guarantees the CPU supports this kernel, hence AVX2.
-        unsafe { pack_b_rows(dst, b, ldb, kc, nc) }
     }
 }
 
@@ -216,70 +211,5 @@ unsafe fn tile_rows<const R: usize, const PACK: bool>(t: Tile) {
                 *o = if overwrite { x } else { o.wrapping_add(x) };
             }
         }
-    }
-}
-
-/// Rows of `B` per pass of [`pack_b_rows`] (even, so that passes hold whole pairs).
-const PACK_ROWS: usize = 16;
-/// Panels per pass of [`pack_b_rows`].
-const PACK_PANELS: usize = 16;
-
-/// [`MicroKernel::pack_b_rows`] with `η` computed on the way (the tile's products: `ul·vl`
-/// and the cross terms in two accumulators per panel, folded at the end). The block is
-/// copied `PACK_ROWS` rows × `PACK_PANELS` panels at a time, so that the pages it reads and
-/// writes stay few (one per row of `B` and one per panel) and within the TLB.
-///
-/// # Safety
-/// AVX2 is available.
-#[target_feature(enable = "avx2")]
-unsafe fn pack_b_rows(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
-    let len = NR * (kc + 1);
-    let full = nc / NR;
-    assert!(kc >= 1 && (1..=NC).contains(&nc), "pack_b_rows: bad block");
-    assert!(dst.len() >= nc.div_ceil(NR) * len && b.len() >= (kc - 1) * ldb + nc, "pack_b_rows: slice too short");
-    let mut lo = [_mm256_setzero_si256(); NC / NR];
-    let mut cross = [_mm256_setzero_si256(); NC / NR];
-    for p0 in (0..kc).step_by(PACK_ROWS) {
-        let p1 = (p0 + PACK_ROWS).min(kc);
-        for q0 in (0..full).step_by(PACK_PANELS) {
-            for q in q0..(q0 + PACK_PANELS).min(full) {
-                let (mut l, mut c) = (lo[q], cross[q]);
-                // SAFETY: `q < full <= nc / NR` and `p < p1 <= kc`: `B(p, q·NR .. q·NR + NR)`
-                // is `b[p·ldb + q·NR ..][..NR]`, inside `b` (`(kc − 1)·ldb + nc` long), and
-                // step `p` of panel `q` is `dst[q·len + p·NR ..][..NR]`, inside `dst`
-                // (`⌈nc / NR⌉·len` long), as asserted above.
-                unsafe {
-                    let (src, d) = (b.as_ptr().add(q * NR), dst.as_mut_ptr().add(q * len));
-                    let mut p = p0;
-                    while p + 2 <= p1 {
-                        let x = _mm256_loadu_si256(src.add(p * ldb).cast());
-                        let y = _mm256_loadu_si256(src.add((p + 1) * ldb).cast());
-                        _mm256_storeu_si256(d.add(p * NR).cast(), x);
-                        _mm256_storeu_si256(d.add((p + 1) * NR).cast(), y);
-                        l = _mm256_add_epi64(l, _mm256_mul_epu32(x, y));
-                        c = _mm256_add_epi32(c, _mm256_mullo_epi32(x, swap_halves(y)));
-                        p += 2;
-                    }
-                    if p < p1 {
-                        // The last step of an odd `kc`, outside the pairs.
-                        _mm256_storeu_si256(d.add(p * NR).cast(), _mm256_loadu_si256(src.add(p * ldb).cast()));
-                    }
-                }
-                (lo[q], cross[q]) = (l, c);
-            }
-        }
-    }
-    for q in 0..full {
-        // SAFETY: the sums of panel `q < full` are `dst[q·len + kc·NR ..][..NR]`, inside `dst`.
-        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().add(q * len + kc * NR).cast(), fold(lo[q], cross[q])) };
-    }
-    if full * NR < nc {
-        let nr = nc - full * NR;
-        let panel = &mut dst[full * len..][..len];
-        for (p, d) in panel.chunks_exact_mut(NR).take(kc).enumerate() {
-            d[..nr].copy_from_slice(&b[p * ldb + full * NR..][..nr]);
-            d[nr..].fill(0);
-        }
-        pack::pair_products(panel, NR, kc);
     }
 }

@@ -111,8 +111,7 @@ pub(super) fn pack_a<K: MicroKernel>(dst: &mut [u64], a: &MatRef<'_, u64>, i0: u
 pub(super) fn pack_b<K: MicroKernel>(dst: &mut [u64], b: &MatRef<'_, u64>, p0: usize, kc: usize, j0: usize, nc: usize) {
     let (rs, cs) = (b.row_stride, b.col_stride);
     if cs == 1 {
-        // SAFETY: `K` is only instantiated when the CPU supports it (`MicroKernel`).
-        unsafe { K::pack_b_rows(dst, &b.data[p0 * rs + j0..], rs, kc, nc) };
+        pack_b_rows::<K>(dst, &b.data[p0 * rs + j0..], rs, kc, nc);
         return;
     }
     let len = b_panel_len::<K>(kc);
@@ -158,8 +157,8 @@ pub(super) fn pack_b<K: MicroKernel>(dst: &mut [u64], b: &MatRef<'_, u64>, p0: u
     }
 }
 
-/// Portable [`MicroKernel::pack_b_rows`]: packs the `kc × nc` block `B(p, j) = b[p·ldb + j]`
-/// into panels of [`b_panel_len`] elements.
+/// [`pack_b`] for a `B` with contiguous rows: packs the `kc × nc` block
+/// `B(p, j) = b[p·ldb + j]` into panels of [`b_panel_len`] elements.
 pub(super) fn pack_b_rows<K: MicroKernel>(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
     let len = b_panel_len::<K>(kc);
     let dst = &mut dst[..nc.div_ceil(K::NR) * len];
