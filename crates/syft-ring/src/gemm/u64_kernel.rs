@@ -727,6 +727,47 @@ mod tests {
     }
 
     #[test]
+    fn odd_depth_blocks_and_row_blocks_match_naive() {
+        use Layout::{RowMajor, Strided, Transposed};
+        // Depth blocks of odd length (771 = 3 · 257), several blocks of rows (the panels of `B`
+        // packed while computing reused by the later ones), a partial last panel.
+        check(260, 771, 37, 5, RowMajor(0), RowMajor(1), false).unwrap();
+        check(260, 771, 37, 6, Transposed(0), RowMajor(0), true).unwrap();
+        check(133, 257, 9, 7, Strided, Transposed(0), true).unwrap();
+        check(7, 1, 13, 8, RowMajor(0), RowMajor(0), true).unwrap();
+    }
+
+    #[test]
+    fn extreme_values_match_naive() {
+        // Carries everywhere: sums of operands and of 32-bit partial products overflow.
+        let patterns = [u64::MAX, 0xffff_ffff, 0xffff_ffff_0000_0000, 1 << 63, 0x8000_0000];
+        for (pa, &x) in patterns.iter().enumerate() {
+            for &y in &patterns[pa..] {
+                let (m, k, n) = (9, 301, 14);
+                let a_data: Vec<u64> = (0..m * k).map(|t| if t % 3 == 0 { x } else { y }).collect();
+                let b_data: Vec<u64> = (0..k * n).map(|t| if t % 5 == 1 { x } else { y }).collect();
+                let (a, b) = (MatRef::row_major(&a_data, m, k), MatRef::row_major(&b_data, k, n));
+                let mut want = vec![0; m * n];
+                naive(&mut want, a, b, false, Parallelism::Single);
+                for path in paths() {
+                    let mut got = vec![0; m * n];
+                    gemm_u64_with_path(&mut got, a, b, false, Parallelism::Single, path);
+                    assert_eq!(got, want, "{path:?} {x:#x} {y:#x}");
+                    // The dot-product path (`B` with contiguous columns, few rows).
+                    let bt: Vec<u64> = (0..n * k).map(|t| b_data[(t % k) * n + t / k]).collect();
+                    let bt = MatRef::row_major(&bt, n, k).t();
+                    let mut got = vec![0; 3 * n];
+                    let a3 = MatRef::row_major(&a_data[..3 * k], 3, k);
+                    let mut want3 = vec![0; 3 * n];
+                    naive(&mut want3, a3, bt, false, Parallelism::Single);
+                    gemm_u64_with_path(&mut got, a3, bt, false, Parallelism::Single, path);
+                    assert_eq!(got, want3, "dots {path:?} {x:#x} {y:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn wrapping_strides_are_rejected() {
         // (3 - 1) · 2^63 wraps to 0: `MatRef::in_bounds` alone would accept this view.
         let data = [1u64; 4];
