@@ -17,7 +17,10 @@
 //! - `linear_{m}x{k}x{n}` (`m` = 1 and 4): `x · Wᵀ` for a row-major `n × k` weight `W`, the
 //!   product of a linear layer at batch 1 to 4 (`wt_{path}`: the dot-product path, `W`
 //!   streamed once per product) beside the same product with a `k × n` row-major `B`
-//!   (`b_{path}`: the blocked kernel reading `B` in place), one thread.
+//!   (`b_{path}`: the blocked kernel), one thread; and the same two in `f64` (`f64_wt`,
+//!   `f64_b` through `gemm_float`, `f64_avx2_b` through the `gemm` crate's AVX2 kernels).
+//!   These products read the whole weight (3.1 MB in `u64` or `f64`) for few multiply-adds
+//!   each, so they are bound by memory bandwidth.
 //!
 //! Throughput is reported in elements = multiply-adds (`m·k·n`), so criterion's `Gelem/s` is
 //! billions of multiply-adds per second. Run with
@@ -196,6 +199,28 @@ fn linear(c: &mut Criterion) {
                     gemm_u64_with_path(&mut out, black_box(a), black_box(b), true, Parallelism::Single, path);
                     black_box(&mut out);
                 });
+            });
+        }
+        let (xf, wf) = (floats(m * k, 7), floats(n * k, 8));
+        let mut outf = vec![0f64; m * n];
+        group.bench_function("f64_wt", |bench| {
+            bench.iter(|| {
+                let (a, b) = (MatRef::row_major(&xf, m, k), MatRef::row_major(&wf, n, k).t());
+                gemm_float(&mut outf, black_box(a), black_box(b), true, Parallelism::Single);
+                black_box(&mut outf);
+            });
+        });
+        group.bench_function("f64_b", |bench| {
+            bench.iter(|| {
+                let (a, b) = (MatRef::row_major(&xf, m, k), MatRef::row_major(&wf, k, n));
+                gemm_float(&mut outf, black_box(a), black_box(b), true, Parallelism::Single);
+                black_box(&mut outf);
+            });
+        });
+        #[cfg(target_arch = "x86_64")]
+        if gemm_f64_avx2(&mut outf, &xf, &wf, (m, k, n)).is_some() {
+            group.bench_function("f64_avx2_b", |bench| {
+                bench.iter(|| gemm_f64_avx2(black_box(&mut outf), black_box(&xf), black_box(&wf), (m, k, n)));
             });
         }
         group.finish();

@@ -28,11 +28,12 @@
 //! - **AVX-512** (F + DQ): an `8 × 24` tile in 24 `zmm` accumulators, `vpmullq` + `vpaddq`.
 //!   Edge tiles run copies specialised for their row count and number of column vectors,
 //!   with masked loads and stores for partial vectors.
-//! - **AVX2** (no 64-bit multiply): a `3 × 8` tile in 12 `ymm` accumulators. With
-//!   `x = xh·2^32 + xl`, `Σ a·b = Σ al·bl + ((Σ ah·bl + al·bh) mod 2^32) << 32`: per 4 lanes
-//!   and step, one `vpmuludq` (`al·bl`) and one `vpmulld` (both cross products at once, `A`
-//!   packed with its 32-bit halves swapped beside it) into two accumulators (`vpaddq`,
-//!   `vpaddd`), folded once per tile. Operands always packed.
+//! - **AVX2** (no 64-bit multiply): a `4 × 4` tile in 8 `ymm` accumulators computing
+//!   Winograd's inner product `Σ_q (A(i,2q) + B(2q+1,j))·(A(i,2q+1) + B(2q,j)) − ξ_i − η_j`
+//!   (one multiply per two multiply-adds; `ξ`, `η` stored with the packed panels), each
+//!   product assembled from 32-bit multiplies: with `x = xh·2^32 + xl`,
+//!   `Σ u·v = Σ ul·vl + ((Σ ul·vh + uh·vl) mod 2^32) << 32`, one `vpmuludq` and one
+//!   `vpmulld` per 4 lanes, the second sum folded once per tile. Operands always packed.
 //! - **Portable**: a `4 × 8` tile of plain `wrapping_mul` / `wrapping_add` that LLVM is free to
 //!   vectorise for the baseline target.
 //!
@@ -242,13 +243,20 @@ unsafe trait MicroKernel {
     /// Columns of a packed block of `B`; a multiple of `NR`.
     const NC: usize;
 
-    /// Whether `A` and `B` may be read in place (unpacked) when their layout allows it
-    /// (`A` never is when [`Self::ROTATED_A`]).
-    const DIRECT: bool;
+    /// Whether `A` may be read in place (unpacked) when a row or a column of it is contiguous.
+    /// Never with [`Self::WINOGRAD`].
+    const DIRECT_A: bool;
 
-    /// Whether the kernel wants `A` always packed with, after the `MR` elements of each step,
-    /// their rotations `x.rotate_left(32)` (the AVX2 kernel, see its module docs).
-    const ROTATED_A: bool = false;
+    /// Whether `B` may be read in place (unpacked) when its rows are contiguous. Never with
+    /// [`Self::WINOGRAD`].
+    const DIRECT_B: bool;
+
+    /// Whether the kernel computes Winograd's form of the inner product (the AVX2 kernel, see
+    /// its module docs), which needs `ξ_i = Σ_q A(i, 2q)·A(i, 2q+1)` for the rows of `A` and
+    /// `η_j = Σ_q B(2q, j)·B(2q+1, j)` for the columns of `B` (`q < kc / 2`, per depth
+    /// block): both operands are always packed, and their panels carry them in one more step
+    /// ([`pack::pair_products`]).
+    const WINOGRAD: bool = false;
 
     /// Runs one micro-kernel call (see [`Tile`]).
     ///
@@ -268,17 +276,34 @@ unsafe trait MicroKernel {
     }
 }
 
+/// Elements of one packed panel of `A` of depth `kc` (see [`pack::pack_a`]).
+const fn a_panel_len<K: MicroKernel>(kc: usize) -> usize {
+    K::MR * if K::WINOGRAD { kc + 1 } else { kc }
+}
+
+/// Elements of one packed panel of `B` of depth `kc` (see [`pack::pack_b`]).
+const fn b_panel_len<K: MicroKernel>(kc: usize) -> usize {
+    K::NR * if K::WINOGRAD { kc + 1 } else { kc }
+}
+
 /// One micro-kernel call: `C[0..mr, 0..nr] (+)= A · B` over a depth of `kc`, overwriting `C`
 /// instead of adding to it when `overwrite`.
 ///
 /// Contract (what `blocked` guarantees and the kernels rely on):
 /// - `kc >= 1`, `1 <= mr <= MR`, `1 <= nr <= NR`;
 /// - element `(i, p)` of `A` is at `a + i·ars + p·acs`, readable for `i < mr`, `p < kc`
-///   (a packed panel has `ars = 1`, `acs = MR`); for a kernel with
-///   [`MicroKernel::ROTATED_A`], `A` is always a packed panel with `ars = 1`, `acs = 2·MR`, and
-///   `A(i, p).rotate_left(32)` at `a + MR + i + p·acs`, readable for `i < MR`, `p < kc`;
+///   (a packed panel has `ars = 1`, `acs = MR`);
 /// - element `(p, j)` of `B` is at `b + p·ldb + j`, readable for `p < kc` and all `j < NR`
 ///   (a packed panel has `ldb = NR` and zero padding past `nr`);
+/// - for a kernel with [`MicroKernel::WINOGRAD`]: `A` is a packed panel (`ars = 1`,
+///   `acs = MR`) and `ξ_i = Σ_{q < kc/2} A(i, 2q)·A(i, 2q+1)` is at `xi + i` for `i < MR`;
+///   if `pack` is null, `B` is a packed panel (`ldb = NR`) and
+///   `η_j = Σ_{q < kc/2} B(2q, j)·B(2q+1, j)` is at `eta + j` for `j < NR`, all readable;
+///   otherwise `B` is read in place (`nr = NR`), `eta` is ignored, and the kernel packs it:
+///   `B(p, j)` to `pack + p·NR + j` for `p < kc` and `η_j` to `pack + kc·NR + j`, elements
+///   valid for writes that nothing else references. `prefetch` is only a hint (the kernel
+///   computes addresses from it with wrapping arithmetic and never dereferences them). Other
+///   kernels ignore `xi`, `eta`, `pack` and `prefetch` (`pack` is null);
 /// - `c + i·ldc + j` is valid for reads and writes for `i < mr`, `j < nr`, and no other
 ///   reference to those elements is alive.
 #[derive(Clone, Copy)]
@@ -295,6 +320,14 @@ struct Tile {
     b: *const u64,
     /// Distance between rows of `B`.
     ldb: usize,
+    /// `ξ` of the rows of `A` (Winograd kernels only).
+    xi: *const u64,
+    /// `η` of the columns of `B` (Winograd kernels only).
+    eta: *const u64,
+    /// Null, or where a Winograd kernel packs the `B` it reads in place (see the contract).
+    pack: *mut u64,
+    /// A hint: rows of `B` to prefetch while packing, at `prefetch + p·ldb` (never read).
+    prefetch: *const u64,
     /// Element `(0, 0)` of the `C` tile.
     c: *mut u64,
     /// Distance between rows of `C`.
@@ -382,25 +415,31 @@ fn run<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, u64>
 
 /// Single-threaded blocked GEMM of one output block (`out` is `a.rows × b.cols`).
 ///
-/// `A` is read in place when a row or a column of it is contiguous (the micro-kernel
-/// broadcasts single elements, so any such layout streams well), and `B` when its rows are
-/// contiguous (except a trailing partial panel, which is packed with zero padding); other
-/// layouts are packed.
+/// `A` is read in place when the kernel allows it ([`MicroKernel::DIRECT_A`]) and a row or a
+/// column of it is contiguous (the micro-kernel broadcasts single elements, so any such
+/// layout streams well), and `B` when the kernel allows it ([`MicroKernel::DIRECT_B`]) and its
+/// rows are contiguous (except a trailing partial panel, which is packed with zero padding);
+/// other layouts are packed.
 fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, u64>, accumulate: bool) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    const { assert!(K::MC % K::MR == 0 && K::NC % K::NR == 0, "blocks must hold whole panels") };
+    const {
+        assert!(K::MC % K::MR == 0 && K::NC % K::NR == 0, "blocks must hold whole panels");
+        assert!(!(K::WINOGRAD && (K::DIRECT_A || K::DIRECT_B)), "Winograd kernels read packed panels");
+    };
     assert!(out.rows == m && out.cols == n && m > 0 && n > 0 && k > 0, "gemm: bad block");
-    let direct_a = K::DIRECT && !K::ROTATED_A && (a.col_stride == 1 || a.row_stride == 1);
-    // Packed elements per element of `A` (the rotations follow the elements).
-    let aw = if K::ROTATED_A { 2 } else { 1 };
-    let direct_b = K::DIRECT && b.col_stride == 1;
+    let direct_a = K::DIRECT_A && (a.col_stride == 1 || a.row_stride == 1);
+    let direct_b = K::DIRECT_B && b.col_stride == 1;
     // Equal depth blocks of at most `KC` (784 = 2 × 392 rather than 512 + 272).
     let kc_max = k.div_ceil(k.div_ceil(K::KC));
     let mc_max = if direct_a { 0 } else { K::MC.min(m.next_multiple_of(K::MR)) };
     let nc_max = if direct_b { K::NR } else { K::NC.min(n.next_multiple_of(K::NR)) };
+    // A Winograd kernel with a row-major `B`: each full panel is packed by its first tile,
+    // which reads it in place (and prefetches the panel after next), rather than in a pass of
+    // its own over the block that would wait on memory.
+    let fused_b = K::WINOGRAD && b.col_stride == 1;
     pack::with_scratch(|scratch| {
-        let apack = scratch.a.slice(aw * mc_max * kc_max);
-        let bpack = scratch.b.slice(nc_max * kc_max);
+        let apack = scratch.a.slice(mc_max / K::MR * a_panel_len::<K>(kc_max));
+        let bpack = scratch.b.slice(nc_max / K::NR * b_panel_len::<K>(kc_max));
         for jc in (0..n).step_by(K::NC) {
             let nc = K::NC.min(n - jc);
             // With `direct_b`, only a trailing partial panel is packed (into panel 0).
@@ -408,7 +447,12 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
             for pc in (0..k).step_by(kc_max) {
                 let kc = kc_max.min(k - pc);
                 let overwrite = !accumulate && pc == 0;
-                if !direct_b {
+                let len = b_panel_len::<K>(kc);
+                if fused_b {
+                    if full < nc {
+                        pack::pack_b::<K>(&mut bpack[full / K::NR * len..], &b, pc, kc, jc + full, nc - full);
+                    }
+                } else if !direct_b {
                     pack::pack_b::<K>(bpack, &b, pc, kc, jc, nc);
                 } else if full < nc {
                     pack::pack_b::<K>(bpack, &b, pc, kc, jc + full, nc - full);
@@ -420,30 +464,55 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                     }
                     for jr in (0..nc).step_by(K::NR) {
                         let nr = K::NR.min(nc - jr);
-                        let (bp, ldb) = if direct_b && nr == K::NR {
+                        // `B` of the tiles: `(b, ldb, eta)`, and for the first tile of a fused
+                        // panel `(in-place b, ldb, pack, prefetch)`.
+                        let null = (std::ptr::null_mut(), std::ptr::null());
+                        let ((bp, ldb, etap), first) = if fused_b && nr == K::NR {
+                            let panel = bpack[jr / K::NR * len..][..len].as_mut_ptr();
+                            let panel_b = (panel.cast_const(), K::NR, panel.wrapping_add(K::NR * kc).cast_const());
+                            if ic == 0 {
+                                let start = pc * b.row_stride + jc + jr;
+                                let src = b.data[start..start + (kc - 1) * b.row_stride + K::NR].as_ptr();
+                                (panel_b, Some((src, b.row_stride, panel, src.wrapping_add(2 * K::NR))))
+                            } else {
+                                (panel_b, None)
+                            }
+                        } else if direct_b && nr == K::NR {
                             let start = pc * b.row_stride + jc + jr;
-                            (&b.data[start..start + (kc - 1) * b.row_stride + K::NR], b.row_stride)
-                        } else if direct_b {
-                            (&bpack[..K::NR * kc], K::NR)
+                            let src = &b.data[start..start + (kc - 1) * b.row_stride + K::NR];
+                            ((src.as_ptr(), b.row_stride, std::ptr::null()), None)
                         } else {
-                            (&bpack[jr * kc..(jr + K::NR) * kc], K::NR)
+                            let panel = if direct_b { &bpack[..len] } else { &bpack[jr / K::NR * len..][..len] };
+                            let etap = if K::WINOGRAD { panel[K::NR * kc..].as_ptr() } else { std::ptr::null() };
+                            ((panel.as_ptr(), K::NR, etap), None)
                         };
                         for ir in (0..mc).step_by(K::MR) {
                             let mr = K::MR.min(mc - ir);
-                            let (ap, ars, acs) = if direct_a {
+                            let (ap, ars, acs, xip) = if direct_a {
                                 let (rs, cs) = (a.row_stride, a.col_stride);
                                 let start = (ic + ir) * rs + pc * cs;
-                                (&a.data[start..=start + (mr - 1) * rs + (kc - 1) * cs], rs, cs)
+                                (&a.data[start..=start + (mr - 1) * rs + (kc - 1) * cs], rs, cs, std::ptr::null())
                             } else {
-                                (&apack[aw * ir * kc..aw * (ir + K::MR) * kc], 1, aw * K::MR)
+                                let len = a_panel_len::<K>(kc);
+                                let panel = &apack[ir / K::MR * len..][..len];
+                                let xip = if K::WINOGRAD { panel[K::MR * kc..].as_ptr() } else { std::ptr::null() };
+                                (panel, 1, K::MR, xip)
+                            };
+                            let ((bp, ldb), (pack, prefetch)) = match first {
+                                Some((src, ld, panel, pf)) if ir == 0 => ((src, ld), (panel, pf)),
+                                _ => ((bp, ldb), null),
                             };
                             let tile = Tile {
                                 kc,
                                 a: ap.as_ptr(),
                                 ars,
                                 acs,
-                                b: bp.as_ptr(),
+                                b: bp,
                                 ldb,
+                                xi: xip,
+                                eta: etap,
+                                pack,
+                                prefetch,
                                 c: out.ptr.wrapping_add((ic + ir) * out.ld + jc + jr),
                                 ldc: out.ld,
                                 mr,
@@ -452,12 +521,20 @@ fn blocked<K: MicroKernel>(out: OutBlock<'_>, a: MatRef<'_, u64>, b: MatRef<'_, 
                             };
                             // SAFETY: `gemm_u64_with_path` only instantiates `K` when the CPU
                             // supports it. `tile` meets `Tile`'s contract: `A` is either a
-                            // packed `MR × kc` panel or, in place, a slice of `A` holding
-                            // `(i, p)` at `i·ars + p·acs` for `i < mr`, `p < kc`; `B` is either a
-                            // packed, zero-padded `kc × NR` panel (`ldb = NR`) or, in place, a
-                            // slice of `B` holding `(p, j)` at `p·ldb + j` for `p < kc`,
-                            // `j < NR` (both slices bounds-checked above); `mr`, `nr` are clipped
-                            // to the block, so the `C` tile lies inside `out`, which exclusively
+                            // packed panel of `MR` rows (`pack_a`) or, in place, a slice of `A`
+                            // holding `(i, p)` at `i·ars + p·acs` for `i < mr`, `p < kc`; `B` is
+                            // either a packed, zero-padded panel of `NR` columns (`pack_b`,
+                            // `ldb = NR`) or, in place, a slice of `B` holding `(p, j)` at
+                            // `p·ldb + j` for `p < kc`, `j < NR` (all slices bounds-checked
+                            // above). For a Winograd kernel `A` is packed and `xi` points at
+                            // the `MR` sums after its `kc` steps (`pack_a`); `B` is either a
+                            // packed panel with `eta` at its `NR` sums (`pack_b`, or packed by
+                            // the first tile of the panel, which precedes every other use in
+                            // this block), or, for that first tile (`ic == ir == 0`, a full
+                            // panel), read in place with `pack` pointing at the panel's slot
+                            // in `bpack` (`len = NR·(kc + 1)` elements, bounds-checked), which
+                            // no reference covers during the call. `mr`, `nr` are clipped to
+                            // the block, so the `C` tile lies inside `out`, which exclusively
                             // borrows it.
                             unsafe { K::tile(tile) };
                         }
@@ -647,6 +724,47 @@ mod tests {
             check(m, 7, 1030, 40 + m as u64, Strided, Transposed(0), false).unwrap();
         }
         check(5, 784, 500, 50, RowMajor(0), Transposed(0), true).unwrap();
+    }
+
+    #[test]
+    fn odd_depth_blocks_and_row_blocks_match_naive() {
+        use Layout::{RowMajor, Strided, Transposed};
+        // Depth blocks of odd length (771 = 3 · 257), several blocks of rows (the panels of `B`
+        // packed while computing reused by the later ones), a partial last panel.
+        check(260, 771, 37, 5, RowMajor(0), RowMajor(1), false).unwrap();
+        check(260, 771, 37, 6, Transposed(0), RowMajor(0), true).unwrap();
+        check(133, 257, 9, 7, Strided, Transposed(0), true).unwrap();
+        check(7, 1, 13, 8, RowMajor(0), RowMajor(0), true).unwrap();
+    }
+
+    #[test]
+    fn extreme_values_match_naive() {
+        // Carries everywhere: sums of operands and of 32-bit partial products overflow.
+        let patterns = [u64::MAX, 0xffff_ffff, 0xffff_ffff_0000_0000, 1 << 63, 0x8000_0000];
+        for (pa, &x) in patterns.iter().enumerate() {
+            for &y in &patterns[pa..] {
+                let (m, k, n) = (9, 301, 14);
+                let a_data: Vec<u64> = (0..m * k).map(|t| if t % 3 == 0 { x } else { y }).collect();
+                let b_data: Vec<u64> = (0..k * n).map(|t| if t % 5 == 1 { x } else { y }).collect();
+                let (a, b) = (MatRef::row_major(&a_data, m, k), MatRef::row_major(&b_data, k, n));
+                let mut want = vec![0; m * n];
+                naive(&mut want, a, b, false, Parallelism::Single);
+                for path in paths() {
+                    let mut got = vec![0; m * n];
+                    gemm_u64_with_path(&mut got, a, b, false, Parallelism::Single, path);
+                    assert_eq!(got, want, "{path:?} {x:#x} {y:#x}");
+                    // The dot-product path (`B` with contiguous columns, few rows).
+                    let bt: Vec<u64> = (0..n * k).map(|t| b_data[(t % k) * n + t / k]).collect();
+                    let bt = MatRef::row_major(&bt, n, k).t();
+                    let mut got = vec![0; 3 * n];
+                    let a3 = MatRef::row_major(&a_data[..3 * k], 3, k);
+                    let mut want3 = vec![0; 3 * n];
+                    naive(&mut want3, a3, bt, false, Parallelism::Single);
+                    gemm_u64_with_path(&mut got, a3, bt, false, Parallelism::Single, path);
+                    assert_eq!(got, want3, "dots {path:?} {x:#x} {y:#x}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //!
 //! The AVX-512 path keeps `R × 4` vector accumulators (`R <= MAX_ROWS` rows of `A`, four
 //! columns of `B` at a time), eight lanes of depth per step with a masked tail, and sums
-//! the lanes once per output. Other paths run the same loop on scalars.
+//! the lanes once per output. The AVX2 path does the same with four lanes of depth and the
+//! AVX2 GEMM kernel's 32-bit products (two accumulators per output: `xl·wl` in 64-bit lanes,
+//! the cross terms modulo `2^32`, folded once per output), over `4 / R` columns at a time.
+//! The portable path runs the same loop on scalars.
 
 use super::super::MatRef;
 use super::{KernelPath, OutBlock, sub_cols};
@@ -87,6 +90,13 @@ fn block(
         // SAFETY: `gemm_u64_with_path` passes `Avx512` only when the CPU supports it; the
         // asserts above and `OutBlock`'s invariant are `avx512::dots`'s contract.
         unsafe { avx512::dots(out, rows, lda, m, k, b, accumulate) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if path == KernelPath::Avx2 {
+        // SAFETY: `gemm_u64_with_path` passes `Avx2` only when the CPU supports it; the
+        // asserts above and `OutBlock`'s invariant are `avx2::dots`'s contract.
+        unsafe { avx2::dots(out, rows, lda, m, k, b, accumulate) };
         return;
     }
     let _ = path;
@@ -247,6 +257,127 @@ mod avx512 {
                 #[allow(clippy::cast_sign_loss, reason = "bit pattern reinterpretation")]
                 let s = _mm512_reduce_add_epi64(v) as u64;
                 out.put(i, j0 + c, s, accumulate);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! The AVX2 dot products.
+
+    use super::{MatRef, OutBlock};
+    use std::arch::x86_64::{
+        __m256i, _mm256_add_epi32, _mm256_add_epi64, _mm256_loadu_si256, _mm256_mul_epu32, _mm256_mullo_epi32,
+        _mm256_setzero_si256, _mm256_shuffle_epi32, _mm256_slli_epi64, _mm256_storeu_si256,
+    };
+
+    /// `out (+)= A · b`, row `i` of `A` at `rows[i·lda ..][..k]`, column `j` of `b` at
+    /// `b.data[j·b.col_stride ..][..k]`.
+    ///
+    /// # Safety
+    /// AVX2 is available; `1 <= m <= MAX_ROWS`, `k >= 1`, `rows.len() >= (m − 1)·lda + k`,
+    /// `b.data.len() > (b.cols − 1)·b.col_stride + k − 1`, and `out` is `m × b.cols`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn dots(
+        out: &OutBlock<'_>,
+        rows: &[u64],
+        lda: usize,
+        m: usize,
+        k: usize,
+        b: MatRef<'_, u64>,
+        accumulate: bool,
+    ) {
+        // Two accumulators per output and 16 `ymm` registers: `R` rows times `4 / R` columns.
+        let (wide, cols): (Tile, usize) = match m {
+            1 => (dots_rc::<1, 4>, 4),
+            2 => (dots_rc::<2, 2>, 2),
+            3 => (dots_rc::<3, 1>, 1),
+            _ => (dots_rc::<4, 1>, 1),
+        };
+        let narrow: Tile = match m {
+            1 => dots_rc::<1, 1>,
+            2 => dots_rc::<2, 1>,
+            3 => dots_rc::<3, 1>,
+            _ => dots_rc::<4, 1>,
+        };
+        let n = b.cols;
+        let full = n - n % cols;
+        let a = rows.as_ptr();
+        for j in (0..full).step_by(cols) {
+            // SAFETY: the contract: rows `0..m` of `A` and columns `j .. j + cols <= n` of
+            // `b`, each `k` long, are readable; `out` holds `(i, j + c)`.
+            unsafe { wide(out, a, lda, k, b.data.as_ptr().add(j * b.col_stride), b.col_stride, j, accumulate) };
+        }
+        for j in full..n {
+            // SAFETY: as above, for column `j < n`.
+            unsafe { narrow(out, a, lda, k, b.data.as_ptr().add(j * b.col_stride), b.col_stride, j, accumulate) };
+        }
+    }
+
+    /// The signature of [`dots_rc`].
+    type Tile = for<'o, 'b> unsafe fn(&'o OutBlock<'b>, *const u64, usize, usize, *const u64, usize, usize, bool);
+
+    /// The two 32-bit halves of each 64-bit lane swapped.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn swap_halves(x: __m256i) -> __m256i {
+        _mm256_shuffle_epi32::<0b1011_0001>(x)
+    }
+
+    /// `out(i, j0 + c) (+)= Σ_p A(i, p) · B_c(p)` for `i < R`, `c < C`.
+    ///
+    /// # Safety
+    /// AVX2; `a + i·lda + p` readable for `i < R`, `p < k`; `b + c·ldb + p` readable for
+    /// `c < C`, `p < k`; `out` holds `(i, j0 + c)` for `i < R`, `c < C`.
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments, reason = "one tile's pointers and strides")]
+    unsafe fn dots_rc<const R: usize, const C: usize>(
+        out: &OutBlock<'_>,
+        a: *const u64,
+        lda: usize,
+        k: usize,
+        b: *const u64,
+        ldb: usize,
+        j0: usize,
+        accumulate: bool,
+    ) {
+        let mut lo: [[__m256i; C]; R] = [[_mm256_setzero_si256(); C]; R];
+        let mut cross: [[__m256i; C]; R] = [[_mm256_setzero_si256(); C]; R];
+        let whole = k - k % 4;
+        let mut p = 0;
+        while p < whole {
+            // SAFETY: `p + 4 <= k`: the loads read `A(i, p..p + 4)` and `B_c(p..p + 4)`,
+            // readable by the contract.
+            unsafe {
+                let w: [__m256i; C] = std::array::from_fn(|c| _mm256_loadu_si256(b.add(c * ldb + p).cast()));
+                for i in 0..R {
+                    let x = _mm256_loadu_si256(a.add(i * lda + p).cast());
+                    // `xh` beside `wl` and `xl` beside `wh`: both cross terms in one `vpmulld`.
+                    let xr = swap_halves(x);
+                    for c in 0..C {
+                        lo[i][c] = _mm256_add_epi64(lo[i][c], _mm256_mul_epu32(x, w[c]));
+                        cross[i][c] = _mm256_add_epi32(cross[i][c], _mm256_mullo_epi32(xr, w[c]));
+                    }
+                }
+            }
+            p += 4;
+        }
+        for i in 0..R {
+            for c in 0..C {
+                let s = cross[i][c];
+                let both = _mm256_add_epi32(s, swap_halves(s));
+                let v = _mm256_add_epi64(lo[i][c], _mm256_slli_epi64::<32>(both));
+                let mut lanes = [0u64; 4];
+                // SAFETY: `lanes` holds 4 elements.
+                unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
+                let mut sum = lanes.iter().fold(0u64, |s, &x| s.wrapping_add(x));
+                for q in whole..k {
+                    // SAFETY: `q < k`: `A(i, q)` and `B_c(q)` are readable by the contract.
+                    let (x, y) = unsafe { (*a.add(i * lda + q), *b.add(c * ldb + q)) };
+                    sum = sum.wrapping_add(x.wrapping_mul(y));
+                }
+                out.put(i, j0 + c, sum, accumulate);
             }
         }
     }

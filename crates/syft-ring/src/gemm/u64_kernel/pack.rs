@@ -7,11 +7,13 @@
 //!   `q·NR .. q·NR + NR` row by row: element `(p, j)` at `q·NR·kc + p·NR + j`.
 //!
 //! Rows / columns past the edge of the matrix are zero-filled, so a micro-kernel may read a
-//! whole `MR × kc` or `kc × NR` panel. Every access here is bounds-checked, except inside a
-//! kernel's `pack_strip8` (which checks its slices' lengths up front).
+//! whole `MR × kc` or `kc × NR` panel. For a kernel with [`MicroKernel::WINOGRAD`], a panel
+//! has one more step with the sums of products of its pairs of steps ([`pair_products`]).
+//! Every access here is bounds-checked, except inside a kernel's `pack_strip8` (which checks
+//! its slices' lengths up front).
 
 use super::super::MatRef;
-use super::MicroKernel;
+use super::{MicroKernel, a_panel_len, b_panel_len};
 use std::cell::Cell;
 
 /// One cache line of `u64`s; a `Vec` of these is a 64-byte aligned `u64` buffer.
@@ -64,14 +66,13 @@ pub(super) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     out
 }
 
-/// Packs `A[i0 .. i0 + mc, p0 .. p0 + kc]` into `MR`-row panels (layout in the module docs;
-/// with [`MicroKernel::ROTATED_A`], each step of a panel holds `2·MR` elements: the `MR`
-/// elements, then their rotations `x.rotate_left(32)`, and a panel `2·MR·kc`).
-/// `dst` must hold `⌈mc / MR⌉ · MR · kc` elements (twice that with `ROTATED_A`).
+/// Packs `A[i0 .. i0 + mc, p0 .. p0 + kc]` into `MR`-row panels of [`a_panel_len`] elements
+/// (layout in the module docs). `dst` must hold `⌈mc / MR⌉` panels.
 pub(super) fn pack_a<K: MicroKernel>(dst: &mut [u64], a: &MatRef<'_, u64>, i0: usize, mc: usize, p0: usize, kc: usize) {
     let (rs, cs) = (a.row_stride, a.col_stride);
-    let step = if K::ROTATED_A { 2 * K::MR } else { K::MR };
-    for (q, panel) in dst.chunks_exact_mut(step * kc).take(mc.div_ceil(K::MR)).enumerate() {
+    let step = K::MR;
+    for (q, whole) in dst.chunks_exact_mut(a_panel_len::<K>(kc)).take(mc.div_ceil(K::MR)).enumerate() {
+        let panel = &mut whole[..step * kc];
         let r0 = i0 + q * K::MR;
         let mr = K::MR.min(i0 + mc - r0);
         if mr < K::MR {
@@ -99,36 +100,32 @@ pub(super) fn pack_a<K: MicroKernel>(dst: &mut [u64], a: &MatRef<'_, u64>, i0: u
                 }
             }
         }
-        if K::ROTATED_A {
-            for d in panel.chunks_exact_mut(step) {
-                let (x, r) = d.split_at_mut(K::MR);
-                for (r, &x) in r.iter_mut().zip(&*x) {
-                    *r = x.rotate_left(32);
-                }
-            }
+        if K::WINOGRAD {
+            pair_products(whole, K::MR, kc);
         }
     }
 }
 
-/// Packs `B[p0 .. p0 + kc, j0 .. j0 + nc]` into `NR`-column panels (layout in the module
-/// docs). `dst` must hold `⌈nc / NR⌉ · NR · kc` elements.
+/// Packs `B[p0 .. p0 + kc, j0 .. j0 + nc]` into `NR`-column panels of [`b_panel_len`]
+/// elements (layout in the module docs). `dst` must hold `⌈nc / NR⌉` panels.
 pub(super) fn pack_b<K: MicroKernel>(dst: &mut [u64], b: &MatRef<'_, u64>, p0: usize, kc: usize, j0: usize, nc: usize) {
     let (rs, cs) = (b.row_stride, b.col_stride);
-    for (q, panel) in dst.chunks_exact_mut(K::NR * kc).take(nc.div_ceil(K::NR)).enumerate() {
+    if cs == 1 {
+        pack_b_rows::<K>(dst, &b.data[p0 * rs + j0..], rs, kc, nc);
+        return;
+    }
+    let len = b_panel_len::<K>(kc);
+    let dst = &mut dst[..nc.div_ceil(K::NR) * len];
+    for (q, whole) in dst.chunks_exact_mut(len).enumerate() {
+        let panel = &mut whole[..K::NR * kc];
         let c0 = j0 + q * K::NR;
         let nr = K::NR.min(j0 + nc - c0);
         if nr < K::NR {
             panel.fill(0);
         }
-        if cs == 1 {
-            // Row-major B: each row of the panel is contiguous.
-            for (p, d) in panel.chunks_exact_mut(K::NR).enumerate() {
-                let start = (p0 + p) * rs + c0;
-                d[..nr].copy_from_slice(&b.data[start..start + nr]);
-            }
-        } else if rs == 1 {
-            // Column-major B (e.g. a transposed view): columns are contiguous; transpose them
-            // eight at a time so that every write is a contiguous run.
+        if rs == 1 {
+            // Column-major B (e.g. a transposed view): columns are contiguous; transpose
+            // them eight at a time so that every write is a contiguous run.
             let mut j = 0;
             while j + 8 <= nr {
                 let col = |t: usize| {
@@ -153,6 +150,55 @@ pub(super) fn pack_b<K: MicroKernel>(dst: &mut [u64], b: &MatRef<'_, u64>, p0: u
                     *x = b.at(p0 + p, c0 + j);
                 }
             }
+        }
+        if K::WINOGRAD {
+            pair_products(whole, K::NR, kc);
+        }
+    }
+}
+
+/// [`pack_b`] for a `B` with contiguous rows: packs the `kc × nc` block
+/// `B(p, j) = b[p·ldb + j]` into panels of [`b_panel_len`] elements.
+pub(super) fn pack_b_rows<K: MicroKernel>(dst: &mut [u64], b: &[u64], ldb: usize, kc: usize, nc: usize) {
+    let len = b_panel_len::<K>(kc);
+    let dst = &mut dst[..nc.div_ceil(K::NR) * len];
+    // Read each row once, front to back, and deal it out to the panels. (Filling one panel at
+    // a time would read `NR` elements from each of `kc` rows, a stride that defeats the
+    // hardware prefetchers.)
+    let full = nc / K::NR;
+    if full * K::NR < nc {
+        dst[full * len..].fill(0);
+    }
+    for p in 0..kc {
+        let row = b[p * ldb..][..nc].chunks_exact(K::NR);
+        let rest = row.remainder();
+        for (d, s) in dst.chunks_exact_mut(len).zip(row) {
+            // A copy of constant length, inlined (not a call to `memcpy`).
+            d[p * K::NR..(p + 1) * K::NR].copy_from_slice(s);
+        }
+        if !rest.is_empty() {
+            dst[full * len + p * K::NR..][..rest.len()].copy_from_slice(rest);
+        }
+    }
+    if K::WINOGRAD {
+        for whole in dst.chunks_exact_mut(len) {
+            pair_products(whole, K::NR, kc);
+        }
+    }
+}
+
+/// Completes a packed panel of `w` elements per step for Winograd's inner product: stores
+/// in step `kc` the sums `s_t = Σ_{q < kc/2} x(2q, t)·x(2q + 1, t)` (wrapping;
+/// `x(p, t) = panel[p·w + t]`). The first `kc` steps must already be packed; `panel` must
+/// hold `w·(kc + 1)` elements.
+#[inline(always)]
+pub(super) fn pair_products(panel: &mut [u64], w: usize, kc: usize) {
+    let (body, sums) = panel[..w * (kc + 1)].split_at_mut(w * kc);
+    sums.fill(0);
+    for pair in body.chunks_exact(2 * w) {
+        let (x, y) = pair.split_at(w);
+        for ((s, &x), &y) in sums.iter_mut().zip(x).zip(y) {
+            *s = s.wrapping_add(x.wrapping_mul(y));
         }
     }
 }

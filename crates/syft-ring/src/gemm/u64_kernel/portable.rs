@@ -17,7 +17,8 @@ unsafe impl MicroKernel for Portable {
     const NR: usize = NR;
     const KC: usize = 256;
     const MC: usize = 64;
-    const DIRECT: bool = false;
+    const DIRECT_A: bool = false;
+    const DIRECT_B: bool = false;
     const NC: usize = 512;
 
     unsafe fn tile(t: Tile) {
