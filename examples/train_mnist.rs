@@ -17,8 +17,8 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use syft::nn::progress::Progress;
-use syft::nn::train::{evaluate, train_epoch};
 use syft::nn::save_safetensors;
+use syft::nn::train::{evaluate, train_epoch};
 use syft::prelude::*;
 
 /// Train an MLP on MNIST (syft-rs, plaintext f32).

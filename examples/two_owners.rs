@@ -190,7 +190,8 @@ fn data_owner(common: &Common, d: &Deployment) -> Result<serde_json::Value> {
     let labels = &test.labels()[..images];
     let (_hub, w) = connect(d, DATA_OWNER)?;
     let (bob, alice, cp) = (find(&w, "bob")?, find(&w, "alice")?, find(&w, "crypto_provider")?);
-    let handles: Vec<SharedHandle> = serde_json::from_value(read_json(&d.exchange.join("model.json"))?).map_err(fail)?;
+    let handles: Vec<SharedHandle> =
+        serde_json::from_value(read_json(&d.exchange.join("model.json"))?).map_err(fail)?;
     let encoder = FixedEncoder::default();
     let model = borrow_model(&architecture(0)?, &handles, encoder, &[bob, alice], cp)?;
 
@@ -237,7 +238,8 @@ fn data_owner(common: &Common, d: &Deployment) -> Result<serde_json::Value> {
 
 fn snoop(d: &Deployment, who: &str) -> Result<()> {
     let (_hub, w) = connect(d, who)?;
-    let exposed: Vec<(String, ObjectId)> = serde_json::from_value(read_json(&d.exchange.join("exposed.json"))?).map_err(fail)?;
+    let exposed: Vec<(String, ObjectId)> =
+        serde_json::from_value(read_json(&d.exchange.join("exposed.json"))?).map_err(fail)?;
     println!("{who} tries to read the data owner's images and predictions:");
     for (location, id) in &exposed {
         let Ok(worker) = find(&w, location) else { continue };
@@ -252,7 +254,8 @@ fn snoop(d: &Deployment, who: &str) -> Result<()> {
         )?;
     }
     if who != MODEL_OWNER {
-        let handles: Vec<SharedHandle> = serde_json::from_value(read_json(&d.exchange.join("model.json"))?).map_err(fail)?;
+        let handles: Vec<SharedHandle> =
+            serde_json::from_value(read_json(&d.exchange.join("model.json"))?).map_err(fail)?;
         for (location, id) in handles.iter().flat_map(|h| h.shares.iter()).take(4) {
             let Ok(worker) = find(&w, location) else { continue };
             refused(
