@@ -7,7 +7,7 @@
 //! ```text
 //! for jc in 0..n step NC
 //!   for pc in 0..k step kc                    (kc <= KC, equal blocks)
-//!     pack B[pc.., jc..] into NR-column panels (unless read in place)
+//!     pack B[pc.., jc..] into NR-column panels (unless read in place, or packed on the way)
 //!     for ic in 0..m step MC
 //!       pack A[ic.., pc..] into MR-row panels  (unless read in place)
 //!       for jr in 0..nc step NR                (one B micro-panel, reused by every ir)
@@ -15,25 +15,35 @@
 //!           micro-kernel: C[ic+ir.., jc+jr..] (+)= A(ir) · B(jr)   (MR × NR in registers)
 //! ```
 //!
-//! The micro-kernels broadcast single elements of `A` and load whole rows of `B`, so they can
-//! stream `A` in place whenever one of its strides is 1 (row-major or transposed), and `B` in
-//! place when its rows are contiguous. Other layouts (e.g. a transposed `B`, or arbitrary
-//! strides) are packed into contiguous, 64-byte aligned panels in thread-local buffers that are
-//! reused across calls; the AVX-512 path transposes `B` with 8×8 register transposes.
+//! The micro-kernels broadcast single elements of `A` and load whole rows of `B`. A kernel
+//! computing the direct form (the portable one) may stream `A` in place whenever one of its
+//! strides is 1 and `B` when its rows are contiguous ([`MicroKernel::DIRECT_A`], `DIRECT_B`);
+//! other layouts are packed into contiguous, 64-byte aligned panels in thread-local buffers
+//! that are reused across calls (the AVX-512 path transposes a column-major `B` with 8×8
+//! register transposes).
+//!
+//! The SIMD kernels compute Winograd's form of the inner product ([`MicroKernel::WINOGRAD`]):
+//! over any commutative ring, for an even depth,
+//! `Σ_p A(i,p)·B(p,j) = Σ_q (A(i,2q) + B(2q+1,j))·(A(i,2q+1) + B(2q,j)) − ξ_i − η_j` with
+//! `ξ_i = Σ_q A(i,2q)·A(i,2q+1)` and `η_j = Σ_q B(2q,j)·B(2q+1,j)` (an odd last step is a
+//! plain product): one multiply per two multiply-adds, for two more adds, and multiplies are
+//! what both paths are short of. `ξ` and `η` are computed once per packed panel and stored
+//! after it. Both operands are then always packed; a row-major `B` is packed by the first
+//! tile of each panel, which reads it in place and computes its `η` with its own products
+//! (and prefetches a later panel), rather than by a pass of its own that would wait on
+//! memory.
 //!
 //! Three micro-kernels, picked at run time ([`KernelPath::detect`]); the environment variable
 //! `SYFT_GEMM_KERNEL=avx512|avx2|portable` ([`KERNEL_ENV`], read once per process) forces
 //! one the CPU can run, and [`gemm_u64_with_path`] forces one per call:
 //!
-//! - **AVX-512** (F + DQ): an `8 × 24` tile in 24 `zmm` accumulators, `vpmullq` + `vpaddq`.
-//!   Edge tiles run copies specialised for their row count and number of column vectors,
-//!   with masked loads and stores for partial vectors.
-//! - **AVX2** (no 64-bit multiply): a `4 × 4` tile in 8 `ymm` accumulators computing
-//!   Winograd's inner product `Σ_q (A(i,2q) + B(2q+1,j))·(A(i,2q+1) + B(2q,j)) − ξ_i − η_j`
-//!   (one multiply per two multiply-adds; `ξ`, `η` stored with the packed panels), each
-//!   product assembled from 32-bit multiplies: with `x = xh·2^32 + xl`,
+//! - **AVX-512** (F + DQ): an `8 × 16` tile in 16 `zmm` accumulators, Winograd's products
+//!   with `vpmullq` + `vpaddq`. Edge tiles run copies specialised for their row count, with
+//!   masked stores for partial vectors.
+//! - **AVX2** (no 64-bit multiply): a `4 × 4` tile in 8 `ymm` accumulators, Winograd's
+//!   products assembled from 32-bit multiplies: with `x = xh·2^32 + xl`,
 //!   `Σ u·v = Σ ul·vl + ((Σ ul·vh + uh·vl) mod 2^32) << 32`, one `vpmuludq` and one
-//!   `vpmulld` per 4 lanes, the second sum folded once per tile. Operands always packed.
+//!   `vpmulld` per 4 lanes, the second sum kept in 32-bit lanes and folded once per tile.
 //! - **Portable**: a `4 × 8` tile of plain `wrapping_mul` / `wrapping_add` that LLVM is free to
 //!   vectorise for the baseline target.
 //!
