@@ -33,33 +33,64 @@ pub enum Accounting {
     Paper,
 }
 
+/// How ReLU, max, argmax, max pooling and division multiply values by the bits DReLU
+/// just computed (docs/PROTOCOLS.md §6.6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BitProducts {
+    /// Through the helper, in DReLU's own rounds (fast profile only): each party opens the
+    /// value masked by common randomness to the helper beside its PrivateCompare message,
+    /// and the helper, who knows the bit's share-free part `g`, deals `g·(v + ρ)`. ReLU: 3
+    /// rounds, 44 / 44 / 52 bytes per element at 32 bits.
+    #[default]
+    ThroughHelper,
+    /// A Beaver product after DReLU, as in the paper and the reference simulation: one
+    /// more round, 16 / 16 / 8 bytes per element. The paper profile always works this way.
+    Beaver,
+}
+
 /// The SecureNN session configuration. The default is the fast profile with compressed
-/// helper accounting.
+/// helper accounting and bit products through the helper.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Config {
     /// The DReLU profile.
     pub profile: Profile,
     /// The helper accounting.
     pub accounting: Accounting,
+    /// How products with DReLU's bits are formed (fast profile; the paper profile always
+    /// uses [`BitProducts::Beaver`]).
+    pub bit_products: BitProducts,
 }
 
 impl Config {
-    /// The fast profile with compressed accounting (the default).
+    /// The fast profile with compressed accounting and bit products through the helper
+    /// (the default).
     #[must_use]
     pub const fn fast() -> Self {
-        Self { profile: Profile::Fast, accounting: Accounting::Compressed }
+        Self { profile: Profile::Fast, accounting: Accounting::Compressed, bit_products: BitProducts::ThroughHelper }
     }
 
     /// The paper profile with compressed accounting.
     #[must_use]
     pub const fn paper() -> Self {
-        Self { profile: Profile::Paper, accounting: Accounting::Compressed }
+        Self { profile: Profile::Paper, accounting: Accounting::Compressed, bit_products: BitProducts::Beaver }
     }
 
     /// This configuration with `accounting`.
     #[must_use]
     pub const fn with_accounting(self, accounting: Accounting) -> Self {
-        Self { profile: self.profile, accounting }
+        Self { accounting, ..self }
+    }
+
+    /// This configuration with `bit_products` (ignored by the paper profile).
+    #[must_use]
+    pub const fn with_bit_products(self, bit_products: BitProducts) -> Self {
+        Self { bit_products, ..self }
+    }
+
+    /// Whether DReLU's bit products go through the helper in DReLU's rounds.
+    pub(crate) fn fused_products(&self) -> bool {
+        self.profile == Profile::Fast && self.bit_products == BitProducts::ThroughHelper
     }
 }
 

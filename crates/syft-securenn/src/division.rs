@@ -4,7 +4,7 @@
 
 use crate::error::{Result, invalid, shape_mismatch};
 use crate::helper::Helper;
-use crate::party::SnnParty;
+use crate::party::{Payload, SnnParty};
 use syft_ring::{Tensor, numel, signed};
 
 /// Parameters of the division of two shared fixed-point values.
@@ -99,8 +99,7 @@ impl SnnParty<'_> {
         for k in (0..params.quotient_bits).rev() {
             let yk: Vec<u64> = y.iter().map(|v| v << k).collect();
             let z: Vec<u64> = (0..n).map(|e| xs[e].wrapping_sub(p[e]).wrapping_sub(yk[e])).collect();
-            let b = self.drelu_flat(&z)?;
-            let v = self.mul_flat(b.clone(), yk)?;
+            let (b, v) = self.drelu_times_flat(&z, &Payload::new(n, &[0], &yk))?;
             for e in 0..n {
                 p[e] = p[e].wrapping_add(v[e]);
                 w[e] = w[e].wrapping_add(b[e] << k);
@@ -147,8 +146,7 @@ impl SnnParty<'_> {
 impl Helper<'_> {
     fn div_n(&mut self, n: usize, params: DivParams) -> Result<()> {
         for _ in 0..params.quotient_bits {
-            self.drelu_n(n)?;
-            self.serve_mul(n)?;
+            self.drelu_times_n(n, n, &[0])?;
         }
         Ok(())
     }

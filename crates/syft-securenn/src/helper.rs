@@ -9,9 +9,9 @@
 
 use crate::arith::{Odd, wrap_k};
 use crate::config::{Accounting, Config, Profile, Width};
-use crate::error::{Result, SecurennError};
+use crate::error::{Result, SecurennError, shape_mismatch};
 use crate::labels;
-use crate::party::{check_dmp_n, usize_of};
+use crate::party::{Payload, check_dmp_n, usize_of};
 use crate::pc;
 use crate::stream::{odd_words, words, zp};
 use crate::wire;
@@ -274,6 +274,13 @@ impl<'h> Helper<'h> {
     }
 
     fn msb_n(&mut self, n: usize, profile: Profile, width: Width) -> Result<()> {
+        self.msb_times_n(n, profile, width, 0, &[])
+    }
+
+    /// ComputeMSB with a payload of `blocks.len()·m` values (fast profile; see
+    /// [`SnnParty::drelu_times_flat`](crate::SnnParty)): after PrivateCompare, receives
+    /// `v + ρ` from the parties and deals `g` followed by `g·(v + ρ)`.
+    fn msb_times_n(&mut self, n: usize, profile: Profile, width: Width, m: usize, blocks: &[usize]) -> Result<()> {
         if n == 0 {
             return Ok(());
         }
@@ -284,7 +291,19 @@ impl<'h> Helper<'h> {
         self.offline(false);
         dealt?;
         let beta_p = self.private_compare(n, width)?;
+        let count = blocks.len() * m;
         match profile {
+            Profile::Fast if count > 0 => {
+                let v0 = self.comm.recv_tensor_shaped::<u64>(self.parties[0], &[count])?;
+                let v1 = self.comm.recv_tensor_shaped::<u64>(self.parties[1], &[count])?;
+                let mut out: Vec<u64> = beta_p.iter().zip(&x).map(|(b, x)| b ^ (x & 1)).collect();
+                let gm: Vec<u64> = Payload::bit_index(m, blocks)
+                    .zip(v0.data().iter().zip(v1.data()))
+                    .map(|(e, (a, b))| if out[e] == 1 { a.wrapping_add(*b) } else { 0 })
+                    .collect();
+                out.extend(gm);
+                self.deal_ring(req, labels::H_MSB_OUT_TIMES, &[n + count], out)
+            }
             Profile::Fast => {
                 let g = beta_p.iter().zip(&x).map(|(b, x)| b ^ (x & 1)).collect();
                 self.deal_ring(req, labels::H_MSB_OUT, &[n], g)
@@ -313,12 +332,26 @@ impl<'h> Helper<'h> {
     }
 
     pub(crate) fn drelu_n(&mut self, n: usize) -> Result<()> {
+        self.drelu_times_n(n, 0, &[])
+    }
+
+    /// The helper's side of [`SnnParty::drelu_times_flat`](crate::SnnParty): DReLU of `n`
+    /// elements with the payload plan `(m, blocks)`.
+    pub(crate) fn drelu_times_n(&mut self, n: usize, m: usize, blocks: &[usize]) -> Result<()> {
+        if blocks.iter().any(|&b| (b + 1).saturating_mul(m) > n) {
+            return Err(shape_mismatch("drelu payload", &[n], &[blocks.len(), m]));
+        }
         let width = self.width;
         match self.config.profile {
-            Profile::Fast => self.msb_n(n, Profile::Fast, width),
+            Profile::Fast if self.config.fused_products() => self.msb_times_n(n, Profile::Fast, width, m, blocks),
+            Profile::Fast => {
+                self.msb_n(n, Profile::Fast, width)?;
+                self.serve_mul(blocks.len() * m)
+            }
             Profile::Paper => {
                 self.share_convert_n(n, width)?;
-                self.msb_n(n, Profile::Paper, width)
+                self.msb_n(n, Profile::Paper, width)?;
+                self.serve_mul(blocks.len() * m)
             }
         }
     }
@@ -329,8 +362,7 @@ impl<'h> Helper<'h> {
     /// The helper's side of [`SnnParty::relu`](crate::SnnParty::relu).
     pub fn relu(&mut self, shape: &[usize]) -> Result<()> {
         let n = numel(shape);
-        self.drelu_n(n)?;
-        self.serve_mul(n)
+        self.drelu_times_n(n, n, &[0])
     }
 
     /// The helper's side of [`SnnParty::relu_backward`](crate::SnnParty::relu_backward).

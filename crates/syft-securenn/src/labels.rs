@@ -21,6 +21,9 @@ pub const PC_U: u16 = 0x0121;
 pub const PC_PERM: u16 = 0x0122;
 /// PrivateCompare re-randomisation mask `m` (`Z_p`, 64 per element; `k_01`).
 pub const PC_MASK: u16 = 0x0123;
+/// ComputeMSB with a payload: the mask `ρ` of the payload opened to the helper (`Z_L`;
+/// `k_01`).
+pub const MSB_RHO: u16 = 0x0111;
 /// DMP `r` (`Z_L`; `k_01`).
 pub const DMP_R: u16 = 0x0130;
 /// Helper shares for ShareConvert: the bits of `x` (`Z_p`; `k_0D`).
@@ -37,6 +40,9 @@ pub const H_MSB_XBITS: u16 = 0x0212;
 pub const H_MSB_X0: u16 = 0x0213;
 /// Helper shares for ComputeMSB: the output bit, `β'` (paper) or `β' ⊕ x[0]` (fast) (`Z_L`; `k_0D`).
 pub const H_MSB_OUT: u16 = 0x0214;
+/// Helper shares for ComputeMSB with a payload: `g = β' ⊕ x[0]` followed by
+/// `g·(v + ρ)` per payload value, one tensor (`Z_L`; `k_0D`; fast profile).
+pub const H_MSB_OUT_TIMES: u16 = 0x0215;
 /// Helper shares for DMP: the one-hot vector (`Z_L`; `k_0D`).
 pub const H_DMP_E: u16 = 0x0221;
 /// The helper's private randomness (its own seed, never shared), as in the reference

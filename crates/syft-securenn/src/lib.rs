@@ -15,7 +15,7 @@ mod stream;
 pub mod tournament;
 mod wire;
 
-pub use config::{Accounting, Config, Profile, Width};
+pub use config::{Accounting, BitProducts, Config, Profile, Width};
 pub use division::DivParams;
 pub use error::{Result, SecurennError};
 pub use helper::{Helper, OfflineHook};

@@ -56,6 +56,49 @@ impl std::fmt::Debug for SnnParty<'_> {
     }
 }
 
+/// A payload for [`SnnParty::drelu_times_flat`]: values `v` laid out in blocks of `m`,
+/// block `j` multiplied elementwise by the bits of DReLU's block `blocks[j]` (the bit of
+/// value `j·m + i` is element `blocks[j]·m + i`). The helper builds the same plan from
+/// public shapes ([`Payload::bit_index`]).
+pub(crate) struct Payload<'p> {
+    pub(crate) m: usize,
+    pub(crate) blocks: &'p [usize],
+    pub(crate) values: &'p [u64],
+    /// With Beaver products: the value is the product's first operand (ReLU's order in
+    /// the reference simulation), else the bit is.
+    pub(crate) value_first: bool,
+}
+
+impl<'p> Payload<'p> {
+    pub(crate) fn new(m: usize, blocks: &'p [usize], values: &'p [u64]) -> Self {
+        Self { m, blocks, values, value_first: false }
+    }
+
+    /// No payload: DReLU alone.
+    pub(crate) fn none() -> Self {
+        Self::new(0, &[], &[])
+    }
+
+    /// The DReLU element each payload value is multiplied by.
+    pub(crate) fn bits(&self) -> impl Iterator<Item = usize> + '_ {
+        Self::bit_index(self.m, self.blocks)
+    }
+
+    /// The DReLU element of each payload value of the plan `(m, blocks)`.
+    pub(crate) fn bit_index(m: usize, blocks: &[usize]) -> impl Iterator<Item = usize> + '_ {
+        blocks.iter().flat_map(move |&b| (0..m).map(move |i| b * m + i))
+    }
+
+    /// The plan fits `n` DReLU elements and holds `blocks.len()·m` values.
+    pub(crate) fn check(&self, n: usize) -> Result<()> {
+        let fits = self.blocks.iter().all(|&b| (b + 1).saturating_mul(self.m) <= n);
+        if self.values.len() != self.blocks.len() * self.m || !fits {
+            return Err(shape_mismatch("drelu payload", &[n], &[self.blocks.len(), self.m]));
+        }
+        Ok(())
+    }
+}
+
 /// The result of [`SnnParty::relu`]: the activation and its derivative.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Relu {
@@ -320,10 +363,26 @@ impl<'a> SnnParty<'a> {
     /// ComputeMSB over `Z_(2^k−1)`: `y` canonical shares, the result the bit
     /// `[y ≥ 2^(k−1)]` over `Z_L`.
     fn msb_flat(&mut self, y: &[u64], profile: Profile, width: Width) -> Result<Vec<u64>> {
+        Ok(self.msb_times_flat(y, profile, width, None)?.0)
+    }
+
+    /// ComputeMSB, and in the fast profile with a payload also the products `MSB·v`
+    /// (docs/PROTOCOLS.md §6.6): the parties open `v + ρ` to the helper beside their
+    /// PrivateCompare messages and the helper deals `g·(v + ρ)` with `g`, in the same
+    /// rounds. Returns the MSB shares and the product shares (empty without a payload).
+    fn msb_times_flat(
+        &mut self,
+        y: &[u64],
+        profile: Profile,
+        width: Width,
+        payload: Option<&Payload<'_>>,
+    ) -> Result<(Vec<u64>, Vec<u64>)> {
         let n = y.len();
         if n == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
+        debug_assert!(profile == Profile::Fast || payload.is_none());
+        let payload = payload.filter(|p| !p.values.is_empty());
         let odd = Odd::new(width);
         let req = self.reserve()?;
         let beta = bit_words(&self.k01, req, labels::MSB_BETA, n);
@@ -352,18 +411,47 @@ impl<'a> SnnParty<'a> {
             None => self.dealt_bits(req, labels::H_MSB_XBITS, n, width)?,
         };
         self.private_compare(&mut xbits, &PcPublic { r: &c, minus_one: None, beta: &beta }, width)?;
-        let out = self.dealt_ring(req, labels::H_MSB_OUT, &[n])?;
         let index = self.index;
+        if let Some(p) = payload {
+            // v + ρ to the helper: party 0 adds ρ, party 1 sends its share as it is.
+            let rho = words(&self.k01, req, labels::MSB_RHO, p.values.len());
+            let masked: Vec<u64> = if index == 0 {
+                p.values.iter().zip(&rho).map(|(v, r)| v.wrapping_add(*r)).collect()
+            } else {
+                p.values.to_vec()
+            };
+            self.spdz.comm.send_tensor(self.helper, &Tensor::from_vec(masked))?;
+            // One dealt tensor: g (n values), then g·(v + ρ) per payload value.
+            let mut out = self.dealt_ring(req, labels::H_MSB_OUT_TIMES, &[n + p.values.len()])?;
+            let gm = out.split_off(n);
+            let public: Vec<u64> = (0..n).map(|e| (c[e] & 1) ^ beta[e]).collect();
+            let times = p
+                .bits()
+                .zip(gm.iter().zip(&rho))
+                .zip(p.values)
+                .map(|((e, (gm, rho)), v)| {
+                    // g·v = g·(v + ρ) − ρ·g; MSB·v = g·v, or v − g·v where MSB = 1 − g.
+                    let gv = gm.wrapping_sub(rho.wrapping_mul(out[e]));
+                    if public[e] == 0 { gv } else { v.wrapping_sub(gv) }
+                })
+                .collect();
+            let msb = (0..n).map(|e| xor_public(out[e], public[e], index)).collect();
+            return Ok((msb, times));
+        }
+        let out = self.dealt_ring(req, labels::H_MSB_OUT, &[n])?;
         match profile {
             Profile::Fast => {
                 // MSB = (c[0] ⊕ β) ⊕ g with g = β' ⊕ x[0] dealt by the helper.
-                Ok((0..n).map(|e| xor_public(out[e], (c[e] & 1) ^ beta[e], index)).collect())
+                Ok(((0..n).map(|e| xor_public(out[e], (c[e] & 1) ^ beta[e], index)).collect(), Vec::new()))
             }
             Profile::Paper => {
                 let gamma: Vec<u64> = (0..n).map(|e| xor_public(out[e], beta[e], index)).collect();
                 let delta: Vec<u64> = (0..n).map(|e| xor_public(x0[e], c[e] & 1, index)).collect();
                 let theta = self.mul_flat(gamma.clone(), delta.clone())?;
-                Ok((0..n).map(|e| gamma[e].wrapping_add(delta[e]).wrapping_sub(theta[e].wrapping_mul(2))).collect())
+                Ok((
+                    (0..n).map(|e| gamma[e].wrapping_add(delta[e]).wrapping_sub(theta[e].wrapping_mul(2))).collect(),
+                    Vec::new(),
+                ))
             }
         }
     }
@@ -382,20 +470,47 @@ impl<'a> SnnParty<'a> {
     }
 
     pub(crate) fn drelu_flat(&mut self, a: &[u64]) -> Result<Vec<u64>> {
+        Ok(self.drelu_times_flat(a, &Payload::none())?.0)
+    }
+
+    /// DReLU of `a` and the products of its bits with a payload (docs/PROTOCOLS.md §6.6):
+    /// returns `d` and `d[bit(j)]·v[j]` for every payload value `v[j]`. With
+    /// [`BitProducts::ThroughHelper`](crate::BitProducts) (fast profile) the products ride
+    /// on DReLU's rounds; otherwise one Beaver product follows DReLU.
+    pub(crate) fn drelu_times_flat(&mut self, a: &[u64], payload: &Payload<'_>) -> Result<(Vec<u64>, Vec<u64>)> {
+        payload.check(a.len())?;
         let width = self.width;
         // The k-bit reductions of the shares are shares of a mod 2^k; doubled mod 2^k.
         let mask = width.mask();
         let doubled: Vec<u64> = a.iter().map(|v| v.wrapping_mul(2) & mask).collect();
-        let alpha = match self.config.profile {
-            // F1: an even share ≤ 2^k − 2 is already a canonical share over Z_(2^k-1).
-            Profile::Fast => self.msb_flat(&doubled, Profile::Fast, width)?,
-            Profile::Paper => {
-                let y = self.share_convert_flat(&doubled, width)?;
-                self.msb_flat(&y, Profile::Paper, width)?
-            }
-        };
         let iota = self.iota();
-        Ok(alpha.into_iter().map(|v| iota.wrapping_sub(v)).collect())
+        match self.config.profile {
+            // F1: an even share ≤ 2^k − 2 is already a canonical share over Z_(2^k-1).
+            Profile::Fast if self.config.fused_products() => {
+                let (alpha, times) = self.msb_times_flat(&doubled, Profile::Fast, width, Some(payload))?;
+                let d = alpha.into_iter().map(|v| iota.wrapping_sub(v)).collect();
+                // DReLU·v = v − MSB·v.
+                let dv = payload.values.iter().zip(&times).map(|(v, t)| v.wrapping_sub(*t)).collect();
+                Ok((d, dv))
+            }
+            profile => {
+                let alpha = match profile {
+                    Profile::Fast => self.msb_flat(&doubled, Profile::Fast, width)?,
+                    Profile::Paper => {
+                        let y = self.share_convert_flat(&doubled, width)?;
+                        self.msb_flat(&y, Profile::Paper, width)?
+                    }
+                };
+                let d: Vec<u64> = alpha.into_iter().map(|v| iota.wrapping_sub(v)).collect();
+                let bits = payload.bits().map(|e| d[e]).collect();
+                let dv = if payload.value_first {
+                    self.mul_flat(payload.values.to_vec(), bits)?
+                } else {
+                    self.mul_flat(bits, payload.values.to_vec())?
+                };
+                Ok((d, dv))
+            }
+        }
     }
 
     // -----------------------------------------------------------------------------------
@@ -407,8 +522,9 @@ impl<'a> SnnParty<'a> {
     ///
     /// Helper side: [`Helper::relu`](crate::Helper::relu).
     pub fn relu(&mut self, x: &Tensor<u64>) -> Result<Relu> {
-        let d = self.drelu_flat(x.data())?;
-        let v = self.mul_flat(x.data().to_vec(), d.clone())?;
+        let blocks = [0];
+        let payload = Payload { value_first: true, ..Payload::new(x.len(), &blocks, x.data()) };
+        let (d, v) = self.drelu_times_flat(x.data(), &payload)?;
         Ok(Relu { value: Tensor::new(x.shape(), v)?, derivative: Tensor::new(x.shape(), d)? })
     }
 
@@ -557,12 +673,13 @@ mod tests {
         .unwrap();
         let (r0, m0, total0) = out[0].clone().unwrap();
         let (r1, m1, total1) = out[1].clone().unwrap();
-        // Fast ReLU: one exchange of c and one Beaver opening (e and f) per call, the same
-        // in every call; the seed message was sent once, by party 0, at the start.
-        assert_eq!(m0, vec![3, 3, 3]);
+        // Fast ReLU: one exchange of c per call to the peer (the product with the bit goes
+        // through the helper), the same in every call; the seed message was sent once, by
+        // party 0, at the start.
+        assert_eq!(m0, vec![1, 1, 1]);
         assert_eq!(m1, m0);
-        assert_eq!(total0, 10, "party 0: one seed message and three per call");
-        assert_eq!(total1, 9, "party 1 never sends a seed");
+        assert_eq!(total0, 4, "party 0: one seed message and one per call");
+        assert_eq!(total1, 3, "party 1 never sends a seed");
         let want: Vec<u64> = x.data().iter().map(|&v| if (v as i64) >= 0 { v } else { 0 }).collect();
         for call in 0..3 {
             let v = r0[call].0.add(&r1[call].0).unwrap();

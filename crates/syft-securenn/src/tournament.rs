@@ -14,7 +14,7 @@
 
 use crate::error::{Result, invalid, shape_mismatch};
 use crate::helper::Helper;
-use crate::party::SnnParty;
+use crate::party::{Payload, SnnParty};
 use syft_ring::{Tensor, numel};
 
 /// What a tournament tracks besides the maximum.
@@ -64,6 +64,17 @@ fn level(metas: &[Meta], track: Track) -> (usize, usize, Vec<Meta>) {
         next.extend(metas.last().copied());
     }
     (pairs, units, next)
+}
+
+/// One level's payload plan: per pair `t`, its `1 + i + o` product blocks (value, index,
+/// one-hot columns) each multiplied by the pair's comparison bits, block `t`.
+fn level_blocks(metas: &[Meta], track: Track) -> Vec<usize> {
+    let mut blocks = Vec::new();
+    for t in 0..metas.len() / 2 {
+        let (i, o) = pair_units(metas[2 * t], metas[2 * t + 1], track);
+        blocks.extend(std::iter::repeat_n(t, 1 + i + o));
+    }
+    blocks
 }
 
 /// One survivor at a computing party: its value column, its index shares (`None` while
@@ -200,35 +211,31 @@ impl SnnParty<'_> {
                 let (l, r) = (&alive[2 * t], &alive[2 * t + 1]);
                 d.extend(l.val.iter().zip(&r.val).map(|(a, b)| a.wrapping_sub(*b)));
             }
-            let b = self.drelu_flat(&d)?;
-            // One batch of products: per pair, b·d, then b·(i_l − i_r), then b·(one-hot columns).
-            let mut xs = Vec::with_capacity(units * m);
+            // The comparison bits b and, with them, one batch of products: per pair, b·d,
+            // then b·(i_l − i_r), then b·(one-hot columns) (docs/PROTOCOLS.md §6.6, §8.1).
             let mut ys = Vec::with_capacity(units * m);
             for t in 0..pairs {
                 let (l, r) = (&alive[2 * t], &alive[2 * t + 1]);
-                let bt = &b[t * m..(t + 1) * m];
-                xs.extend_from_slice(bt);
                 ys.extend_from_slice(&d[t * m..(t + 1) * m]);
                 let (iu, _) = pair_units(l.meta, r.meta, track);
                 if iu == 1 {
                     let il = index_shares(l, m, iota);
                     let ir = index_shares(r, m, iota);
-                    xs.extend_from_slice(bt);
                     ys.extend(il.iter().zip(&ir).map(|(a, b)| a.wrapping_sub(*b)));
                 }
                 if track == Track::OneHot {
                     for side in [l, r] {
                         if let Some(cols) = &side.oh {
                             for col in cols {
-                                xs.extend_from_slice(bt);
                                 ys.extend_from_slice(col);
                             }
                         }
                     }
                 }
             }
-            debug_assert_eq!(xs.len(), units * m);
-            let prod = self.mul_flat(xs, ys)?;
+            let blocks = level_blocks(&metas, track);
+            debug_assert_eq!(ys.len(), units * m);
+            let (b, prod) = self.drelu_times_flat(&d, &Payload::new(m, &blocks, &ys))?;
             let mut at = 0;
             let mut take = || {
                 let s = &prod[at..at + m];
@@ -438,9 +445,8 @@ impl Helper<'_> {
     fn tournament_n(&mut self, m: usize, k: usize, track: Track) -> Result<()> {
         let mut metas: Vec<Meta> = (0..k).map(|c| Meta { lo: c, hi: c + 1, leaf: true }).collect();
         while metas.len() > 1 {
-            let (pairs, units, next) = level(&metas, track);
-            self.drelu_n(pairs * m)?;
-            self.serve_mul(units * m)?;
+            let (pairs, _, next) = level(&metas, track);
+            self.drelu_times_n(pairs * m, m, &level_blocks(&metas, track))?;
             metas = next;
         }
         Ok(())

@@ -15,7 +15,7 @@ mod common;
 
 use common::{run, signed_tensor};
 use syft_ring::{Prg, Seed, Tensor};
-use syft_securenn::{Accounting, Config, DivParams, Helper, Pool2d, Profile, SnnParty, Width};
+use syft_securenn::{Accounting, BitProducts, Config, DivParams, Helper, Pool2d, Profile, SnnParty, Width};
 
 /// Elements (rows, windows) per measurement.
 const N: usize = 64;
@@ -180,9 +180,10 @@ fn measure_at(config: Config, case: &Case, width: Width) -> ([f64; 3], u64) {
     ([per(0), per(1), per(2)], r.rounds())
 }
 
-fn configs() -> [(Config, &'static str); 4] {
+fn configs() -> [(Config, &'static str); 5] {
     [
         (Config::fast(), "fast, compressed"),
+        (Config::fast().with_bit_products(BitProducts::Beaver), "fast, Beaver bit products"),
         (Config::fast().with_accounting(Accounting::Paper), "fast, paper acct."),
         (Config::paper(), "paper, compressed"),
         (Config::paper().with_accounting(Accounting::Paper), "paper, paper acct."),
@@ -215,6 +216,19 @@ fn drelu_cost_at(c: Config, width: Width) -> ([f64; 3], u64) {
 
 const MUL: [f64; 3] = [16.0, 16.0, 8.0];
 
+/// One product of a DReLU bit with a payload value (docs/PROTOCOLS.md §6.6) and the rounds
+/// it adds: fast profile, `v + ρ` from each party (8 bytes) and `g·(v + ρ)` from the
+/// helper (8, or 16 under paper accounting), riding on DReLU's rounds; paper profile, a
+/// Beaver product after DReLU.
+fn times_cost(c: Config) -> ([f64; 3], u64) {
+    match (c.profile, c.bit_products) {
+        (Profile::Fast, BitProducts::ThroughHelper) => {
+            ([8.0, 8.0, if c.accounting == Accounting::Paper { 16.0 } else { 8.0 }], 0)
+        }
+        _ => (MUL, 1),
+    }
+}
+
 fn add(a: [f64; 3], b: [f64; 3], times_b: f64) -> [f64; 3] {
     [a[0] + times_b * b[0], a[1] + times_b * b[1], a[2] + times_b * b[2]]
 }
@@ -228,6 +242,9 @@ fn formula(name: &str, c: Config) -> Option<([f64; 3], u64)> {
 /// always run at the full width).
 fn formula_at(name: &str, c: Config, width: Width) -> Option<([f64; 3], u64)> {
     let (d, rd) = drelu_cost_at(c, width);
+    // A DReLU followed by products with its bits: `rs` rounds.
+    let (t, rt) = times_cost(c);
+    let rs = rd + rt;
     let paper_acct = c.accounting == Accounting::Paper;
     let helper_share = if paper_acct { 16.0 } else { 8.0 };
     // argmax over k = 10 by the tournament: 9 DReLUs; products: 9 for the values, 9 − 5
@@ -240,17 +257,17 @@ fn formula_at(name: &str, c: Config, width: Width) -> Option<([f64; 3], u64)> {
         },
         "DReLU" | "x > y (shared)" => (d, rd),
         "x == y (shared)" => (add([0.0; 3], d, 2.0), rd),
-        "ReLU" => (add(d, MUL, 1.0), rd + 1),
+        "ReLU" => (add(d, t, 1.0), rs),
         "ReLU backward" | "SelectShare" => (MUL, 1),
-        "argmax k=10 (per row)" => (add(add([0.0; 3], d, 9.0), MUL, 13.0), 4 * (rd + 1)),
-        "max k=10 (per row)" => (add(add([0.0; 3], d, 9.0), MUL, 9.0), 4 * (rd + 1)),
+        "argmax k=10 (per row)" => (add(add([0.0; 3], d, 9.0), t, 13.0), 4 * rs),
+        "max k=10 (per row)" => (add(add([0.0; 3], d, 9.0), t, 9.0), 4 * rs),
         // one-hot: level 1 local; levels 2–4 track 2·(2 + 2) + (4 + 4) + (8 + 2) columns.
-        "argmax one-hot k=10 (per row)" => (add(add([0.0; 3], d, 9.0), MUL, 9.0 + 26.0), 4 * (rd + 1)),
+        "argmax one-hot k=10 (per row)" => (add(add([0.0; 3], d, 9.0), t, 9.0 + 26.0), 4 * rs),
         // 2x2: level 1 local, level 2 tracks 2 + 2 columns; 3x3: levels 2–4 track 8 + 8 + 8.
-        "MaxPool 2x2 + mask (per window)" => (add(add([0.0; 3], d, 3.0), MUL, 3.0 + 4.0), 2 * (rd + 1)),
-        "MaxPool 3x3 + mask (per window)" => (add(add([0.0; 3], d, 8.0), MUL, 8.0 + 24.0), 4 * (rd + 1)),
+        "MaxPool 2x2 + mask (per window)" => (add(add([0.0; 3], d, 3.0), t, 3.0 + 4.0), 2 * rs),
+        "MaxPool 3x3 + mask (per window)" => (add(add([0.0; 3], d, 8.0), t, 8.0 + 24.0), 4 * rs),
         "DMP n=4 (per window)" => ([8.0, 8.0, 4.0 * helper_share], 2),
-        "DIV s=1000 K=10" => (add(add([0.0; 3], d, 10.0), MUL, 10.0), 10 * (rd + 1)),
+        "DIV s=1000 K=10" => (add(add([0.0; 3], d, 10.0), t, 10.0), 10 * rs),
         _ => return None,
     })
 }
@@ -305,7 +322,7 @@ fn costs_equal_the_formulas_and_stay_within_the_paper() {
 
 /// At 32 bits (the workers' width for fixed-point values) every protocol built on DReLU
 /// costs exactly the `k = 32` formulas of docs/PROTOCOLS.md §6.9: fast DReLU 36 / 36 / 44
-/// bytes, ReLU 52 / 52 / 52, the same rounds as at 64 bits.
+/// bytes, ReLU 44 / 44 / 52, the same rounds as at 64 bits.
 #[test]
 fn costs_at_32_bits_equal_the_formulas() {
     let width = Width::FIXED_POINT;

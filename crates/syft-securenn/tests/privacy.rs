@@ -22,7 +22,7 @@ mod common;
 
 use common::{Endpoint, Run, run, signed_tensor};
 use syft_ring::{Prg, Seed, Tensor};
-use syft_securenn::{Accounting, Config, DivParams, Helper, Pool2d, SnnParty, Width};
+use syft_securenn::{Accounting, BitProducts, Config, DivParams, Helper, Pool2d, SnnParty, Width};
 use syft_share::dev::{ChiSquare, chi_square_homogeneity, positional_byte_histogram};
 use syft_share::{BYTES_HEADER_LEN, PartyId, tensor_header_len};
 
@@ -151,7 +151,12 @@ fn constant(v: i64, n: usize) -> Tensor<u64> {
 
 #[test]
 fn drelu_and_relu_views_do_not_depend_on_the_input() {
-    let configs = [Config::fast(), Config::paper(), Config::fast().with_accounting(Accounting::Paper)];
+    let configs = [
+        Config::fast(),
+        Config::paper(),
+        Config::fast().with_accounting(Accounting::Paper),
+        Config::fast().with_bit_products(BitProducts::Beaver),
+    ];
     for config in configs {
         // Zero (DReLU = 1) against the most negative value of the range (DReLU = 0).
         let secrets = [vec![constant(0, N)], vec![constant(-(1 << 62), N)]];

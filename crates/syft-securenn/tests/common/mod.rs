@@ -256,5 +256,6 @@ pub(crate) fn all_configs() -> Vec<Config> {
         Config::paper(),
         Config::fast().with_accounting(Accounting::Paper),
         Config::paper().with_accounting(Accounting::Paper),
+        Config::fast().with_bit_products(syft_securenn::BitProducts::Beaver),
     ]
 }
