@@ -219,10 +219,10 @@ impl<'h> Helper<'h> {
             }
         }
         if paper {
-            self.comm.send_tensor(self.parties[0], &Tensor::new(&[n, k], p0)?)?;
+            wire::send_digits(&mut *self.comm, self.parties[0], p0, false)?;
         }
-        self.comm.send_tensor(self.parties[1], &Tensor::new(&[n, k], p1)?)?;
-        Ok(())
+        debug_assert_eq!(p1.len(), n * k);
+        wire::send_digits(&mut *self.comm, self.parties[1], p1, !paper)
     }
 
     /// PrivateCompare at the helper: receives both parties' `k` values per element and
@@ -230,9 +230,10 @@ impl<'h> Helper<'h> {
     fn private_compare(&mut self, n: usize, width: Width) -> Result<Vec<u64>> {
         let _req = self.reserve();
         let k = width.digits();
-        let m0 = self.comm.recv_tensor_shaped::<Z67>(self.parties[0], &[n, k])?;
-        let m1 = self.comm.recv_tensor_shaped::<Z67>(self.parties[1], &[n, k])?;
-        Ok(pc::helper_decide(m0.data(), m1.data(), width))
+        let packed = !self.paper_accounting();
+        let m0 = wire::recv_digits(&mut *self.comm, self.parties[0], n * k, packed)?;
+        let m1 = wire::recv_digits(&mut *self.comm, self.parties[1], n * k, packed)?;
+        Ok(pc::helper_decide(&m0, &m1, width))
     }
 
     /// Serves the triple of an elementwise product of `n` elements (nothing for `n = 0`).

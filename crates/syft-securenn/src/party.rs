@@ -235,6 +235,11 @@ impl<'a> SnnParty<'a> {
         Ok(req)
     }
 
+    /// Whether digits of `Z_67` travel packed ten to a word (compressed accounting).
+    fn packs_digits(&self) -> bool {
+        self.config.accounting == Accounting::Compressed
+    }
+
     /// Whether this party expands helper-dealt shares from its seed instead of receiving them.
     fn derives_dealt(&self) -> bool {
         self.index == 0 && self.config.accounting == Accounting::Compressed
@@ -263,7 +268,10 @@ impl<'a> SnnParty<'a> {
         if self.derives_dealt() {
             Ok(BitShares::Stream(Box::new(WordReader::new(&self.k0d, req, label))))
         } else {
-            Ok(BitShares::Received(self.spdz.comm.recv_tensor_shaped(self.helper, &[n, width.digits()])?))
+            let k = width.digits();
+            let packed = self.packs_digits();
+            let digits = wire::recv_digits(&mut *self.spdz.comm, self.helper, n * k, packed)?;
+            Ok(BitShares::Received(Tensor::new(&[n, k], digits)?))
         }
     }
 
@@ -273,8 +281,9 @@ impl<'a> SnnParty<'a> {
         let req = self.reserve()?;
         let n = public.r.len();
         let msg = pc::party_message(self.index, &self.k01, req, bits, public, width);
-        self.spdz.comm.send_tensor(self.helper, &Tensor::new(&[n, width.digits()], msg)?)?;
-        Ok(())
+        debug_assert_eq!(msg.len(), n * width.digits());
+        let packed = self.packs_digits();
+        wire::send_digits(&mut *self.spdz.comm, self.helper, msg, packed)
     }
 
     /// Elementwise Beaver product of two flat share vectors (one round; nothing for

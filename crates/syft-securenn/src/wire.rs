@@ -2,12 +2,71 @@
 //! width as `u64` and `OddRing` tensors (8 bytes per element, as always); below it packed
 //! in `⌈k/8⌉` little-endian bytes per element in one byte message, validated on receipt
 //! (length, and every value below the modulus).
+//!
+//! Digits of `Z_67` (PrivateCompare's messages and the helper's bit shares, §6.2) travel
+//! ten to a little-endian `u64` under compressed accounting (`67^10 < 2^64`: 6.4 bits per
+//! digit instead of 8), and one byte each under paper accounting, which reproduces the
+//! paper's byte counts.
 
 use crate::Width;
 use crate::arith::Odd;
 use crate::error::Result;
-use syft_ring::{OddRing, Tensor};
+use syft_ring::{OddRing, Tensor, Z67};
 use syft_share::{Comm, CommExt, PartyId, ShareError};
+
+/// Digits of `Z_67` per packed word.
+const DIGITS_PER_WORD: usize = 10;
+
+/// `67^10`: every packed word of ten digits is below it.
+const WORD_BOUND: u64 = 67u64.pow(10);
+
+/// Packs digits ten to a word, the first digit least significant.
+fn pack_digits(digits: &[Z67]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(digits.len().div_ceil(DIGITS_PER_WORD) * 8);
+    for chunk in digits.chunks(DIGITS_PER_WORD) {
+        let w = chunk.iter().rev().fold(0u64, |w, d| w * 67 + u64::from(d.get()));
+        out.extend_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// Sends digits of `Z_67`: packed ten to a word, or a tensor of one byte each.
+pub(crate) fn send_digits(comm: &mut dyn Comm, to: PartyId, digits: Vec<Z67>, packed: bool) -> Result<()> {
+    if packed {
+        comm.send_payload(to, &pack_digits(&digits))?;
+    } else {
+        comm.send_tensor(to, &Tensor::from_vec(digits))?;
+    }
+    Ok(())
+}
+
+/// Receives `n` digits of `Z_67` sent by [`send_digits`]; a wrong length or a word that is
+/// no packing of digits is a typed error.
+pub(crate) fn recv_digits(comm: &mut dyn Comm, from: PartyId, n: usize, packed: bool) -> Result<Vec<Z67>> {
+    if !packed {
+        return Ok(comm.recv_tensor_shaped::<Z67>(from, &[n])?.into_vec());
+    }
+    let bytes = comm.recv_payload(from)?;
+    let bad = |reason: String| ShareError::BadMessage { party: comm.id(), from, reason };
+    let words = n.div_ceil(DIGITS_PER_WORD);
+    if bytes.len() != words * 8 {
+        return Err(bad(format!("expected {n} digits in {words} words, got {} bytes", bytes.len())).into());
+    }
+    let mut out = Vec::with_capacity(n);
+    for (i, chunk) in bytes.chunks_exact(8).enumerate() {
+        let mut w = u64::from_le_bytes(chunk.try_into().unwrap_or([0xff; 8]));
+        let count = DIGITS_PER_WORD.min(n - i * DIGITS_PER_WORD);
+        let bound = if count == DIGITS_PER_WORD { WORD_BOUND } else { 67u64.pow(count as u32) };
+        if w >= bound {
+            return Err(bad(format!("word {i} ({w:#x}) is not a packing of {count} digits of Z_67")).into());
+        }
+        for _ in 0..count {
+            out.push(Z67::new(w % 67));
+            w /= 67;
+        }
+    }
+    Ok(out)
+}
 
 /// Packs `values` (each below `2^k`) in `⌈k/8⌉` bytes each.
 fn pack(values: &[u64], width: Width) -> Vec<u8> {
@@ -114,6 +173,37 @@ mod tests {
         // A wrong length.
         send_ring(&mut a, 1, vec![1, 2, 3], w32).unwrap();
         assert!(recv_ring(&mut b, 0, 2, w32).is_err());
+    }
+
+    #[test]
+    fn digits_pack_ten_to_a_word_and_bad_words_are_rejected() {
+        let mut comms = InMemoryNetwork::new(2);
+        let mut b = comms.pop().unwrap();
+        let mut a = comms.pop().unwrap();
+        for n in [0usize, 1, 9, 10, 11, 64, 2048, 2049] {
+            let digits: Vec<Z67> = (0..n as u64).map(|i| Z67::new(i.wrapping_mul(0x9e37_79b9) >> 7)).collect();
+            let before = a.stats().peer(1).bytes_sent;
+            send_digits(&mut a, 1, digits.clone(), true).unwrap();
+            assert_eq!(a.stats().peer(1).bytes_sent - before, (n.div_ceil(10) * 8) as u64, "n={n}");
+            assert_eq!(recv_digits(&mut b, 0, n, true).unwrap(), digits, "n={n}");
+            send_digits(&mut a, 1, digits.clone(), false).unwrap();
+            assert_eq!(recv_digits(&mut b, 0, n, false).unwrap(), digits, "n={n}");
+        }
+        // The largest packing of ten digits, and one above it.
+        let max = vec![Z67::new(66); 10];
+        send_digits(&mut a, 1, max.clone(), true).unwrap();
+        assert_eq!(recv_digits(&mut b, 0, 10, true).unwrap(), max);
+        a.send_payload(1, &WORD_BOUND.to_le_bytes()).unwrap();
+        let err = recv_digits(&mut b, 0, 10, true).unwrap_err();
+        assert!(matches!(err, crate::SecurennError::Share(ShareError::BadMessage { .. })), "{err}");
+        // A last word holding three digits must be below 67^3.
+        a.send_payload(1, &(67u64 * 67 * 67).to_le_bytes()).unwrap();
+        assert!(recv_digits(&mut b, 0, 3, true).is_err());
+        // Wrong lengths.
+        a.send_payload(1, &[0u8; 12]).unwrap();
+        assert!(recv_digits(&mut b, 0, 11, true).is_err());
+        a.send_payload(1, &[0u8; 16]).unwrap();
+        assert!(recv_digits(&mut b, 0, 10, true).is_err());
     }
 
     #[test]
