@@ -332,7 +332,7 @@ fn costs_equal_the_formulas_and_stay_within_the_paper() {
             assert!(total <= bound, "{}, {cname}: {total} > paper {bound}", case.name);
             assert!(rounds <= bound_rounds, "{}, {cname}: {rounds} rounds > paper {bound_rounds}", case.name);
             println!(
-                "| {} | {cname} | {} | {} | {} | {total} | {rounds} | {bound} | {bound_rounds} |",
+                "| {} | {cname} | {:.1} | {:.1} | {:.1} | {total:.1} | {rounds} | {bound} | {bound_rounds} |",
                 case.name, bytes[0], bytes[1], bytes[2]
             );
         }
@@ -364,7 +364,7 @@ fn costs_at_32_bits_equal_the_formulas() {
             assert_eq!(rounds, want_rounds, "{}, {cname}, k = 32: rounds", case.name);
             let (full, full_rounds) = formula(case.name, config).unwrap();
             assert_eq!(rounds, full_rounds, "{}: the width does not change the rounds", case.name);
-            println!("| {} | {cname} | {} | {} | {} | {rounds} | {full:?} |", case.name, bytes[0], bytes[1], bytes[2]);
+            println!("| {} | {cname} | {:.1} | {:.1} | {:.1} | {rounds} | {:.1?} |", case.name, bytes[0], bytes[1], bytes[2], full);
         }
     }
 }
