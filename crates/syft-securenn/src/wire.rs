@@ -20,14 +20,38 @@ const DIGITS_PER_WORD: usize = 10;
 /// `67^10`: every packed word of ten digits is below it.
 const WORD_BOUND: u64 = 67u64.pow(10);
 
+/// `67^5`: a word is `lo + 67^5·hi` with both halves below it (and below `2^31`).
+const HALF: u64 = 67u64.pow(5);
+
+/// Up to five digits, the first least significant.
+#[inline]
+fn horner(digits: &[Z67]) -> u64 {
+    digits.iter().rev().fold(0u64, |w, d| w * 67 + u64::from(d.get()))
+}
+
 /// Packs digits ten to a word, the first digit least significant.
 fn pack_digits(digits: &[Z67]) -> Vec<u8> {
     let mut out = Vec::with_capacity(digits.len().div_ceil(DIGITS_PER_WORD) * 8);
     for chunk in digits.chunks(DIGITS_PER_WORD) {
-        let w = chunk.iter().rev().fold(0u64, |w, d| w * 67 + u64::from(d.get()));
+        // Two independent halves of five digits: a shorter dependency chain.
+        let (lo, hi) = chunk.split_at(chunk.len().min(5));
+        let w = horner(lo) + HALF * horner(hi);
         out.extend_from_slice(&w.to_le_bytes());
     }
     out
+}
+
+/// Writes the five digits of `x < 67^5`, the first least significant.
+#[inline]
+#[allow(clippy::cast_possible_truncation, reason = "x < 67^5 < 2^31")]
+fn unpack5(x: u64, out: &mut [Z67]) {
+    let mut x = x as u32;
+    for d in out.iter_mut().take(5) {
+        let q = x / 67;
+        // The clamp lets the compiler drop the reduction in `Z67::new`.
+        *d = Z67::new(u64::from((x - 67 * q).min(66)));
+        x = q;
+    }
 }
 
 /// Sends digits of `Z_67`: packed ten to a word, or a tensor of one byte each.
@@ -52,19 +76,25 @@ pub(crate) fn recv_digits(comm: &mut dyn Comm, from: PartyId, n: usize, packed: 
     if bytes.len() != words * 8 {
         return Err(bad(format!("expected {n} digits in {words} words, got {} bytes", bytes.len())).into());
     }
-    let mut out = Vec::with_capacity(n);
-    for (i, chunk) in bytes.chunks_exact(8).enumerate() {
-        let mut w = u64::from_le_bytes(chunk.try_into().unwrap_or([0xff; 8]));
-        let count = DIGITS_PER_WORD.min(n - i * DIGITS_PER_WORD);
-        let bound = if count == DIGITS_PER_WORD { WORD_BOUND } else { 67u64.pow(count as u32) };
-        if w >= bound {
-            return Err(bad(format!("word {i} ({w:#x}) is not a packing of {count} digits of Z_67")).into());
-        }
-        for _ in 0..count {
-            out.push(Z67::new(w % 67));
-            w /= 67;
-        }
+    let mut out = vec![Z67::new(0); words * DIGITS_PER_WORD];
+    let mut too_big = false;
+    for (chunk, digits) in bytes.chunks_exact(8).zip(out.chunks_exact_mut(DIGITS_PER_WORD)) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0xff; 8]));
+        too_big |= w >= WORD_BOUND;
+        let (hi, lo) = (w / HALF, w % HALF);
+        let (a, b) = digits.split_at_mut(5);
+        unpack5(lo, a);
+        unpack5(hi.min(HALF - 1), b);
     }
+    // The last word holds `count` digits and must be below 67^count.
+    let count = n - (words.saturating_sub(1)) * DIGITS_PER_WORD;
+    let last = bytes.len().checked_sub(8).map(|i| u64::from_le_bytes(bytes[i..].try_into().unwrap_or([0xff; 8])));
+    #[allow(clippy::cast_possible_truncation, reason = "count <= 10")]
+    let last_bad = last.is_some_and(|w| w >= 67u64.pow(count as u32));
+    if too_big || last_bad {
+        return Err(bad(format!("a word is not a packing of digits of Z_67 ({n} digits expected)")).into());
+    }
+    out.truncate(n);
     Ok(out)
 }
 
