@@ -4,7 +4,7 @@
 //! helpers they share.
 
 use crate::errors::invalid;
-use crate::workers::{Attached, workers_of};
+use crate::workers::{Attached, PyWorker, workers_of};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use std::sync::Arc;
@@ -86,7 +86,11 @@ impl PyShared {
     }
 }
 
-/// The workers of `owners`, for the stack.
-pub(crate) fn attached(owners: &Bound<'_, PyTuple>) -> PyResult<Vec<Attached>> {
-    Ok(workers_of(owners)?.iter().map(|w| w.get().worker().clone()).collect())
+/// The workers of `owners` and the crypto provider, for the stack.
+pub(crate) fn attached(
+    owners: &Bound<'_, PyTuple>,
+    crypto_provider: &Bound<'_, PyWorker>,
+) -> PyResult<(Vec<Attached>, Attached)> {
+    let parties = workers_of(owners)?.iter().map(|w| w.get().worker().clone()).collect();
+    Ok((parties, crypto_provider.get().worker().clone()))
 }

@@ -362,8 +362,7 @@ impl PyFixedPrecisionModel {
         if !requires_grad {
             return Err(invalid("share", "a model's parameters require gradients; infer under sy.no_grad()"));
         }
-        let parties = attached(owners)?;
-        let cp = crypto_provider.get().worker().clone();
+        let (parties, cp) = attached(owners, crypto_provider)?;
         let (model, encoder) = (&self.model, self.encoder);
         let shared = run(py, move || share_model(model, encoder, &dyns(&parties), &cp))?;
         Ok(PySharedModel { model: shared, encoder, training: AtomicBool::new(true) })

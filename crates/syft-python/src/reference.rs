@@ -23,8 +23,7 @@ pub(crate) fn part12_encrypted_losses(
     iterations: usize,
     lr: f64,
 ) -> PyResult<Vec<f64>> {
-    let parties = attached(parties)?;
-    let cp = crypto_provider.get().worker().clone();
+    let (parties, cp) = attached(parties, crypto_provider)?;
     let encoder = encoder(precision_fractional, 10)?;
     run(py, move || part12::encrypted_losses(&dyns(&parties), &cp, encoder, iterations, lr, |_, _| {}))
 }
@@ -76,8 +75,7 @@ pub(crate) fn part11_evaluate<'py>(
         .iter()
         .map(|&l| usize::try_from(l).map_err(|_| crate::errors::invalid("labels", "a negative label")))
         .collect::<PyResult<_>>()?;
-    let parties = attached(parties)?;
-    let cp = crypto_provider.get().worker().clone();
+    let (parties, cp) = attached(parties, crypto_provider)?;
     let encoder = encoder(precision_fractional, 10)?;
     let m = model.get().model();
     let (plain_correct, e) = run(py, move || {

@@ -37,8 +37,7 @@ impl PyShared {
         crypto_provider: &Bound<'_, PyWorker>,
         requires_grad: bool,
     ) -> PyResult<Self> {
-        let parties = attached(owners)?;
-        let cp = crypto_provider.get().worker().clone();
+        let (parties, cp) = attached(owners, crypto_provider)?;
         let raw = raw.clone();
         let var = run(py, move || {
             let session = MpcSession::get_or_create(&dyns(&parties), &cp)?;
