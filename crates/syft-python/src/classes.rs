@@ -3,6 +3,7 @@
 //! `Tensor`, `FixedPrecisionTensor`, `PointerTensor`, `AdditiveSharingTensor`, and the
 //! helpers they share.
 
+use crate::convert::f32_tensor;
 use crate::errors::invalid;
 use crate::workers::{Attached, PyWorker, workers_of};
 use pyo3::prelude::*;
@@ -46,6 +47,20 @@ impl PyTensor {
             Value::Float(v) => Ok(v),
             Value::Int(_) => Err(invalid(op, "defined on float32 tensors; convert with .float()")),
         }
+    }
+}
+
+/// A float constant from anything NumPy converts to `float32`.
+pub(crate) fn float_constant(data: &Bound<'_, PyAny>) -> PyResult<FloatVar> {
+    Ok(Var::constant(&cpu(), f32_tensor(data)?))
+}
+
+/// A float operand: a `Tensor`'s variable (an error naming `op` for an `int64` one), or
+/// a constant from anything with `__array__`.
+pub(crate) fn float_operand(x: &Bound<'_, PyAny>, op: &'static str) -> PyResult<FloatVar> {
+    match x.extract::<Bound<'_, PyTensor>>() {
+        Ok(t) => Ok(t.get().var(op)?.clone()),
+        Err(_) => float_constant(x),
     }
 }
 

@@ -4,7 +4,7 @@
 //! shared values, whose forward pass, loss, backward pass and SGD run under encryption.
 //! Also the losses of `syft_rs.nn.functional` and MNIST loading.
 
-use crate::classes::{PyShared, PyTensor, Value, attached, cpu, encoder};
+use crate::classes::{PyShared, PyTensor, Value, attached, cpu, encoder, float_operand};
 use crate::convert::{f32_tensor, to_numpy};
 use crate::errors::{err, invalid, onnx_err, run};
 use crate::workers::{PyWorker, dyns};
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use syft::nn::{AvgPool2d, Conv2d, Flatten, Layer, MaxPool2d, Reduction};
 use syft::prelude::{
-    Conv2dParams, Cpu, FixedEncoder, Linear, Module, Prg, ReLU, Seed, Sequential, SharedBackend, SharedModel, Var,
+    Conv2dParams, Cpu, FixedEncoder, Linear, Module, Prg, ReLU, Seed, Sequential, SharedBackend, SharedModel,
     decrypt_model, share_model,
 };
 
@@ -220,13 +220,11 @@ impl PySequential {
 
     /// The forward pass on a plaintext tensor (recorded by autograd).
     fn forward(&self, py: Python<'_>, x: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let x = match x.extract::<Bound<'_, PyTensor>>() {
-            Ok(t) => t.get().var("forward")?.clone(),
-            Err(_) if x.is_instance_of::<PyShared>() => {
-                return Err(invalid("forward", "a plaintext model takes plaintext tensors: share the model first"));
-            }
-            Err(_) => Var::constant(&cpu(), f32_tensor(x)?),
-        };
+        // A shared tensor is never a `Tensor`: refused before it is read as an array.
+        if x.is_instance_of::<PyShared>() {
+            return Err(invalid("forward", "a plaintext model takes plaintext tensors: share the model first"));
+        }
+        let x = float_operand(x, "forward")?;
         let model = &self.model;
         Ok(PyTensor::from_var(run(py, move || Ok(model.forward(&x)?))?))
     }
@@ -473,10 +471,7 @@ pub(crate) fn mse_loss<'py>(
         return Ok(Bound::new(py, PyShared::new(loss))?.into_any());
     }
     let a = input.extract::<Bound<'_, PyTensor>>()?.get().var("mse_loss")?.clone();
-    let b = match target.extract::<Bound<'_, PyTensor>>() {
-        Ok(t) => t.get().var("mse_loss")?.clone(),
-        Err(_) => Var::constant(&cpu(), f32_tensor(target)?),
-    };
+    let b = float_operand(target, "mse_loss")?;
     let loss = run(py, move || Ok(syft::nn::mse_loss(&a, &b, r)?))?;
     Ok(Bound::new(py, PyTensor::from_var(loss))?.into_any())
 }

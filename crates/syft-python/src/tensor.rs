@@ -3,7 +3,7 @@
 //! with `__array__`; `send`, `fix_precision` and `share` start the tutorials' flows.
 //! `FixedPrecisionTensor` is a fixed-point encoded tensor in plaintext.
 
-use crate::classes::{PyFixedPrecision, PyPointer, PyShared, PyTensor, Value, cpu, encoder};
+use crate::classes::{PyFixedPrecision, PyPointer, PyShared, PyTensor, Value, cpu, encoder, float_constant};
 use crate::convert::{f32_tensor, int_tensor, int_to_numpy, is_integer, resolve_shape, to_numpy};
 use crate::errors::{invalid, run};
 use crate::workers::PyWorker;
@@ -31,11 +31,7 @@ pub(crate) fn rhs(other: &Bound<'_, PyAny>) -> PyResult<Rhs> {
 
 /// The value of anything with `__array__`: integers become `int64`, the rest `float32`.
 fn value_of(data: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if is_integer(data)? {
-        Ok(Value::Int(int_tensor(data)?))
-    } else {
-        Ok(Value::Float(Var::constant(&cpu(), f32_tensor(data)?)))
-    }
+    if is_integer(data)? { Ok(Value::Int(int_tensor(data)?)) } else { Ok(Value::Float(float_constant(data)?)) }
 }
 
 /// An arithmetic operator.
@@ -184,7 +180,7 @@ impl PyTensor {
     #[pyo3(signature = (data, dtype = None, requires_grad = false))]
     fn new(data: &Bound<'_, PyAny>, dtype: Option<&str>, requires_grad: bool) -> PyResult<Self> {
         let value = match dtype {
-            Some("float32" | "float") => Value::Float(Var::constant(&cpu(), f32_tensor(data)?)),
+            Some("float32" | "float") => Value::Float(float_constant(data)?),
             Some("int64" | "long") => Value::Int(int_tensor(data)?),
             Some(other) => return Err(invalid("Tensor", format!("dtype {other:?} is not float32 or int64"))),
             None => value_of(data)?,
