@@ -112,26 +112,34 @@ pub(crate) fn relu_layer() -> PyLayer {
     PyLayer { layer: ReLU::new().into(), repr: "ReLU()".into() }
 }
 
+/// The pooling layer `name` that `with_params` makes, with a `kernel_size` window (stride
+/// defaults to the window).
+fn pool2d<L: Into<Layer<Cpu<f32>>>>(
+    name: &str,
+    with_params: impl FnOnce((usize, usize), Conv2dParams) -> L,
+    kernel_size: usize,
+    stride: Option<usize>,
+    padding: usize,
+) -> PyLayer {
+    let stride = stride.unwrap_or(kernel_size);
+    PyLayer {
+        layer: with_params((kernel_size, kernel_size), Conv2dParams::new(stride, padding)).into(),
+        repr: format!("{name}(kernel_size={kernel_size}, stride={stride}, padding={padding})"),
+    }
+}
+
 /// Max pooling with a `kernel_size` window (stride defaults to the window).
 #[pyfunction(name = "MaxPool2d")]
 #[pyo3(signature = (kernel_size, stride = None, padding = 0))]
 pub(crate) fn max_pool2d(kernel_size: usize, stride: Option<usize>, padding: usize) -> PyLayer {
-    let stride = stride.unwrap_or(kernel_size);
-    PyLayer {
-        layer: MaxPool2d::with_params((kernel_size, kernel_size), Conv2dParams::new(stride, padding)).into(),
-        repr: format!("MaxPool2d(kernel_size={kernel_size}, stride={stride}, padding={padding})"),
-    }
+    pool2d("MaxPool2d", MaxPool2d::with_params, kernel_size, stride, padding)
 }
 
 /// Average pooling with a `kernel_size` window (stride defaults to the window).
 #[pyfunction(name = "AvgPool2d")]
 #[pyo3(signature = (kernel_size, stride = None, padding = 0))]
 pub(crate) fn avg_pool2d(kernel_size: usize, stride: Option<usize>, padding: usize) -> PyLayer {
-    let stride = stride.unwrap_or(kernel_size);
-    PyLayer {
-        layer: AvgPool2d::with_params((kernel_size, kernel_size), Conv2dParams::new(stride, padding)).into(),
-        repr: format!("AvgPool2d(kernel_size={kernel_size}, stride={stride}, padding={padding})"),
-    }
+    pool2d("AvgPool2d", AvgPool2d::with_params, kernel_size, stride, padding)
 }
 
 /// Flattens the dimensions from `start_dim` on.
