@@ -17,8 +17,8 @@
 use crate::Width;
 use crate::labels;
 use crate::stream::{
-    WordReader, packed_words, perm_partners, perm_words, permute_prefix, permute32, permute32x2, permute64,
-    permute64x2, swap_partners, swap_partners2, zp, zp_packed, zp_star, zp_star_packed,
+    PermPlan, WordReader, packed_lanes, packed_words, permute_prefix, permute32, permute32x2, permute64, permute64x2,
+    swap_partners, swap_partners2, zp, zp_star,
 };
 use syft_ring::{Prg, Seed, Tensor, Z67};
 
@@ -94,7 +94,7 @@ pub(crate) fn party_message(
 /// One word per value at the full width; packed below it (docs/PROTOCOLS.md §3.2).
 pub(crate) const fn words_per_element(width: Width) -> (usize, usize) {
     let k = width.digits();
-    if width.is_full() { (k, k - 1) } else { (packed_words(k), perm_words(k)) }
+    if width.is_full() { (k, k - 1) } else { (packed_words(k), PermPlan::new(k).words()) }
 }
 
 /// Party 0's `k` bit shares over `Z_67` of one element from its words of the `k_0D`
@@ -103,13 +103,7 @@ pub(crate) const fn words_per_element(width: Width) -> (usize, usize) {
 #[inline(always)]
 pub(crate) fn bit_share_digits<const K: usize>(words: &[u64], width: Width) -> [u8; K] {
     let k = width.digits().min(K);
-    if width.is_full() {
-        digits::<K>(&words[..k.min(words.len())], zp)
-    } else {
-        let mut out = [0u8; K];
-        zp_packed(&mut out[..k], words);
-        out
-    }
+    if width.is_full() { digits::<K>(&words[..k.min(words.len())], zp) } else { packed_lanes::<K>(words, k, 67, 0) }
 }
 
 /// [`party_message`] with the digits of one element in `K ≥ k` lanes (lanes `k..K` are
@@ -142,32 +136,17 @@ fn message_lanes<const K: usize, const PACKED: bool>(
         BitShares::Stream(r) => (Some(r), None),
         BitShares::Received(t) => (None, Some(t.data())),
     };
+    let plan = PermPlan::new(k);
     // The `k` values of `Z_67` (or `Z_67*`) of element `off` of the chunk from its words.
     let zp_of = |w: &[u64], off: usize| -> [u8; K] {
         let w = &w[vw * off..vw * off + vw];
-        if PACKED {
-            let mut d = [0u8; K];
-            zp_packed(&mut d[..k], w);
-            d
-        } else {
-            digits::<K>(w, zp)
-        }
+        if PACKED { packed_lanes::<K>(w, k, 67, 0) } else { digits::<K>(w, zp) }
     };
     let zp_star_of = |w: &[u64], off: usize| -> [u8; K] {
         let w = &w[vw * off..vw * off + vw];
-        if PACKED {
-            let mut d = [0u8; K];
-            zp_star_packed(&mut d[..k], w);
-            d
-        } else {
-            digits::<K>(w, zp_star)
-        }
+        if PACKED { packed_lanes::<K>(w, k, 66, 1) } else { digits::<K>(w, zp_star) }
     };
-    let partners_of = |pw: &[u64], off: usize| -> [u8; K] {
-        let mut j = [0u8; K];
-        perm_partners(&mut j[..k - 1], &pw[pw_len * off..pw_len * off + pw_len]);
-        j
-    };
+    let partners_of = |pw: &[u64], off: usize| plan.partners::<K>(&pw[pw_len * off..pw_len * off + pw_len]);
     let mut start = 0;
     while start < n {
         let len = PC_CHUNK.min(n - start);
@@ -201,6 +180,14 @@ fn message_lanes<const K: usize, const PACKED: bool>(
             d
         };
         let masked = |off: usize, d: &[u8; K]| mask_digits(d, &zp_of(&mw, off), iota == 1);
+        // The first `k` slots (a copy of compile-time length when `k = K`).
+        let emit = |out: &mut Vec<Z67>, v: &[Z67; K]| {
+            if k == K {
+                out.extend_from_slice(v);
+            } else {
+                out.extend_from_slice(&v[..k]);
+            }
+        };
         // Step 3: slot j carries d_{π(j)} (the Fisher–Yates swaps that build π, applied to
         // d). Two elements at a time: their swap chains are independent and interleave.
         let mut off = 0;
@@ -211,8 +198,8 @@ fn message_lanes<const K: usize, const PACKED: bool>(
             } else {
                 permute2(&mut d0, &mut d1, &pw[(k - 1) * off..(k - 1) * (off + 2)], k);
             }
-            out.extend_from_slice(&masked(off, &d0)[..k]);
-            out.extend_from_slice(&masked(off + 1, &d1)[..k]);
+            emit(&mut out, &masked(off, &d0));
+            emit(&mut out, &masked(off + 1, &d1));
             off += 2;
         }
         if off < len {
@@ -222,7 +209,7 @@ fn message_lanes<const K: usize, const PACKED: bool>(
             } else {
                 permute(&mut d, &pw[(k - 1) * off..(k - 1) * (off + 1)], k);
             }
-            out.extend_from_slice(&masked(off, &d)[..k]);
+            emit(&mut out, &masked(off, &d));
         }
         start += len;
     }

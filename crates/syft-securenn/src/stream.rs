@@ -55,15 +55,6 @@ pub(crate) fn zp_star(w: u64) -> u8 {
 /// statistical distance `N·2^-65 ≤ 2^-45` of uniform, `N` that product.
 pub(crate) const PACK_BOUND: u64 = 1 << 20;
 
-/// One draw of a value below `n` from the fraction `w / 2^64`: `(⌊w·n / 2^64⌋, w·n mod 2^64)`,
-/// the value and the fraction left for the next draw.
-#[inline(always)]
-#[allow(clippy::cast_possible_truncation, reason = "the high and low halves of a 128-bit product")]
-const fn draw(w: u64, n: u64) -> (u64, u64) {
-    let p = (w as u128) * (n as u128);
-    ((p >> 64) as u64, p as u64)
-}
-
 /// Words of a packed draw of `k` values of `Z_67` or `Z_67*`: three per word
 /// (`67^3 ≤ 2^20 < 67^4`).
 #[inline]
@@ -71,78 +62,144 @@ pub(crate) const fn packed_words(k: usize) -> usize {
     k.div_ceil(3)
 }
 
-/// `offset + v` for `out.len()` values `v` below `n ≤ 67`, three per word: from each word
-/// `w`, as a fraction `w / 2^64` of the unit interval, `v = ⌊w·n / 2^64⌋`, then
-/// `w ← w·n mod 2^64`, three times. Needs `packed_words(out.len())` words.
+/// `out.len() ≤ 64` packed values of `Z_67` ([`packed_lanes`]; docs/PROTOCOLS.md §3.2,
+/// widths `k < 64`).
+#[cfg(test)]
+pub(crate) fn zp_packed(out: &mut [u8], words: &[u64]) {
+    let n = out.len().min(64);
+    out[..n].copy_from_slice(&packed_lanes::<64>(words, n, 67, 0)[..n]);
+}
+
+/// `out.len() ≤ 64` packed values of `Z_67*`: `1 + v` with `v` a packed value below 66.
+#[cfg(test)]
+pub(crate) fn zp_star_packed(out: &mut [u8], words: &[u64]) {
+    let n = out.len().min(64);
+    out[..n].copy_from_slice(&packed_lanes::<64>(words, n, 66, 1)[..n]);
+}
+
+/// `⌊w·n / 2^64⌋`.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation, reason = "the high half of a 128-bit product")]
+const fn mul_high(w: u64, n: u64) -> u64 {
+    (((w as u128) * (n as u128)) >> 64) as u64
+}
+
+/// `K` lanes of packed values below `n ≤ 67` plus `offset` from `words`, lanes `k..K` zero:
+/// three per word, from each word `w`, as a fraction `w / 2^64` of the unit interval,
+/// `v = ⌊w·n / 2^64⌋`, then `w ← w·n mod 2^64`, three times. Computed without the chain
+/// through `w`: with `V_p = ⌊w·n^p / 2^64⌋`, the `p`-th value is `V_p − n·V_(p−1)`, and the
+/// three products are independent. `words` needs `packed_words(k)` words.
 #[inline(always)]
 #[allow(clippy::cast_possible_truncation, reason = "the values are below 67")]
-fn unpack3(out: &mut [u8], words: &[u64], n: u64, offset: u8) {
-    for (o, &w) in out.chunks_mut(3).zip(words) {
-        let (v0, w) = draw(w, n);
-        let (v1, w) = draw(w, n);
-        let (v2, _) = draw(w, n);
-        for (d, v) in o.iter_mut().zip([v0, v1, v2]) {
-            *d = v as u8 + offset;
+pub(crate) fn packed_lanes<const K: usize>(words: &[u64], k: usize, n: u64, offset: u8) -> [u8; K] {
+    let k = k.min(K);
+    let mut buf = [0u8; 66];
+    for (c, &w) in buf.chunks_exact_mut(3).zip(&words[..packed_words(k).min(words.len())]) {
+        let v1 = mul_high(w, n);
+        let v2 = mul_high(w, n * n);
+        let v3 = mul_high(w, n * n * n);
+        c[0] = v1 as u8 + offset;
+        c[1] = v2.wrapping_sub(n * v1) as u8 + offset;
+        c[2] = v3.wrapping_sub(n * v2) as u8 + offset;
+    }
+    let mut out = [0u8; K];
+    if k == K {
+        out.copy_from_slice(&buf[..K]);
+    } else {
+        out[..k].copy_from_slice(&buf[..k]);
+    }
+    out
+}
+
+/// The packed Fisher–Yates draw for `k` positions (docs/PROTOCOLS.md §3.2): the steps
+/// `i = k − 1` down to `1` (range `i + 1`) in order, a new word whenever the next range
+/// would take the product of the ranges drawn from the current word above [`PACK_BOUND`].
+/// From its word `w`, a step whose range is `n` and whose word's earlier steps have ranges
+/// of product `N` draws `⌊w·N·n / 2^64⌋ − n·⌊w·N / 2^64⌋`: the value the fraction `w / 2^64`
+/// yields after those earlier draws (each `v = ⌊w·n / 2^64⌋`, `w ← w·n mod 2^64`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PermPlan {
+    /// For step `t` (position `i = k − 1 − t`): the index of its word.
+    word_of: [u8; 63],
+    /// For step `t`: the product of its range and those of its word's earlier steps.
+    product: [u32; 63],
+    /// Whether step `t` is the first of its word.
+    fresh: [bool; 63],
+    /// `k − 1`.
+    steps: usize,
+    /// Words per permutation.
+    words: usize,
+}
+
+impl PermPlan {
+    /// The plan for `k ≤ 64` positions (at most 64 are planned).
+    pub(crate) const fn new(k: usize) -> Self {
+        let steps = if k > 64 { 63 } else { k.saturating_sub(1) };
+        let mut plan = Self { word_of: [0; 63], product: [0; 63], fresh: [false; 63], steps, words: 0 };
+        let mut product = PACK_BOUND + 1;
+        let mut t = 0;
+        while t < steps {
+            let n = (steps + 1 - t) as u64;
+            if product * n > PACK_BOUND {
+                plan.words += 1;
+                plan.fresh[t] = true;
+                product = 1;
+            }
+            product *= n;
+            #[allow(clippy::cast_possible_truncation, reason = "at most 63 words, products at most 2^20")]
+            {
+                plan.word_of[t] = (plan.words - 1) as u8;
+                plan.product[t] = product as u32;
+            }
+            t += 1;
         }
+        plan
+    }
+
+    /// Words per permutation.
+    pub(crate) const fn words(&self) -> usize {
+        self.words
+    }
+
+    /// The partners of the steps in the first `k − 1` of `K` lanes: lane `t` holds the
+    /// position, below `i + 1`, swapped with `i = k − 1 − t`. The steps are independent
+    /// (no chain through the word). `words` needs [`words`](Self::words) words (a missing
+    /// one reads as 0).
+    #[inline(always)]
+    #[allow(clippy::cast_possible_truncation, reason = "the partners are below 64")]
+    pub(crate) fn partners<const K: usize>(&self, words: &[u64]) -> [u8; K] {
+        let mut out = [0u8; K];
+        let mut before = 0u64;
+        let steps = self.steps.min(K).min(63);
+        let plan = self.word_of.iter().zip(&self.product).zip(&self.fresh);
+        for (t, (o, ((&word, &product), &fresh))) in out.iter_mut().zip(plan).take(steps).enumerate() {
+            let w = words.get(usize::from(word)).copied().unwrap_or(0);
+            let n = (self.steps + 1 - t) as u64;
+            let here = mul_high(w, u64::from(product));
+            let base = if fresh { 0 } else { before };
+            *o = here.wrapping_sub(n * base) as u8;
+            before = here;
+        }
+        out
     }
 }
 
-/// `out.len()` packed values of `Z_67` (docs/PROTOCOLS.md §3.2, widths `k < 64`).
-#[inline(always)]
-pub(crate) fn zp_packed(out: &mut [u8], words: &[u64]) {
-    unpack3(out, words, 67, 0);
-}
-
-/// `out.len()` packed values of `Z_67*`: `1 + v` with `v` a packed value below 66.
-#[inline(always)]
-pub(crate) fn zp_star_packed(out: &mut [u8], words: &[u64]) {
-    unpack3(out, words, 66, 1);
-}
-
-/// Words of the packed Fisher–Yates draw for `k` positions: the steps `i = k − 1` down to
-/// `1` (range `i + 1`) in order, a new word whenever the next range would take the product
-/// of the ranges drawn from the current word above [`PACK_BOUND`].
+/// Words of the packed Fisher–Yates draw for `k` positions ([`PermPlan`]).
+#[cfg(test)]
 pub(crate) const fn perm_words(k: usize) -> usize {
-    let mut words = 0;
-    let mut product = PACK_BOUND + 1;
-    let mut i = k;
-    while i > 1 {
-        let n = i as u64;
-        if product * n > PACK_BOUND {
-            words += 1;
-            product = 1;
-        }
-        product *= n;
-        i -= 1;
-    }
-    words
+    PermPlan::new(k).words()
 }
 
-/// The packed Fisher–Yates partners for `k = out.len() + 1` positions: `out[t]`, the
-/// position swapped with `i = k − 1 − t`, is a value below `i + 1` drawn as [`perm_words`]
-/// packs the steps. Needs `perm_words(k)` words (a missing word reads as 0).
-#[inline(always)]
-#[allow(clippy::cast_possible_truncation, reason = "the partners are below 64")]
+/// The packed Fisher–Yates partners for `k = out.len() + 1 ≤ 64` positions ([`PermPlan`]):
+/// `out[t]`, the position swapped with `i = k − 1 − t`, is below `i + 1`.
+#[cfg(test)]
 pub(crate) fn perm_partners(out: &mut [u8], words: &[u64]) {
-    let mut next = 0;
-    let mut w = 0;
-    let mut product = PACK_BOUND + 1;
-    let k = out.len() + 1;
-    for (t, o) in out.iter_mut().enumerate() {
-        let n = (k - t) as u64;
-        if product * n > PACK_BOUND {
-            w = words.get(next).copied().unwrap_or(0);
-            next += 1;
-            product = 1;
-        }
-        product *= n;
-        let (v, rest) = draw(w, n);
-        *o = v as u8;
-        w = rest;
-    }
+    let j = PermPlan::new(out.len() + 1).partners::<64>(words);
+    let n = out.len().min(64);
+    out[..n].copy_from_slice(&j[..n]);
 }
 
-/// Applies the Fisher–Yates swaps of the partners `j` (from [`perm_partners`]) to the
+/// Applies the Fisher–Yates swaps of the partners `j` (from [`PermPlan::partners`]) to the
 /// first `k` lanes of `p`: for `i = k − 1` down to 1, swap `p[i]` and `p[j[k − 1 − i]]`.
 /// `p[..k]` then holds the packed permutation of its values, as [`permute_prefix`] does for
 /// one word per step.
