@@ -6,7 +6,24 @@
 //! `R ∈ {−1} ∪ [0, 2^k − 1]` and a common bit `β` per element. Each sends the helper `k`
 //! values of `Z_67` per element; the helper learns `β' = β ⊕ (x > R)` and nothing else.
 //! The per-element common randomness `s`, `π`, `m` (and `u` for the degenerate cases)
-//! comes from `k_01` streams at the invocation's `req`: `k`, `k − 1`, `k` (and `k`) words.
+//! comes from `k_01` streams at the invocation's `req`.
+//!
+//! - At the full width (`k = 64`) every value takes one 64-bit word: 64 values `s_i`, 63
+//!   Fisher–Yates partners, 64 masks (and 64 `u_i`), and party 0's 64 bit shares (under
+//!   compressed accounting) 64 words of `k_0D`. These draws are the ones of the
+//!   known-answer vectors and do not change.
+//! - Below it (`k < 64`) the values are packed several per word: a word `w`, read as the
+//!   fraction `w / 2^64`, yields `v = ⌊w·n / 2^64⌋` for a range `n`, then `w ← w·n mod 2^64`
+//!   gives the next value, and a new word starts whenever the product of the ranges drawn
+//!   from one word would exceed `2^20`. So three values of `Z_67` or `Z_67*` per word
+//!   (`⌈k/3⌉` words each for `s`, `m`, `u` and the bit shares) and three or more partners
+//!   per word (7 words for `π` at `k = 32`): 29 words per element from `k_01` at
+//!   `k = 32` instead of 95, and 11 of `k_0D` instead of 32. The values of one word are
+//!   jointly within statistical distance `N·2^-65 ≤ 2^-45` of uniform (`N` the product of
+//!   their ranges), hence each value too.
+//!
+//! docs/PROTOCOLS.md §3.2 defines both samplers.
+//!
 //! Correctness needs `p = 67 > k + 1` (the non-zero sums lie in `[1, k + 1]`), true for
 //! every `k ≤ 64`.
 //!
@@ -17,15 +34,16 @@
 use crate::Width;
 use crate::labels;
 use crate::stream::{
-    PermPlan, WordReader, packed_lanes, packed_words, permute_prefix, permute32, permute32x2, permute64, permute64x2,
-    swap_partners, swap_partners2, zp, zp_star,
+    PermPlan, WordReader, packed_lanes, packed_words, permute_prefix, permute64, permute64x2, swap_partners,
+    swap_partners2, zp, zp_star,
 };
 use syft_ring::{Prg, Seed, Tensor, Z67};
 
 /// Where a party's shares of the bits of `x` come from.
 pub(crate) enum BitShares {
-    /// Expanded from the seed shared with the helper (party 0, compressed accounting):
-    /// `k` words per element, `w mod 67`, bit 0 first.
+    /// Expanded from the seed shared with the helper (party 0, compressed accounting),
+    /// bit 0 first: `k` words per element, `w mod 67`, at the full width; `⌈k/3⌉` packed
+    /// words below it ([`bit_share_digits`]).
     Stream(Box<WordReader>),
     /// Received from the helper: shape `[N, k]`, bit 0 first.
     Received(Tensor<Z67>),
@@ -216,16 +234,14 @@ fn message_lanes<const K: usize, const PACKED: bool>(
     out
 }
 
-/// Step 3 on the first `k` lanes of `d`, with compile-time divisors when `k` is 32 or 64.
+/// Step 3 on the first `k` lanes of `d`, one word per step (the full width), with
+/// compile-time divisors when `k` is 64.
 #[inline(always)]
 fn permute<const K: usize>(d: &mut [u8; K], w: &[u64], k: usize) {
-    if k == K {
-        if let Ok(a) = <&mut [u8; 64]>::try_from(&mut d[..]) {
-            return permute64(a, w);
-        }
-        if let Ok(a) = <&mut [u8; 32]>::try_from(&mut d[..]) {
-            return permute32(a, w);
-        }
+    if k == K
+        && let Ok(a) = <&mut [u8; 64]>::try_from(&mut d[..])
+    {
+        return permute64(a, w);
     }
     permute_prefix(&mut d[..k], w);
 }
@@ -233,13 +249,10 @@ fn permute<const K: usize>(d: &mut [u8; K], w: &[u64], k: usize) {
 /// [`permute`] of two elements' digits, `d0` with `w[..k−1]` and `d1` with the rest.
 #[inline(always)]
 fn permute2<const K: usize>(d0: &mut [u8; K], d1: &mut [u8; K], w: &[u64], k: usize) {
-    if k == K {
-        if let (Ok(a), Ok(b)) = (<&mut [u8; 64]>::try_from(&mut d0[..]), <&mut [u8; 64]>::try_from(&mut d1[..])) {
-            return permute64x2(a, b, w);
-        }
-        if let (Ok(a), Ok(b)) = (<&mut [u8; 32]>::try_from(&mut d0[..]), <&mut [u8; 32]>::try_from(&mut d1[..])) {
-            return permute32x2(a, b, w);
-        }
+    if k == K
+        && let (Ok(a), Ok(b)) = (<&mut [u8; 64]>::try_from(&mut d0[..]), <&mut [u8; 64]>::try_from(&mut d1[..]))
+    {
+        return permute64x2(a, b, w);
     }
     permute_prefix(&mut d0[..k], &w[..k - 1]);
     permute_prefix(&mut d1[..k], &w[k - 1..]);

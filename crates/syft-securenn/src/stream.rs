@@ -4,6 +4,13 @@
 //! `1 + w mod 66`, a bit as `w & 1`, and a permutation of `k` positions by Fisher–Yates
 //! from `k − 1` words.
 //!
+//! PrivateCompare below 64 bits packs its values instead: a word `w`, read as the fraction
+//! `w / 2^64`, yields `⌊w·n / 2^64⌋` for a range `n` and leaves `w·n mod 2^64` for the next
+//! value, a new word starting whenever the product of the ranges drawn from the current
+//! one would exceed `2^20` ([`PACK_BOUND`]): three values of `Z_p` or `Z_p*` per word
+//! ([`packed_lanes`]), and the Fisher–Yates partners grouped as [`PermPlan`] says. The
+//! values of one word are jointly within statistical distance `2^-45` of uniform.
+//!
 //! Per-element work runs over flat buffers filled a chunk at a time, so that the
 //! `3k − 1` words PrivateCompare needs per element (191 for `k = 64`) stay in cache.
 
@@ -258,18 +265,6 @@ macro_rules! fisher_yates_steps {
     };
 }
 
-/// The steps of [`fisher_yates_steps`] for 32 positions.
-macro_rules! fisher_yates_steps32 {
-    ($m:ident!($($args:tt)*)) => {
-        $m!($($args)*;
-        0 => 31, 1 => 30, 2 => 29, 3 => 28, 4 => 27, 5 => 26, 6 => 25, 7 => 24, 8 => 23, 9 => 22,
-        10 => 21, 11 => 20, 12 => 19, 13 => 18, 14 => 17, 15 => 16, 16 => 15, 17 => 14, 18 => 13,
-        19 => 12, 20 => 11, 21 => 10, 22 => 9, 23 => 8, 24 => 7, 25 => 6, 26 => 5, 27 => 4,
-        28 => 3, 29 => 2, 30 => 1,
-        )
-    };
-}
-
 /// One Fisher–Yates step with a compile-time divisor.
 macro_rules! fisher_yates {
     ($p:ident, $w:ident; $($t:literal => $i:literal),* $(,)?) => {
@@ -299,7 +294,7 @@ pub(crate) fn perm64(w: &[u64]) -> [u8; 64] {
     p
 }
 
-/// `v` permuted by the permutation [`perm64`] draws from the same 63 words, without
+/// `v` permuted by the permutation `perm64` (test code) draws from the same 63 words, without
 /// building it: `permute64(v, w)[k] == v[perm64(w)[k]]`. The Fisher–Yates swaps that build
 /// the permutation from the identity are applied to `v` itself.
 #[inline]
@@ -338,31 +333,9 @@ pub(crate) fn permute64x2(p: &mut [u8; 64], q: &mut [u8; 64], w: &[u64]) {
     fisher_yates_steps!(fisher_yates2!(p, q, w, v));
 }
 
-/// [`permute64`] for 32 positions from 31 words.
-#[inline]
-pub(crate) fn permute32(p: &mut [u8; 32], w: &[u64]) {
-    let w: &[u64; 31] = match w.get(..31).and_then(|s| s.try_into().ok()) {
-        Some(w) => w,
-        None => return,
-    };
-    fisher_yates_steps32!(fisher_yates!(p, w));
-}
-
-/// [`permute64x2`] for 32 positions: `p` with `w[..31]`, `q` with `w[31..62]`.
-#[inline]
-pub(crate) fn permute32x2(p: &mut [u8; 32], q: &mut [u8; 32], w: &[u64]) {
-    let (Some(w), Some(v)) = (
-        w.get(..31).and_then(|s| <&[u64; 31]>::try_from(s).ok()),
-        w.get(31..62).and_then(|s| <&[u64; 31]>::try_from(s).ok()),
-    ) else {
-        return;
-    };
-    fisher_yates_steps32!(fisher_yates2!(p, q, w, v));
-}
-
 /// The Fisher–Yates permutation of the `k = p.len()` positions of `p` from `k − 1` words
 /// (for `i = k − 1` down to 1, swap `p[i]` and `p[w_t mod (i+1)]` with `t = k − 1 − i`),
-/// for any `k`: [`permute64`] and [`permute32`] are this with compile-time divisors.
+/// for any `k`: [`permute64`] is this with compile-time divisors.
 #[inline]
 pub(crate) fn permute_prefix(p: &mut [u8], w: &[u64]) {
     let k = p.len();
@@ -621,15 +594,8 @@ mod tests {
             permute_prefix(&mut b, &w);
             assert_eq!(a, b);
             let v32: [u8; 32] = std::array::from_fn(|i| v[i]);
-            let (mut c, mut d) = (v32, v32);
-            permute32x2(&mut c, &mut d, &w[..62]);
-            let (mut e, mut f) = (v32, v32);
+            let mut e = v32;
             permute_prefix(&mut e, &w[..31]);
-            permute_prefix(&mut f, &w[31..62]);
-            assert_eq!((c, d), (e, f));
-            let mut g = v32;
-            permute32(&mut g, &w);
-            assert_eq!(g, e);
             let mut sorted = e.to_vec();
             sorted.sort_unstable();
             let mut want = v32.to_vec();
