@@ -176,15 +176,15 @@ impl PermPlan {
     #[allow(clippy::cast_possible_truncation, reason = "the partners are below 64")]
     pub(crate) fn partners<const K: usize>(&self, words: &[u64]) -> [u8; K] {
         let mut out = [0u8; K];
-        let mut before = 0u64;
         let steps = self.steps.min(K).min(63);
-        let plan = self.word_of.iter().zip(&self.product).zip(&self.fresh);
-        for (t, (o, ((&word, &product), &fresh))) in out.iter_mut().zip(plan).take(steps).enumerate() {
-            let w = words.get(usize::from(word)).copied().unwrap_or(0);
+        let mut before = 0u64;
+        #[allow(clippy::needless_range_loop, reason = "three tables and the output indexed by the step")]
+        for t in 0..steps {
+            let w = words.get(usize::from(self.word_of[t])).copied().unwrap_or(0);
             let n = (self.steps + 1 - t) as u64;
-            let here = mul_high(w, u64::from(product));
-            let base = if fresh { 0 } else { before };
-            *o = here.wrapping_sub(n * base) as u8;
+            let here = mul_high(w, u64::from(self.product[t]));
+            let base = if self.fresh[t] { 0 } else { before };
+            out[t] = here.wrapping_sub(n * base) as u8;
             before = here;
         }
         out
