@@ -192,28 +192,32 @@ impl<'h> Helper<'h> {
     }
 
     /// Deals the `k` bits of each of `xs` over `Z_67` (shape `[N, k]`, bit 0 first).
+    /// Party 0's shares are drawn from `Stream(k_0D, req, label)` as PrivateCompare's
+    /// party 0 expands them (`pc::bit_share_digits`): one word per bit at the full width,
+    /// three bits per word below it (docs/PROTOCOLS.md §3.2).
     fn deal_bits(&mut self, req: u64, label: u16, xs: &[u64], width: Width) -> Result<()> {
         /// Elements per chunk: their words (at most 8 KB) stay in L1.
         const DEAL_CHUNK: usize = 16;
         let (n, k) = (xs.len(), width.digits());
+        let per = pc::words_per_element(width).0;
         let paper = self.paper_accounting();
         let mut stream = Prg::stream(&self.k0d, req, label);
         let mut words = [0u64; 64 * DEAL_CHUNK];
         let mut p1 = Vec::with_capacity(k * n);
         let mut p0 = Vec::with_capacity(if paper { k * n } else { 0 });
         for chunk in xs.chunks(DEAL_CHUNK) {
-            let w = &mut words[..k * chunk.len()];
+            let w = &mut words[..per * chunk.len()];
             stream.fill_u64(w);
-            for (&x, ws) in chunk.iter().zip(w.chunks_exact(k)) {
-                // Compile-time lengths for the common widths.
+            for (&x, ws) in chunk.iter().zip(w.chunks_exact(per)) {
                 if let Ok(ws) = <&[u64; 64]>::try_from(ws) {
-                    share_bits(x, ws, &mut p1, &mut p0, paper);
-                } else if let Ok(ws) = <&[u64; 32]>::try_from(ws) {
+                    // The full width: one word per bit, with compile-time lengths.
                     share_bits(x, ws, &mut p1, &mut p0, paper);
                 } else {
-                    p1.extend(ws.iter().enumerate().map(|(i, &wi)| bit_share(x, i, zp(wi))));
+                    let s0 = pc::bit_share_digits::<64>(ws, width);
+                    let s0 = &s0[..k.min(64)];
+                    p1.extend(s0.iter().enumerate().map(|(i, &d)| bit_share(x, i, d)));
                     if paper {
-                        p0.extend(ws.iter().map(|&wi| pc::digit(zp(wi))));
+                        p0.extend(s0.iter().map(|&d| pc::digit(d)));
                     }
                 }
             }

@@ -13,13 +13,15 @@ pub const SC_R: u16 = 0x0101;
 pub const SC_R0: u16 = 0x0102;
 /// ComputeMSB `β` (bit; `k_01`).
 pub const MSB_BETA: u16 = 0x0110;
-/// PrivateCompare `s` (`Z_p*`, 64 per element; `k_01`).
+/// PrivateCompare `s` (`Z_p*`; 64 words per element, `⌈k/3⌉` at a width `k < 64`; `k_01`).
 pub const PC_S: u16 = 0x0120;
-/// PrivateCompare `u` (`Z_p`, 64 per element; `k_01`).
+/// PrivateCompare `u` (`Z_p`; 64 words per element, `⌈k/3⌉` at a width `k < 64`; `k_01`).
 pub const PC_U: u16 = 0x0121;
-/// PrivateCompare `π` (a permutation of 64 positions, 63 words per element; `k_01`).
+/// PrivateCompare `π` (a permutation of `k` positions: 63 words per element, fewer packed
+/// words at a width `k < 64`, docs/PROTOCOLS.md §3.2; `k_01`).
 pub const PC_PERM: u16 = 0x0122;
-/// PrivateCompare re-randomisation mask `m` (`Z_p`, 64 per element; `k_01`).
+/// PrivateCompare re-randomisation mask `m` (`Z_p`; 64 words per element, `⌈k/3⌉` at a
+/// width `k < 64`; `k_01`).
 pub const PC_MASK: u16 = 0x0123;
 /// ComputeMSB with a payload: the mask `ρ` of the payload opened to the helper (`Z_L`;
 /// `k_01`).

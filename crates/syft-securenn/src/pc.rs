@@ -6,7 +6,24 @@
 //! `R ∈ {−1} ∪ [0, 2^k − 1]` and a common bit `β` per element. Each sends the helper `k`
 //! values of `Z_67` per element; the helper learns `β' = β ⊕ (x > R)` and nothing else.
 //! The per-element common randomness `s`, `π`, `m` (and `u` for the degenerate cases)
-//! comes from `k_01` streams at the invocation's `req`: `k`, `k − 1`, `k` (and `k`) words.
+//! comes from `k_01` streams at the invocation's `req`.
+//!
+//! - At the full width (`k = 64`) every value takes one 64-bit word: 64 values `s_i`, 63
+//!   Fisher–Yates partners, 64 masks (and 64 `u_i`), and party 0's 64 bit shares (under
+//!   compressed accounting) 64 words of `k_0D`. These draws are the ones of the
+//!   known-answer vectors and do not change.
+//! - Below it (`k < 64`) the values are packed several per word: a word `w`, read as the
+//!   fraction `w / 2^64`, yields `v = ⌊w·n / 2^64⌋` for a range `n`, then `w ← w·n mod 2^64`
+//!   gives the next value, and a new word starts whenever the product of the ranges drawn
+//!   from one word would exceed `2^20`. So three values of `Z_67` or `Z_67*` per word
+//!   (`⌈k/3⌉` words each for `s`, `m`, `u` and the bit shares) and three or more partners
+//!   per word (7 words for `π` at `k = 32`): 29 words per element from `k_01` at
+//!   `k = 32` instead of 95, and 11 of `k_0D` instead of 32. The values of one word are
+//!   jointly within statistical distance `N·2^-65 ≤ 2^-45` of uniform (`N` the product of
+//!   their ranges), hence each value too.
+//!
+//! docs/PROTOCOLS.md §3.2 defines both samplers.
+//!
 //! Correctness needs `p = 67 > k + 1` (the non-zero sums lie in `[1, k + 1]`), true for
 //! every `k ≤ 64`.
 //!
@@ -16,13 +33,17 @@
 
 use crate::Width;
 use crate::labels;
-use crate::stream::{WordReader, permute_prefix, permute32, permute32x2, permute64, permute64x2, zp, zp_star};
+use crate::stream::{
+    PermPlan, WordReader, packed_lanes, packed_words, permute_prefix, permute64, permute64x2, swap_partners,
+    swap_partners2, zp, zp_star,
+};
 use syft_ring::{Prg, Seed, Tensor, Z67};
 
 /// Where a party's shares of the bits of `x` come from.
 pub(crate) enum BitShares {
-    /// Expanded from the seed shared with the helper (party 0, compressed accounting):
-    /// `k` words per element, `w mod 67`, bit 0 first.
+    /// Expanded from the seed shared with the helper (party 0, compressed accounting),
+    /// bit 0 first: `k` words per element, `w mod 67`, at the full width; `⌈k/3⌉` packed
+    /// words below it ([`bit_share_digits`]).
     Stream(Box<WordReader>),
     /// Received from the helper: shape `[N, k]`, bit 0 first.
     Received(Tensor<Z67>),
@@ -67,7 +88,8 @@ const PC_CHUNK: usize = 16;
 /// element-major, slot `j` of element `e` carrying `s_{π(j)}·c_{π(j)} ± m_j`.
 ///
 /// `bits` must hold (or stream) `k·N` shares; `public.r` must be below `2^k`; the caller
-/// checks the lengths. The digits are computed in lanes of 32 (`k ≤ 32`) or 64.
+/// checks the lengths. The digits are computed in lanes of 32 (`k ≤ 32`) or 64. At the
+/// full width every value takes one word; below it the values are packed (module docs).
 pub(crate) fn party_message(
     index: usize,
     k01: &Seed,
@@ -76,17 +98,36 @@ pub(crate) fn party_message(
     public: &PcPublic<'_>,
     width: Width,
 ) -> Vec<Z67> {
-    if width.digits() <= 32 {
-        message_lanes::<32>(index, k01, req, bits, public, width)
+    if width.is_full() {
+        message_lanes::<64, false>(index, k01, req, bits, public, width)
+    } else if width.digits() <= 32 {
+        message_lanes::<32, true>(index, k01, req, bits, public, width)
     } else {
-        message_lanes::<64>(index, k01, req, bits, public, width)
+        message_lanes::<64, true>(index, k01, req, bits, public, width)
     }
+}
+
+/// The words each per-element draw of PrivateCompare takes at `width`: `(v, p)`, `v` for
+/// the `k` values of `s`, `m`, `u` and party 0's bit shares, `p` for the permutation.
+/// One word per value at the full width; packed below it (docs/PROTOCOLS.md §3.2).
+pub(crate) const fn words_per_element(width: Width) -> (usize, usize) {
+    let k = width.digits();
+    if width.is_full() { (k, k - 1) } else { (packed_words(k), PermPlan::new(k).words()) }
+}
+
+/// Party 0's `k` bit shares over `Z_67` of one element from its words of the `k_0D`
+/// stream (`words_per_element(width).0` of them), as the helper draws them: `w mod 67`
+/// per word at the full width, packed below it. Lanes `k..K` are zero.
+#[inline(always)]
+pub(crate) fn bit_share_digits<const K: usize>(words: &[u64], width: Width) -> [u8; K] {
+    let k = width.digits().min(K);
+    if width.is_full() { digits::<K>(&words[..k.min(words.len())], zp) } else { packed_lanes::<K>(words, k, 67, 0) }
 }
 
 /// [`party_message`] with the digits of one element in `K ≥ k` lanes (lanes `k..K` are
 /// zero in `x` and in the reference number, so they add nothing to the suffix sums, and
-/// they are never sent).
-fn message_lanes<const K: usize>(
+/// they are never sent); `PACKED` draws several values per word (`k < 64`).
+fn message_lanes<const K: usize, const PACKED: bool>(
     index: usize,
     k01: &Seed,
     req: u64,
@@ -95,6 +136,7 @@ fn message_lanes<const K: usize>(
     width: Width,
 ) -> Vec<Z67> {
     let k = width.digits();
+    let (vw, pw_len) = words_per_element(width);
     let n = public.r.len();
     let iota = u16::from(index == 0);
     let mut out = Vec::with_capacity(k * n);
@@ -112,21 +154,32 @@ fn message_lanes<const K: usize>(
         BitShares::Stream(r) => (Some(r), None),
         BitShares::Received(t) => (None, Some(t.data())),
     };
+    let plan = PermPlan::new(k);
+    // The `k` values of `Z_67` (or `Z_67*`) of element `off` of the chunk from its words.
+    let zp_of = |w: &[u64], off: usize| -> [u8; K] {
+        let w = &w[vw * off..vw * off + vw];
+        if PACKED { packed_lanes::<K>(w, k, 67, 0) } else { digits::<K>(w, zp) }
+    };
+    let zp_star_of = |w: &[u64], off: usize| -> [u8; K] {
+        let w = &w[vw * off..vw * off + vw];
+        if PACKED { packed_lanes::<K>(w, k, 66, 1) } else { digits::<K>(w, zp_star) }
+    };
+    let partners_of = |pw: &[u64], off: usize| plan.partners::<K>(&pw[pw_len * off..pw_len * off + pw_len]);
     let mut start = 0;
     while start < n {
         let len = PC_CHUNK.min(n - start);
-        s_stream.fill_u64(&mut sw[..k * len]);
-        m_stream.fill_u64(&mut mw[..k * len]);
-        p_stream.fill_u64(&mut pw[..(k - 1) * len]);
+        s_stream.fill_u64(&mut sw[..vw * len]);
+        m_stream.fill_u64(&mut mw[..vw * len]);
+        p_stream.fill_u64(&mut pw[..pw_len * len]);
         if let Some(u) = u_stream.as_mut() {
-            u.fill_u64(&mut uw[..k * len]);
+            u.fill_u64(&mut uw[..vw * len]);
         }
-        let streamed = reader.as_mut().map(|r| r.take(k * len));
+        let streamed = reader.as_mut().map(|r| r.take(vw * len));
         // Step 1–2 for element `off` of the chunk: d_i = s_i·c_i.
         let scaled = |off: usize| -> [u8; K] {
             let e = start + off;
             let x: [u8; K] = match (&streamed, received) {
-                (Some(w), _) => digits::<K>(&w[k * off..k * off + k], zp),
+                (Some(w), _) => bit_share_digits::<K>(&w[vw * off..vw * off + vw], width),
                 (None, Some(t)) => {
                     let mut x = [0u8; K];
                     for (o, d) in x.iter_mut().zip(&t[k * e..k * e + k]) {
@@ -136,48 +189,59 @@ fn message_lanes<const K: usize>(
                 }
                 (None, None) => [0; K],
             };
-            let s = digits::<K>(&sw[k * off..k * off + k], zp_star);
+            let s = zp_star_of(&sw, off);
             let mut d = [0u8; K];
             match case(e) {
                 Case::Compare => compare_digits(iota, public.beta[e] & 1, public.r[e], &x, &s, &mut d),
-                c => {
-                    let u = digits::<K>(&uw[k * off..k * off + k], zp);
-                    special_digits(iota, c == Case::None, &u, &s, &mut d);
-                }
+                c => special_digits(iota, c == Case::None, &zp_of(&uw, off), &s, &mut d),
             }
             d
         };
-        let masked = |off: usize, d: &[u8; K]| mask_digits(d, &digits::<K>(&mw[k * off..k * off + k], zp), iota == 1);
+        let masked = |off: usize, d: &[u8; K]| mask_digits(d, &zp_of(&mw, off), iota == 1);
+        // The first `k` slots (a copy of compile-time length when `k = K`).
+        let emit = |out: &mut Vec<Z67>, v: &[Z67; K]| {
+            if k == K {
+                out.extend_from_slice(v);
+            } else {
+                out.extend_from_slice(&v[..k]);
+            }
+        };
         // Step 3: slot j carries d_{π(j)} (the Fisher–Yates swaps that build π, applied to
         // d). Two elements at a time: their swap chains are independent and interleave.
         let mut off = 0;
         while off + 1 < len {
             let (mut d0, mut d1) = (scaled(off), scaled(off + 1));
-            permute2(&mut d0, &mut d1, &pw[(k - 1) * off..(k - 1) * (off + 2)], k);
-            out.extend_from_slice(&masked(off, &d0)[..k]);
-            out.extend_from_slice(&masked(off + 1, &d1)[..k]);
+            if PACKED {
+                swap_partners2(&mut d0, &mut d1, &partners_of(&pw, off), &partners_of(&pw, off + 1), k);
+            } else {
+                permute2(&mut d0, &mut d1, &pw[(k - 1) * off..(k - 1) * (off + 2)], k);
+            }
+            emit(&mut out, &masked(off, &d0));
+            emit(&mut out, &masked(off + 1, &d1));
             off += 2;
         }
         if off < len {
             let mut d = scaled(off);
-            permute(&mut d, &pw[(k - 1) * off..(k - 1) * (off + 1)], k);
-            out.extend_from_slice(&masked(off, &d)[..k]);
+            if PACKED {
+                swap_partners(&mut d, &partners_of(&pw, off), k);
+            } else {
+                permute(&mut d, &pw[(k - 1) * off..(k - 1) * (off + 1)], k);
+            }
+            emit(&mut out, &masked(off, &d));
         }
         start += len;
     }
     out
 }
 
-/// Step 3 on the first `k` lanes of `d`, with compile-time divisors when `k` is 32 or 64.
+/// Step 3 on the first `k` lanes of `d`, one word per step (the full width), with
+/// compile-time divisors when `k` is 64.
 #[inline(always)]
 fn permute<const K: usize>(d: &mut [u8; K], w: &[u64], k: usize) {
-    if k == K {
-        if let Ok(a) = <&mut [u8; 64]>::try_from(&mut d[..]) {
-            return permute64(a, w);
-        }
-        if let Ok(a) = <&mut [u8; 32]>::try_from(&mut d[..]) {
-            return permute32(a, w);
-        }
+    if k == K
+        && let Ok(a) = <&mut [u8; 64]>::try_from(&mut d[..])
+    {
+        return permute64(a, w);
     }
     permute_prefix(&mut d[..k], w);
 }
@@ -185,13 +249,10 @@ fn permute<const K: usize>(d: &mut [u8; K], w: &[u64], k: usize) {
 /// [`permute`] of two elements' digits, `d0` with `w[..k−1]` and `d1` with the rest.
 #[inline(always)]
 fn permute2<const K: usize>(d0: &mut [u8; K], d1: &mut [u8; K], w: &[u64], k: usize) {
-    if k == K {
-        if let (Ok(a), Ok(b)) = (<&mut [u8; 64]>::try_from(&mut d0[..]), <&mut [u8; 64]>::try_from(&mut d1[..])) {
-            return permute64x2(a, b, w);
-        }
-        if let (Ok(a), Ok(b)) = (<&mut [u8; 32]>::try_from(&mut d0[..]), <&mut [u8; 32]>::try_from(&mut d1[..])) {
-            return permute32x2(a, b, w);
-        }
+    if k == K
+        && let (Ok(a), Ok(b)) = (<&mut [u8; 64]>::try_from(&mut d0[..]), <&mut [u8; 64]>::try_from(&mut d1[..]))
+    {
+        return permute64x2(a, b, w);
     }
     permute_prefix(&mut d0[..k], &w[..k - 1]);
     permute_prefix(&mut d1[..k], &w[k - 1..]);
@@ -364,6 +425,55 @@ mod tests {
         (Tensor::new(&[n, k], s0).unwrap(), Tensor::new(&[n, k], s1).unwrap())
     }
 
+    /// The `k·N` values of `Z_67` (`offset = 0`) or `Z_67*` (`offset = 1`) of a stream as
+    /// docs/PROTOCOLS.md §3.2 defines them, element by element: at the full width one per
+    /// word, `w mod 67` or `1 + w mod 66`; below it three per word, the `p`-th value of a
+    /// word `w` being `⌊w·n^(p+1) / 2^64⌋ mod n` (`n = 67`, or 66 and then plus 1).
+    fn values(seed: &Seed, req: u64, label: u16, width: Width, n: usize, offset: u64) -> Vec<u8> {
+        let k = width.digits();
+        let modulus = 67 - offset;
+        let per = if width.is_full() { k } else { k.div_ceil(3) };
+        let w = crate::stream::words(seed, req, label, per * n);
+        let mut out = Vec::new();
+        for ws in w.chunks_exact(per) {
+            for i in 0..k {
+                let v = if width.is_full() {
+                    ws[i] % modulus
+                } else {
+                    let big = u128::from(modulus).pow(u32::try_from(i % 3 + 1).unwrap());
+                    u64::try_from(((u128::from(ws[i / 3]) * big) >> 64) % u128::from(modulus)).unwrap()
+                };
+                out.push(u8::try_from(v + offset).unwrap());
+            }
+        }
+        out
+    }
+
+    /// The permutation `π` of each of `n` elements (`perm[j]`: the position slot `j`
+    /// carries), by the Fisher–Yates rule of §3.2 with the partners drawn one per word at
+    /// the full width and packed below it.
+    fn perms(k01: &Seed, req: u64, width: Width, n: usize) -> Vec<Vec<usize>> {
+        let k = width.digits();
+        let (_, per) = words_per_element(width);
+        let w = crate::stream::words(k01, req, labels::PC_PERM, per * n);
+        w.chunks_exact(per)
+            .map(|ws| {
+                let partners: Vec<usize> = if width.is_full() {
+                    (1..k).rev().enumerate().map(|(t, i)| usize::try_from(ws[t] % (i as u64 + 1)).unwrap()).collect()
+                } else {
+                    let mut j = vec![0u8; k - 1];
+                    crate::stream::perm_partners(&mut j, ws);
+                    j.into_iter().map(usize::from).collect()
+                };
+                let mut p: Vec<usize> = (0..k).collect();
+                for (t, i) in (1..k).rev().enumerate() {
+                    p.swap(i, partners[t]);
+                }
+                p
+            })
+            .collect()
+    }
+
     fn digits_of(v: &[Z67]) -> Vec<u8> {
         v.iter().map(|d| d.get()).collect()
     }
@@ -465,13 +575,13 @@ mod tests {
     fn stream_and_received_bit_shares_agree() {
         // Party 0 under compressed accounting expands its bit shares from the stream the
         // helper uses; the message must equal the one built from the same values received.
-        for bits in [64, 32, 20] {
+        for bits in [64, 48, 32, 20, 2] {
             let w = width(bits);
             let k = w.digits();
             let seed = Seed::from_u64(8);
             let n = 700; // more than one chunk
-            let words = crate::stream::words(&seed, 5, labels::H_MSB_XBITS, k * n);
-            let received = Tensor::new(&[n, k], words.iter().map(|&v| Z67::new(u64::from(zp(v)))).collect()).unwrap();
+            let shares = values(&seed, 5, labels::H_MSB_XBITS, w, n, 0);
+            let received = Tensor::new(&[n, k], shares.iter().map(|&v| digit(v)).collect()).unwrap();
             let rs: Vec<u64> = (0..n as u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) & (w.mask() - 1)).collect();
             let beta: Vec<u64> = (0..n as u64).map(|i| i & 1).collect();
             let public = PcPublic { r: &rs, minus_one: None, beta: &beta };
@@ -486,6 +596,65 @@ mod tests {
             );
             let b = party_message(0, &k01, 6, &mut BitShares::Received(received), &public, w);
             assert_eq!(a, b, "k={bits}");
+        }
+    }
+
+    /// Both parties draw the same `s`, `π`, `m` and `u` from `k_01`, element by element as
+    /// docs/PROTOCOLS.md §3.2 defines them (one word per value at the full width, packed
+    /// below it): each party's message equals the one built from the reference draws, the
+    /// masks cancel in the helper's sum, and the sum is `s_π(j)·c_π(j)` slot by slot.
+    #[test]
+    fn both_parties_draw_the_same_values() {
+        for bits in [64, 63, 48, 33, 32, 20, 3, 2] {
+            let w = width(bits);
+            let k = w.digits();
+            let top = w.mask();
+            let mut prg = Prg::new(&Seed::from_u64(31 + u64::from(bits)));
+            let n = 37; // two chunks and a half, an odd number: pairs and a single element
+            let rs: Vec<u64> = (0..n).map(|_| prg.next_u64() & top).collect();
+            let xs: Vec<u64> = (0..n).map(|e| if e % 5 == 0 { rs[e] } else { prg.next_u64() & top }).collect();
+            let beta: Vec<u64> = (0..n).map(|_| prg.next_u64() & 1).collect();
+            // Some special cases, so that `u` is drawn too.
+            let minus_one: Vec<bool> = (0..n).map(|e| e % 7 == 3).collect();
+            let rs: Vec<u64> = rs.iter().zip(&minus_one).map(|(&r, &m1)| if m1 { top } else { r }).collect();
+            let (k01, req) = (Seed::from_u64(0xc0ffee), 9);
+            let (b0, b1) = bit_shares(&xs, 4, w);
+            let public = PcPublic { r: &rs, minus_one: Some(&minus_one), beta: &beta };
+            let s = values(&k01, req, labels::PC_S, w, n, 1);
+            let u = values(&k01, req, labels::PC_U, w, n, 0);
+            let m = values(&k01, req, labels::PC_MASK, w, n, 0);
+            let pi = perms(&k01, req, w, n);
+            let mut sums = Vec::new();
+            for (index, b) in [(0usize, &b0), (1, &b1)] {
+                let msg = digits_of(&party_message(index, &k01, req, &mut BitShares::Received(b.clone()), &public, w));
+                let iota = u16::from(index == 0);
+                let mut want = Vec::new();
+                for e in 0..n {
+                    let mut x = [0u8; 64];
+                    for (d, v) in x.iter_mut().zip(&b.data()[k * e..k * e + k]) {
+                        *d = v.get();
+                    }
+                    let mut ui = [0u8; 64];
+                    ui[..k].copy_from_slice(&u[k * e..k * e + k]);
+                    let mut c = [0u8; 64];
+                    match case_of(beta[e], rs[e], minus_one[e], w) {
+                        Case::Compare => compare_digits(iota, beta[e], rs[e], &x, &[1; 64], &mut c),
+                        other => special_digits(iota, other == Case::None, &ui, &[1; 64], &mut c),
+                    }
+                    for j in 0..k {
+                        let i = pi[e][j];
+                        let d = u32::from(s[k * e + i]) * u32::from(c[i]) % 67;
+                        let mj = u32::from(m[k * e + j]);
+                        want.push(u8::try_from(if index == 0 { (d + mj) % 67 } else { (d + 67 - mj) % 67 }).unwrap());
+                    }
+                }
+                assert_eq!(msg, want, "party {index}, k={bits}");
+                sums.push(msg);
+            }
+            for e in 0..n {
+                let zero = (0..k).any(|j| (u32::from(sums[0][k * e + j]) + u32::from(sums[1][k * e + j])) % 67 == 0);
+                assert_eq!(u64::from(zero), expected(xs[e], rs[e], minus_one[e], beta[e]), "k={bits}, element {e}");
+            }
         }
     }
 
@@ -542,7 +711,6 @@ mod tests {
 
     /// Runs the attack on `trials` random instances, with or without the masks of step 4.
     fn attack_rate(trials: u64, strip_masks: bool, seed: u64, width: Width) -> f64 {
-        let k = width.digits();
         let mut prg = Prg::new(&Seed::from_u64(seed));
         let mut hits = 0u64;
         for t in 0..trials {
@@ -551,8 +719,7 @@ mod tests {
             let (b0, b1) = bit_shares(&[x], seed + t, width);
             let k01 = Seed::from_u64(seed ^ t);
             let public = PcPublic { r: &[r_true], minus_one: None, beta: &[0] };
-            let masks: Vec<u32> =
-                crate::stream::words(&k01, 1, labels::PC_MASK, k).into_iter().map(|w| u32::from(zp(w))).collect();
+            let masks: Vec<u32> = values(&k01, 1, labels::PC_MASK, width, 1, 0).into_iter().map(u32::from).collect();
             let bytes = |index: usize, msg: Vec<Z67>| -> Vec<u8> {
                 msg.iter()
                     .zip(&masks)

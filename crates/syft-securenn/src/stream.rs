@@ -4,6 +4,13 @@
 //! `1 + w mod 66`, a bit as `w & 1`, and a permutation of `k` positions by Fisher–Yates
 //! from `k − 1` words.
 //!
+//! PrivateCompare below 64 bits packs its values instead: a word `w`, read as the fraction
+//! `w / 2^64`, yields `⌊w·n / 2^64⌋` for a range `n` and leaves `w·n mod 2^64` for the next
+//! value, a new word starting whenever the product of the ranges drawn from the current
+//! one would exceed `2^20` ([`PACK_BOUND`]): three values of `Z_p` or `Z_p*` per word
+//! ([`packed_lanes`]), and the Fisher–Yates partners grouped as [`PermPlan`] says. The
+//! values of one word are jointly within statistical distance `2^-45` of uniform.
+//!
 //! Per-element work runs over flat buffers filled a chunk at a time, so that the
 //! `3k − 1` words PrivateCompare needs per element (191 for `k = 64`) stay in cache.
 
@@ -50,6 +57,175 @@ pub(crate) fn zp_star(w: u64) -> u8 {
     (1 + w % 66) as u8
 }
 
+/// The bound on the product of the ranges of the values drawn from one word by the packed
+/// samplers (docs/PROTOCOLS.md §3.2): the values drawn from one word are jointly within
+/// statistical distance `N·2^-65 ≤ 2^-45` of uniform, `N` that product.
+pub(crate) const PACK_BOUND: u64 = 1 << 20;
+
+/// Words of a packed draw of `k` values of `Z_67` or `Z_67*`: three per word
+/// (`67^3 ≤ 2^20 < 67^4`).
+#[inline]
+pub(crate) const fn packed_words(k: usize) -> usize {
+    k.div_ceil(3)
+}
+
+/// `out.len() ≤ 64` packed values of `Z_67` ([`packed_lanes`]; docs/PROTOCOLS.md §3.2,
+/// widths `k < 64`).
+#[cfg(test)]
+pub(crate) fn zp_packed(out: &mut [u8], words: &[u64]) {
+    let n = out.len().min(64);
+    out[..n].copy_from_slice(&packed_lanes::<64>(words, n, 67, 0)[..n]);
+}
+
+/// `out.len() ≤ 64` packed values of `Z_67*`: `1 + v` with `v` a packed value below 66.
+#[cfg(test)]
+pub(crate) fn zp_star_packed(out: &mut [u8], words: &[u64]) {
+    let n = out.len().min(64);
+    out[..n].copy_from_slice(&packed_lanes::<64>(words, n, 66, 1)[..n]);
+}
+
+/// `⌊w·n / 2^64⌋`.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation, reason = "the high half of a 128-bit product")]
+const fn mul_high(w: u64, n: u64) -> u64 {
+    (((w as u128) * (n as u128)) >> 64) as u64
+}
+
+/// `K` lanes of packed values below `n ≤ 67` plus `offset` from `words`, lanes `k..K` zero:
+/// three per word, from each word `w`, as a fraction `w / 2^64` of the unit interval,
+/// `v = ⌊w·n / 2^64⌋`, then `w ← w·n mod 2^64`, three times. Computed without the chain
+/// through `w`: with `V_p = ⌊w·n^p / 2^64⌋`, the `p`-th value is `V_p − n·V_(p−1)`, and the
+/// three products are independent. `words` needs `packed_words(k)` words.
+#[inline(always)]
+#[allow(clippy::cast_possible_truncation, reason = "the values are below 67")]
+pub(crate) fn packed_lanes<const K: usize>(words: &[u64], k: usize, n: u64, offset: u8) -> [u8; K] {
+    let k = k.min(K);
+    let mut buf = [0u8; 66];
+    for (c, &w) in buf.chunks_exact_mut(3).zip(&words[..packed_words(k).min(words.len())]) {
+        let v1 = mul_high(w, n);
+        let v2 = mul_high(w, n * n);
+        let v3 = mul_high(w, n * n * n);
+        c[0] = v1 as u8 + offset;
+        c[1] = v2.wrapping_sub(n * v1) as u8 + offset;
+        c[2] = v3.wrapping_sub(n * v2) as u8 + offset;
+    }
+    let mut out = [0u8; K];
+    if k == K {
+        out.copy_from_slice(&buf[..K]);
+    } else {
+        out[..k].copy_from_slice(&buf[..k]);
+    }
+    out
+}
+
+/// The packed Fisher–Yates draw for `k` positions (docs/PROTOCOLS.md §3.2): the steps
+/// `i = k − 1` down to `1` (range `i + 1`) in order, a new word whenever the next range
+/// would take the product of the ranges drawn from the current word above [`PACK_BOUND`].
+/// From its word `w`, a step whose range is `n` and whose word's earlier steps have ranges
+/// of product `N` draws `⌊w·N·n / 2^64⌋ − n·⌊w·N / 2^64⌋`: the value the fraction `w / 2^64`
+/// yields after those earlier draws (each `v = ⌊w·n / 2^64⌋`, `w ← w·n mod 2^64`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PermPlan {
+    /// For step `t` (position `i = k − 1 − t`): the index of its word.
+    word_of: [u8; 63],
+    /// For step `t`: the product of its range and those of its word's earlier steps.
+    product: [u32; 63],
+    /// Whether step `t` is the first of its word.
+    fresh: [bool; 63],
+    /// `k − 1`.
+    steps: usize,
+    /// Words per permutation.
+    words: usize,
+}
+
+impl PermPlan {
+    /// The plan for `k ≤ 64` positions (at most 64 are planned).
+    pub(crate) const fn new(k: usize) -> Self {
+        let steps = if k > 64 { 63 } else { k.saturating_sub(1) };
+        let mut plan = Self { word_of: [0; 63], product: [0; 63], fresh: [false; 63], steps, words: 0 };
+        let mut product = PACK_BOUND + 1;
+        let mut t = 0;
+        while t < steps {
+            let n = (steps + 1 - t) as u64;
+            if product * n > PACK_BOUND {
+                plan.words += 1;
+                plan.fresh[t] = true;
+                product = 1;
+            }
+            product *= n;
+            #[allow(clippy::cast_possible_truncation, reason = "at most 63 words, products at most 2^20")]
+            {
+                plan.word_of[t] = (plan.words - 1) as u8;
+                plan.product[t] = product as u32;
+            }
+            t += 1;
+        }
+        plan
+    }
+
+    /// Words per permutation.
+    pub(crate) const fn words(&self) -> usize {
+        self.words
+    }
+
+    /// The partners of the steps in the first `k − 1` of `K` lanes: lane `t` holds the
+    /// position, below `i + 1`, swapped with `i = k − 1 − t`. The steps are independent
+    /// (no chain through the word). `words` needs [`words`](Self::words) words (a missing
+    /// one reads as 0).
+    #[inline(always)]
+    #[allow(clippy::cast_possible_truncation, reason = "the partners are below 64")]
+    pub(crate) fn partners<const K: usize>(&self, words: &[u64]) -> [u8; K] {
+        let mut out = [0u8; K];
+        let steps = self.steps.min(K).min(63);
+        let mut before = 0u64;
+        #[allow(clippy::needless_range_loop, reason = "three tables and the output indexed by the step")]
+        for t in 0..steps {
+            let w = words.get(usize::from(self.word_of[t])).copied().unwrap_or(0);
+            let n = (self.steps + 1 - t) as u64;
+            let here = mul_high(w, u64::from(self.product[t]));
+            let base = if self.fresh[t] { 0 } else { before };
+            out[t] = here.wrapping_sub(n * base) as u8;
+            before = here;
+        }
+        out
+    }
+}
+
+/// Words of the packed Fisher–Yates draw for `k` positions ([`PermPlan`]).
+#[cfg(test)]
+pub(crate) const fn perm_words(k: usize) -> usize {
+    PermPlan::new(k).words()
+}
+
+/// The packed Fisher–Yates partners for `k = out.len() + 1 ≤ 64` positions ([`PermPlan`]):
+/// `out[t]`, the position swapped with `i = k − 1 − t`, is below `i + 1`.
+#[cfg(test)]
+pub(crate) fn perm_partners(out: &mut [u8], words: &[u64]) {
+    let j = PermPlan::new(out.len() + 1).partners::<64>(words);
+    let n = out.len().min(64);
+    out[..n].copy_from_slice(&j[..n]);
+}
+
+/// Applies the Fisher–Yates swaps of the partners `j` (from [`PermPlan::partners`]) to the
+/// first `k` lanes of `p`: for `i = k − 1` down to 1, swap `p[i]` and `p[j[k − 1 − i]]`.
+/// `p[..k]` then holds the packed permutation of its values, as [`permute_prefix`] does for
+/// one word per step.
+#[inline(always)]
+pub(crate) fn swap_partners<const K: usize>(p: &mut [u8; K], j: &[u8; K], k: usize) {
+    for (t, i) in (1..k.min(K)).rev().enumerate() {
+        p.swap(i, usize::from(j[t]) % K);
+    }
+}
+
+/// [`swap_partners`] on two arrays, their independent swap chains interleaved.
+#[inline(always)]
+pub(crate) fn swap_partners2<const K: usize>(p: &mut [u8; K], q: &mut [u8; K], jp: &[u8; K], jq: &[u8; K], k: usize) {
+    for (t, i) in (1..k.min(K)).rev().enumerate() {
+        p.swap(i, usize::from(jp[t]) % K);
+        q.swap(i, usize::from(jq[t]) % K);
+    }
+}
+
 /// A buffered reader of one stream, handing out `n` words at a time.
 pub(crate) struct WordReader {
     prg: Prg,
@@ -89,18 +265,6 @@ macro_rules! fisher_yates_steps {
     };
 }
 
-/// The steps of [`fisher_yates_steps`] for 32 positions.
-macro_rules! fisher_yates_steps32 {
-    ($m:ident!($($args:tt)*)) => {
-        $m!($($args)*;
-        0 => 31, 1 => 30, 2 => 29, 3 => 28, 4 => 27, 5 => 26, 6 => 25, 7 => 24, 8 => 23, 9 => 22,
-        10 => 21, 11 => 20, 12 => 19, 13 => 18, 14 => 17, 15 => 16, 16 => 15, 17 => 14, 18 => 13,
-        19 => 12, 20 => 11, 21 => 10, 22 => 9, 23 => 8, 24 => 7, 25 => 6, 26 => 5, 27 => 4,
-        28 => 3, 29 => 2, 30 => 1,
-        )
-    };
-}
-
 /// One Fisher–Yates step with a compile-time divisor.
 macro_rules! fisher_yates {
     ($p:ident, $w:ident; $($t:literal => $i:literal),* $(,)?) => {
@@ -130,7 +294,7 @@ pub(crate) fn perm64(w: &[u64]) -> [u8; 64] {
     p
 }
 
-/// `v` permuted by the permutation [`perm64`] draws from the same 63 words, without
+/// `v` permuted by the permutation `perm64` (test code) draws from the same 63 words, without
 /// building it: `permute64(v, w)[k] == v[perm64(w)[k]]`. The Fisher–Yates swaps that build
 /// the permutation from the identity are applied to `v` itself.
 #[inline]
@@ -169,31 +333,9 @@ pub(crate) fn permute64x2(p: &mut [u8; 64], q: &mut [u8; 64], w: &[u64]) {
     fisher_yates_steps!(fisher_yates2!(p, q, w, v));
 }
 
-/// [`permute64`] for 32 positions from 31 words.
-#[inline]
-pub(crate) fn permute32(p: &mut [u8; 32], w: &[u64]) {
-    let w: &[u64; 31] = match w.get(..31).and_then(|s| s.try_into().ok()) {
-        Some(w) => w,
-        None => return,
-    };
-    fisher_yates_steps32!(fisher_yates!(p, w));
-}
-
-/// [`permute64x2`] for 32 positions: `p` with `w[..31]`, `q` with `w[31..62]`.
-#[inline]
-pub(crate) fn permute32x2(p: &mut [u8; 32], q: &mut [u8; 32], w: &[u64]) {
-    let (Some(w), Some(v)) = (
-        w.get(..31).and_then(|s| <&[u64; 31]>::try_from(s).ok()),
-        w.get(31..62).and_then(|s| <&[u64; 31]>::try_from(s).ok()),
-    ) else {
-        return;
-    };
-    fisher_yates_steps32!(fisher_yates2!(p, q, w, v));
-}
-
 /// The Fisher–Yates permutation of the `k = p.len()` positions of `p` from `k − 1` words
 /// (for `i = k − 1` down to 1, swap `p[i]` and `p[w_t mod (i+1)]` with `t = k − 1 − i`),
-/// for any `k`: [`permute64`] and [`permute32`] are this with compile-time divisors.
+/// for any `k`: [`permute64`] is this with compile-time divisors.
 #[inline]
 pub(crate) fn permute_prefix(p: &mut [u8], w: &[u64]) {
     let k = p.len();
@@ -234,6 +376,180 @@ mod tests {
         assert_eq!(sorted, (0u8..64).collect::<Vec<_>>());
         let full = Odd::new(crate::Width::FULL);
         assert_eq!(odd_words(&s, 1, crate::labels::H_MSB_X, 2, full), vec![0x214021ecd8c3964c, 0xf616fe21057ea534]);
+    }
+
+    /// The `p`-th value (from 0) drawn from `w` by a packed sampler whose ranges so far in
+    /// this word are `ranges[..=p]`, straight from the definition: with `N` their product,
+    /// `⌊w·N / 2^64⌋ mod ranges[p]`.
+    fn packed_value(w: u64, ranges: &[u64], p: usize) -> u64 {
+        let big_n: u128 = ranges[..=p].iter().map(|&n| u128::from(n)).product();
+        let top = (u128::from(w) * big_n) >> 64;
+        u64::try_from(top % u128::from(ranges[p])).unwrap()
+    }
+
+    /// `k` packed values below `n` from `words`, from the definition.
+    fn packed_reference(words: &[u64], k: usize, n: u64) -> Vec<u64> {
+        (0..k).map(|i| packed_value(words[i / 3], &[n; 3], i % 3)).collect()
+    }
+
+    /// The packed Fisher–Yates partners for `k` positions, from the definition: the steps
+    /// grouped greedily into words with products at most 2^20.
+    fn partners_reference(words: &[u64], k: usize) -> Vec<u64> {
+        let mut out = Vec::new();
+        let mut word = 0;
+        let mut ranges: Vec<u64> = Vec::new();
+        for i in (1..k).rev() {
+            let n = i as u64 + 1;
+            if ranges.is_empty() || ranges.iter().product::<u64>() * n > PACK_BOUND {
+                if !ranges.is_empty() {
+                    word += 1;
+                }
+                ranges.clear();
+            }
+            ranges.push(n);
+            out.push(packed_value(words[word], &ranges, ranges.len() - 1));
+        }
+        assert_eq!(word + 1, perm_words(k).max(1));
+        out
+    }
+
+    /// docs/PROTOCOLS.md §3.2, widths `k < 64`: the packed samplers.
+    #[test]
+    fn packed_known_answer_vectors() {
+        let s = kat_seed();
+        let w = words(&s, 1, crate::labels::PC_S, 3);
+        let mut zs = [0u8; 8];
+        zp_star_packed(&mut zs, &w);
+        assert_eq!(zs, [31, 59, 17, 24, 42, 56, 43, 6]);
+        let w = words(&s, 1, crate::labels::PC_U, 3);
+        let mut z = [0u8; 8];
+        zp_packed(&mut z, &w);
+        assert_eq!(z, [29, 0, 48, 21, 59, 65, 52, 65]);
+        let w = words(&s, 1, crate::labels::PC_PERM, perm_words(32));
+        let mut j = [0u8; 31];
+        perm_partners(&mut j, &w);
+        assert_eq!(&j[..8], &[12, 4, 19, 5, 7, 12, 15, 2]);
+        assert_eq!([perm_words(64), perm_words(63), perm_words(32), perm_words(16), perm_words(2)], [18, 17, 7, 3, 1]);
+        assert_eq!([packed_words(64), packed_words(32), packed_words(2)], [22, 11, 1]);
+    }
+
+    #[test]
+    fn packed_samplers_match_their_definition() {
+        for seed in 0..20 {
+            let w = words(&Seed::from_u64(seed), 2, 3, 64);
+            for k in [2usize, 3, 4, 16, 20, 31, 32, 33, 48, 63] {
+                let mut z = vec![0u8; k];
+                zp_packed(&mut z, &w);
+                let want: Vec<u64> = packed_reference(&w, k, 67);
+                assert_eq!(z.iter().map(|&v| u64::from(v)).collect::<Vec<_>>(), want, "Z_67, k={k}");
+                zp_star_packed(&mut z, &w);
+                let want: Vec<u64> = packed_reference(&w, k, 66).into_iter().map(|v| v + 1).collect();
+                assert_eq!(z.iter().map(|&v| u64::from(v)).collect::<Vec<_>>(), want, "Z_67*, k={k}");
+                let mut j = vec![0u8; k - 1];
+                perm_partners(&mut j, &w);
+                assert_eq!(j.iter().map(|&v| u64::from(v)).collect::<Vec<_>>(), partners_reference(&w, k), "k={k}");
+                for (t, &jt) in j.iter().enumerate() {
+                    assert!(usize::from(jt) < k - t, "the partner of position {} is below {}", k - 1 - t, k - t);
+                }
+            }
+        }
+    }
+
+    /// Chi-square goodness of fit to the uniform distribution, accepted at significance
+    /// 10^-6 (the draws are deterministic, so the test cannot flake).
+    fn uniform(counts: &[u64]) -> syft_share::dev::ChiSquare {
+        syft_share::dev::chi_square_uniform(counts).unwrap()
+    }
+
+    /// Histograms of the packed values of `Z_n` (`n` = 67, or 66 for `Z_67*` less one)
+    /// drawn from `words`: one per position within the word, and one per pair of positions.
+    fn packed_histograms(words: &[u64], n: usize, draw3: impl Fn(&[u64]) -> [u8; 3]) -> (Vec<Vec<u64>>, Vec<Vec<u64>>) {
+        let mut single = vec![vec![0u64; n]; 3];
+        let mut pairs = vec![vec![0u64; n * n]; 3];
+        for w in words.chunks(1) {
+            let v = draw3(w).map(usize::from);
+            for p in 0..3 {
+                single[p][v[p]] += 1;
+            }
+            for (q, (a, b)) in [(0, 1), (1, 2), (0, 2)].into_iter().enumerate() {
+                pairs[q][v[a] * n + v[b]] += 1;
+            }
+        }
+        (single, pairs)
+    }
+
+    /// The packed values of `Z_67` and `Z_67*` are uniform, each position of a word alone
+    /// and every pair of positions of one word jointly; a sampler that uses too few bits is
+    /// rejected by the same test.
+    #[test]
+    fn packed_values_are_uniform() {
+        let w = words(&Seed::from_u64(11), 1, 2, 600_000);
+        let zp3 = |w: &[u64]| {
+            let mut d = [0u8; 3];
+            zp_packed(&mut d, w);
+            d
+        };
+        let zps3 = |w: &[u64]| {
+            let mut d = [0u8; 3];
+            zp_star_packed(&mut d, w);
+            d.map(|v| v - 1)
+        };
+        for (what, n, hist) in
+            [("Z_67", 67, packed_histograms(&w, 67, zp3)), ("Z_67*", 66, packed_histograms(&w, 66, zps3))]
+        {
+            let (single, pairs) = hist;
+            for (p, h) in single.iter().enumerate() {
+                let t = uniform(h);
+                assert!(t.accepts(1e-6), "{what}, position {p}: {t:?}");
+            }
+            for (q, h) in pairs.iter().enumerate() {
+                assert_eq!(h.len(), n * n);
+                let t = uniform(h);
+                assert!(t.accepts(1e-6), "{what}, pair {q}: {t:?}");
+            }
+        }
+        // Negative control: the same decoding from the top byte of each word only (256
+        // equally likely triples): the test must reject it.
+        let coarse = |w: &[u64]| {
+            let mut d = [0u8; 3];
+            zp_packed(&mut d, &[w[0] & (0xFF << 56)]);
+            d
+        };
+        let (single, pairs) = packed_histograms(&w, 67, coarse);
+        assert!(!uniform(&single[2]).accepts(1e-6), "the test must reject a coarse sampler");
+        assert!(!uniform(&pairs[1]).accepts(1e-6), "the test must reject a coarse sampler");
+    }
+
+    /// The packed permutations are uniform: over many draws, each slot receives each
+    /// original position equally often (at 32 positions, and at 20 and 48).
+    #[test]
+    fn packed_permutation_positions_are_uniform() {
+        for (k, draws) in [(32usize, 40_000usize), (20, 30_000), (48, 40_000)] {
+            let pw = perm_words(k);
+            let w = words(&Seed::from_u64(k as u64), 4, 5, pw * draws);
+            let mut counts = vec![vec![0u64; k]; k];
+            let mut pairs = vec![0u64; k * k];
+            for ws in w.chunks_exact(pw) {
+                let mut j = [0u8; 64];
+                perm_partners(&mut j[..k - 1], ws);
+                let mut p: [u8; 64] = std::array::from_fn(|i| u8::try_from(i).unwrap());
+                swap_partners(&mut p, &j, k);
+                for (slot, &orig) in p[..k].iter().enumerate() {
+                    counts[slot][usize::from(orig)] += 1;
+                }
+                // Where positions 0 and 1 land, jointly (k·k cells, the diagonal empty).
+                let at = |v: u8| p[..k].iter().position(|&x| x == v).unwrap();
+                pairs[at(0) * k + at(1)] += 1;
+            }
+            for (slot, h) in counts.iter().enumerate() {
+                let t = uniform(h);
+                assert!(t.accepts(1e-6), "k={k}, slot {slot}: {t:?}");
+            }
+            let off_diagonal: Vec<u64> = (0..k * k).filter(|c| c / k != c % k).map(|c| pairs[c]).collect();
+            assert!(pairs.iter().step_by(k + 1).all(|&c| c == 0));
+            let t = uniform(&off_diagonal);
+            assert!(t.accepts(1e-6), "k={k}, positions of 0 and 1: {t:?}");
+        }
     }
 
     #[test]
@@ -278,15 +594,8 @@ mod tests {
             permute_prefix(&mut b, &w);
             assert_eq!(a, b);
             let v32: [u8; 32] = std::array::from_fn(|i| v[i]);
-            let (mut c, mut d) = (v32, v32);
-            permute32x2(&mut c, &mut d, &w[..62]);
-            let (mut e, mut f) = (v32, v32);
+            let mut e = v32;
             permute_prefix(&mut e, &w[..31]);
-            permute_prefix(&mut f, &w[31..62]);
-            assert_eq!((c, d), (e, f));
-            let mut g = v32;
-            permute32(&mut g, &w);
-            assert_eq!(g, e);
             let mut sorted = e.to_vec();
             sorted.sort_unstable();
             let mut want = v32.to_vec();
