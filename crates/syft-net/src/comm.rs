@@ -28,6 +28,8 @@ pub struct NetComm {
     /// `links[j]`: the connection to member `j` (`None` for this endpoint itself).
     links: Vec<Option<(FrameTx, FrameRx)>>,
     timeout: Option<Duration>,
+    /// How long a receive polls the reader thread's queue before it sleeps.
+    spin: Duration,
     stats: CommStats,
 }
 
@@ -45,7 +47,7 @@ impl std::fmt::Debug for NetComm {
 impl NetComm {
     pub(crate) fn new(id: PartyId, links: Vec<Option<(FrameTx, FrameRx)>>, timeout: Option<Duration>) -> Self {
         let stats = CommStats::new(links.len());
-        Self { id, links, timeout, stats }
+        Self { id, links, timeout, spin: syft_share::DEFAULT_SPIN, stats }
     }
 
     /// The receive timeout (`None`: wait forever).
@@ -57,6 +59,19 @@ impl NetComm {
     /// Sets the receive timeout (`None`: wait forever).
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
         self.timeout = timeout;
+    }
+
+    /// How long a receive polls for a frame the connection's reader thread has queued
+    /// before it sleeps ([`syft_share::DEFAULT_SPIN`] unless changed; see
+    /// [`syft_share::memory`]).
+    #[must_use]
+    pub fn spin(&self) -> Duration {
+        self.spin
+    }
+
+    /// Sets how long a receive polls before it sleeps (`Duration::ZERO`: it sleeps at once).
+    pub fn set_spin(&mut self, spin: Duration) {
+        self.spin = spin;
     }
 
     fn link(&self, op: &'static str, peer: PartyId) -> syft_share::Result<&(FrameTx, FrameRx)> {
@@ -110,7 +125,7 @@ impl Comm for NetComm {
 
     fn recv_bytes(&mut self, from: PartyId) -> syft_share::Result<Vec<u8>> {
         let (_, rx) = self.link("recv_bytes", from)?;
-        match rx.recv(self.timeout) {
+        match rx.recv_polling(self.spin, self.timeout) {
             Ok(bytes) => Ok(bytes),
             Err(e) => Err(self.fail(from, e)),
         }

@@ -280,6 +280,17 @@ impl FrameRx {
         self.recv_charged(timeout).map(|(frame, _)| frame)
     }
 
+    /// Like [`FrameRx::recv`], after polling the queue for up to `spin`
+    /// ([`syft_share::memory::poll_channel`]): a frame the reader thread hands over within
+    /// that time is taken without the receiving thread going to sleep.
+    pub(crate) fn recv_polling(&self, spin: Duration, timeout: Option<Duration>) -> Result<Vec<u8>> {
+        match syft_share::memory::poll_channel(&self.rx, spin) {
+            Some(Ok(frame)) => frame.map(|(frame, _)| frame),
+            Some(Err(mpsc::TryRecvError::Disconnected)) => Err(NetError::Disconnected { peer: self.peer.clone() }),
+            Some(Err(mpsc::TryRecvError::Empty)) | None => self.recv(timeout),
+        }
+    }
+
     /// Like [`FrameRx::recv`], with the frame's charge: its bytes stay counted against
     /// the connection's budgets until the charge is dropped.
     pub(crate) fn recv_charged(&self, timeout: Option<Duration>) -> Result<(Vec<u8>, Charge)> {

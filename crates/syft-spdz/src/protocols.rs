@@ -298,24 +298,27 @@ impl<'a> Party<'a> {
         let Material::Triple { a, c, .. } = self.material(&request)? else {
             return Err(SpdzError::WrongMaterial { expected: "triple with mask" });
         };
-        let [e] = self.open_diffs([(x, &a)])?;
+        let parties = self.parties.clone();
+        self.comm.send_diffs_u64(&[(x, &a)], &parties)?;
         let mut z = c;
+        if let (None, 0) = (&w.b_plus_f, self.index) {
+            // ⟨z⟩_0 = ⟨c⟩_0 + e∘⟨B⟩_0 + (⟨A⟩_0 + e)∘F.
+            let e = self.comm.recv_opened_diff_u64(x, &a, &parties)?;
+            let mut a = a;
+            a.add_assign(&e)?;
+            product.apply_add(&mut z, &e, &w.b)?;
+            product.apply_add(&mut z, &a, &w.f)?;
+            return Ok(z);
+        }
+        // ⟨A⟩_i∘F needs no opening: it is computed while the peers' differences travel, so
+        // a wait for a peer that is late overlaps with half of the work.
+        product.apply_add(&mut z, &a, &w.f)?;
+        let e = self.comm.recv_opened_diff_u64(x, &a, &parties)?;
         match (&w.b_plus_f, self.index) {
-            (Some(b_plus_f), 0) => {
-                // ⟨z⟩_0 = ⟨c⟩_0 + e∘(⟨B⟩_0 + F) + ⟨A⟩_0∘F, with ⟨B⟩_0 + F formed once.
-                product.apply_add(&mut z, &e, b_plus_f)?;
-                product.apply_add(&mut z, &a, &w.f)?;
-            }
-            (None, 0) => {
-                let mut a = a;
-                a.add_assign(&e)?;
-                product.apply_add(&mut z, &e, &w.b)?;
-                product.apply_add(&mut z, &a, &w.f)?;
-            }
-            _ => {
-                product.apply_add(&mut z, &e, &w.b)?;
-                product.apply_add(&mut z, &a, &w.f)?;
-            }
+            // ⟨z⟩_0 = ⟨c⟩_0 + e∘(⟨B⟩_0 + F) + ⟨A⟩_0∘F, with ⟨B⟩_0 + F formed once.
+            (Some(b_plus_f), 0) => product.apply_add(&mut z, &e, b_plus_f)?,
+            // ⟨z⟩_i = ⟨c⟩_i + e∘⟨B⟩_i + ⟨A⟩_i∘F.
+            _ => product.apply_add(&mut z, &e, &w.b)?,
         }
         Ok(z)
     }

@@ -143,9 +143,15 @@ impl<M: Module<SharedBackend>> Module<SharedBackend> for SharedModel<M> {
 impl<M: Module<SharedBackend>> SharedModel<M> {
     /// Runs the model on a shared input without recording gradients (inference):
     /// PySyft's `output = model(data)` in an encrypted evaluation.
+    ///
+    /// The layers' steps are pipelined ([`MpcSession::pipelined`]): the workers go from one
+    /// to the next without waiting for this program, which waits once, at the end (or
+    /// not at all inside a pipelined region of its own).
     pub fn infer(&self, x: &SharedTensor) -> Result<SharedTensor> {
-        let out = no_grad(|| self.module.forward(&Var::constant(&self.backend, x.clone())))?;
-        Ok((*out.value()).clone())
+        self.session().pipelined(|| {
+            let out = no_grad(|| self.module.forward(&Var::constant(&self.backend, x.clone())))?;
+            Ok((*out.value()).clone())
+        })
     }
 
     /// A shared tensor as an input of [`forward`](Module::forward) (a constant of the

@@ -189,30 +189,35 @@ pub mod part11 {
         let shared = share_model(model, encoder, parties, crypto_provider)?;
         let session = shared.session().clone();
         let before = session.comm_stats()?;
-        let mut correct: Option<SharedTensor> = None;
-        let mut agreeing: Option<SharedTensor> = None;
         let accumulate = |total: Option<SharedTensor>, more: SharedTensor| -> Result<SharedTensor> {
             Ok(match total {
                 None => more,
                 Some(t) => t.add(&more)?,
             })
         };
-        let mut batches = 0;
-        for b in (0..images).step_by(batch) {
-            let end = (b + batch).min(images);
-            // The data owner shares its images.
-            let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(parties, crypto_provider)?;
-            // Encrypted inference; the argmax is a one-hot of raw bits.
-            let pred = shared.infer(&x)?.argmax_one_hot(1)?;
-            let classes = pred.shape().get(1).copied().unwrap_or(0);
-            // The data owner's labels, one-hot and shared.
-            let y = Tensor::<u64>::one_hot(&labels[b..end], classes)?.share(parties, crypto_provider)?;
-            correct = Some(accumulate(correct, pred.mul(&y)?.sum()?)?);
-            let plain = Tensor::<u64>::one_hot(&plain_predictions[b..end], classes)?;
-            agreeing = Some(accumulate(agreeing, pred.mul_public_raw(&plain)?.sum()?)?);
-            batches += 1;
-            each_batch();
-        }
+        // The steps of every batch are pipelined: the client sends them without waiting
+        // for each one's acknowledgements, and reads those only a few steps behind.
+        let (correct, agreeing, batches) = session.pipelined(|| -> Result<_> {
+            let mut correct: Option<SharedTensor> = None;
+            let mut agreeing: Option<SharedTensor> = None;
+            let mut batches = 0;
+            for b in (0..images).step_by(batch) {
+                let end = (b + batch).min(images);
+                // The data owner shares its images.
+                let x = inputs.slice_axis(0, b, end)?.fix_precision_with(encoder)?.share(parties, crypto_provider)?;
+                // Encrypted inference; the argmax is a one-hot of raw bits.
+                let pred = shared.infer(&x)?.argmax_one_hot(1)?;
+                let classes = pred.shape().get(1).copied().unwrap_or(0);
+                // The data owner's labels, one-hot and shared.
+                let y = Tensor::<u64>::one_hot(&labels[b..end], classes)?.share(parties, crypto_provider)?;
+                correct = Some(accumulate(correct, pred.mul(&y)?.sum()?)?);
+                let plain = Tensor::<u64>::one_hot(&plain_predictions[b..end], classes)?;
+                agreeing = Some(accumulate(agreeing, pred.mul_public_raw(&plain)?.sum()?)?);
+                batches += 1;
+                each_batch();
+            }
+            Ok((correct, agreeing, batches))
+        })?;
         let decrypt_count = |count: Option<SharedTensor>| -> Result<usize> {
             Ok(match count {
                 Some(c) => usize::try_from(c.get()?.into_raw().item()?).unwrap_or(usize::MAX),

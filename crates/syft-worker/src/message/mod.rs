@@ -21,8 +21,14 @@ pub type ObjectId = u64;
 #[must_use]
 pub fn new_id() -> ObjectId {
     // Ids are random 64-bit values, as in PySyft, so that workers in different processes
-    // never collide. If the entropy source fails we fall back to a counter mixed with time.
-    getrandom::u64().unwrap_or_else(|_| {
+    // never collide. They come from a per-thread AES-CTR stream seeded from system entropy
+    // (a client draws several per operation, and a system call for each costs more than
+    // the rest of a small step). If the entropy source fails we fall back to a counter
+    // mixed with time.
+    thread_local! {
+        static IDS: std::cell::RefCell<Option<syft_ring::Prg>> = std::cell::RefCell::new(syft_ring::Prg::from_entropy().ok());
+    }
+    IDS.with(|ids| ids.borrow_mut().as_mut().map(syft_ring::Prg::next_u64)).unwrap_or_else(|| {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());

@@ -1,14 +1,16 @@
 //! [`MpcSession`]: a session's lifecycle as the client holds it (members joining and
-//! leaving, one session per set of members), and the fan-out of each step to every member
-//! at once.
+//! leaving, one session per set of members), the fan-out of each step to every member
+//! at once, and pipelined regions ([`MpcSession::pipelined`]) in which the client sends
+//! step after step without waiting for each one's acknowledgements.
 
 use crate::error::{Result, WorkerError};
 use crate::message::{Channels, MpcRequest, ObjectId, Request, Response, Role, Value, decode, new_id};
 use crate::ops::MpcOp;
 use crate::pointer::PointerTensor;
 use crate::transport::{Hub, Reply, Worker, WorkerRef, call, call_async};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use syft_share::{Comm, InMemoryNetwork};
 
 /// A group of computing workers and a crypto provider with channels among them.
@@ -21,6 +23,34 @@ pub struct MpcSession {
     dealer: WorkerRef,
     /// The comparison width set with [`MpcSession::set_comparison_bits`]; 0: by encoding.
     comparison_bits: AtomicU32,
+    /// Steps sent in pipelined regions and not yet waited for.
+    in_flight: Mutex<InFlight>,
+}
+
+/// The steps a client has sent in pipelined regions ([`MpcSession::pipelined`]) and not
+/// yet waited for.
+#[derive(Debug, Default)]
+struct InFlight {
+    /// How many pipelined regions are running (they nest).
+    regions: usize,
+    /// The members' replies, oldest first.
+    replies: VecDeque<Reply>,
+}
+
+/// In a pipelined region, at most this many replies are left unread: past it, the client
+/// waits for the oldest until [`IN_FLIGHT_LOW`] remain, so it runs at most a few steps'
+/// worth of requests ahead of the workers (a batch-1 inference is about 40 replies).
+const IN_FLIGHT_HIGH: usize = 192;
+/// What is left in flight after the client has waited for the oldest replies.
+const IN_FLIGHT_LOW: usize = 96;
+
+/// What became of one step's replies: waited for (outside a pipelined region), or queued.
+pub(super) enum Sent {
+    /// Each member's response, in the order the requests were sent.
+    Waited(Vec<Result<Response>>),
+    /// Queued unread in a pipelined region: every member is taken to succeed; a failure
+    /// is reported when the region waits for it.
+    Queued,
 }
 
 impl std::fmt::Debug for MpcSession {
@@ -150,6 +180,7 @@ impl MpcSession {
             parties: parties.iter().map(|p| p.transport()).collect(),
             dealer: crypto_provider.transport(),
             comparison_bits: AtomicU32::new(0),
+            in_flight: Mutex::new(InFlight::default()),
         });
         let mut replies = Vec::with_capacity(n + 1);
         for (i, p) in session.parties.iter().enumerate() {
@@ -247,10 +278,101 @@ impl MpcSession {
         self.comparison_bits().unwrap_or_else(|| syft_securenn::Width::for_encoding(encoder).bits())
     }
 
+    /// Runs `f` with this session's steps *pipelined*: every operation on the session's
+    /// shared tensors (and every sharing among its parties) sends its requests and returns
+    /// at once, without waiting for the members' acknowledgements, so the workers go from
+    /// one step to the next without a round trip to the client in between, and the client
+    /// prepares the next steps while they compute. The members serve their requests in the
+    /// order sent, so each step still sees the results of the ones before it.
+    ///
+    /// The replies are read when the region ends (the outermost one, when regions nest),
+    /// when the client fetches a value ([`SharedTensor::get`](crate::SharedTensor::get)),
+    /// asks for [`comm_stats`](Self::comm_stats) or calls [`flush`](Self::flush), and
+    /// whenever more than a few steps' worth are unread. A step that failed at a member
+    /// is reported then, as the error of the call that waited (the region's result when
+    /// it ends); the steps sent after it fail too (the member leaves the session, see
+    /// docs/PROTOCOLS.md §9.3), and their results are never stored. If `f` itself fails
+    /// and an earlier step failed as well, the earlier failure is returned.
+    ///
+    /// Every thread's steps in this session are pipelined while a region runs.
+    pub fn pipelined<T, E: From<WorkerError>>(
+        &self,
+        f: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.in_flight()?.regions += 1;
+        let region = Region(self);
+        let out = f();
+        drop(region);
+        let outermost = self.in_flight()?.regions == 0;
+        let waited = if outermost { self.flush() } else { Ok(()) };
+        match (out, waited) {
+            (_, Err(earlier)) => Err(earlier.into()),
+            (out, Ok(())) => out,
+        }
+    }
+
+    /// Waits for every step sent in pipelined regions so far, and returns the first
+    /// failure among them (see [`pipelined`](Self::pipelined)). Does nothing outside
+    /// pipelined regions, where every step is waited for as it is sent.
+    pub fn flush(&self) -> Result<()> {
+        let replies: Vec<Result<Reply>> = self.in_flight()?.replies.drain(..).map(Ok).collect();
+        if replies.is_empty() {
+            return Ok(());
+        }
+        first_error(wait_all(replies)).map(drop)
+    }
+
+    /// The steps in flight, locked.
+    fn in_flight(&self) -> Result<MutexGuard<'_, InFlight>> {
+        self.in_flight.lock().map_err(|_| WorkerError::InvalidArgument {
+            op: "pipelined",
+            reason: "a thread panicked while holding the session's steps in flight".into(),
+        })
+    }
+
+    /// One step's requests are sent: inside a pipelined region its replies join those in
+    /// flight ([`Sent::Queued`]), unless a request could not be sent; otherwise (or then)
+    /// the steps in flight and this one are waited for ([`Sent::Waited`]).
+    pub(super) fn sent(&self, replies: Vec<Result<Reply>>) -> Result<Sent> {
+        let mut in_flight = self.in_flight()?;
+        if in_flight.regions > 0 && replies.iter().all(Result::is_ok) {
+            in_flight.replies.extend(replies.into_iter().flatten());
+            return Ok(Sent::Queued);
+        }
+        let earlier: Vec<Result<Reply>> = in_flight.replies.drain(..).map(Ok).collect();
+        drop(in_flight);
+        if !earlier.is_empty() {
+            // Left in flight by a region that ended without waiting (a panic), or a
+            // request of this step could not be sent: what came before it first.
+            if let Err(e) = first_error(wait_all(earlier)) {
+                // This step's replies are read all the same, so its results are deleted.
+                drop(wait_all(replies));
+                return Err(e);
+            }
+        }
+        Ok(Sent::Waited(wait_all(replies)))
+    }
+
+    /// In a pipelined region, once a queued step's result pointers exist: when too many
+    /// replies are unread, waits for the oldest (see [`IN_FLIGHT_HIGH`]).
+    pub(super) fn bound_in_flight(&self) -> Result<()> {
+        let oldest: Vec<Result<Reply>> = {
+            let mut in_flight = self.in_flight()?;
+            if in_flight.replies.len() <= IN_FLIGHT_HIGH {
+                return Ok(());
+            }
+            let n = in_flight.replies.len() - IN_FLIGHT_LOW;
+            in_flight.replies.drain(..n).map(Ok).collect()
+        };
+        first_error(wait_all(oldest)).map(drop)
+    }
+
     /// What the session's members have sent so far: bytes, messages and the longest chain
     /// of dependent messages (see [`SessionStats`]). Take it before and after a
-    /// computation and subtract ([`SessionStats::since`]).
+    /// computation and subtract ([`SessionStats::since`]). Waits for the steps in flight
+    /// first.
     pub fn comm_stats(&self) -> Result<SessionStats> {
+        self.flush()?;
         let mut members = Vec::new();
         for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
             match call(w.as_ref(), &Request::Mpc(MpcRequest::Stats { session: self.id }))? {
@@ -309,17 +431,26 @@ impl MpcSession {
             });
             replies.push(call_async(self.dealer.as_ref(), &req));
         }
-        let outcomes = wait_all(replies);
-        // Pointers to the results that were stored, so a failure deletes them again.
+        let outcomes = match self.sent(replies)? {
+            Sent::Waited(outcomes) => Some(outcomes),
+            Sent::Queued => None,
+        };
+        // Pointers to the results that were stored (all of them while a pipelined region
+        // has not read the replies), so a failure deletes them again.
         let mut per_output: Vec<Vec<PointerTensor>> = (0..k).map(|_| Vec::with_capacity(self.parties.len())).collect();
         for (i, ids) in results.iter().enumerate() {
-            if matches!(outcomes.get(i), Some(Ok(_))) {
+            if outcomes.as_ref().is_none_or(|o| matches!(o.get(i), Some(Ok(_)))) {
                 for (j, id) in ids.iter().enumerate() {
                     per_output[j].push(PointerTensor::attach(&self.hub, self.parties[i].worker_id(), *id)?);
                 }
             }
         }
-        first_error(outcomes)?;
+        match outcomes {
+            Some(outcomes) => {
+                first_error(outcomes)?;
+            }
+            None => self.bound_in_flight()?,
+        }
         Ok(per_output)
     }
 
@@ -327,6 +458,17 @@ impl MpcSession {
     pub(super) fn forget(&self, key: u64) {
         for w in self.parties.iter().chain(std::iter::once(&self.dealer)) {
             let _ = call(w.as_ref(), &Request::Mpc(MpcRequest::Forget { session: self.id, key }));
+        }
+    }
+}
+
+/// A running pipelined region: counted while it lives, so a panic in it ends it too.
+struct Region<'a>(&'a MpcSession);
+
+impl Drop for Region<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.0.in_flight.lock() {
+            in_flight.regions = in_flight.regions.saturating_sub(1);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::MpcSession;
 use super::opening::Opening;
-use super::session::{first_error, wait_all};
+use super::session::{Sent, first_error, wait_all};
 use crate::error::{Result, WorkerError};
 use crate::message::{ObjectId, Request, Response, Value, new_id};
 use crate::ops::MpcOp;
@@ -99,14 +99,22 @@ impl SharedTensor {
             ids.push(id);
             replies.push(call_async(p.as_ref(), &Request::Store { id, value: Value::Ring(share) }));
         }
-        let outcomes = wait_all(replies);
+        let outcomes = match session.sent(replies)? {
+            Sent::Waited(outcomes) => Some(outcomes),
+            Sent::Queued => None,
+        };
         let mut pointers = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
-            if matches!(outcomes.get(i), Some(Ok(_))) {
+            if outcomes.as_ref().is_none_or(|o| matches!(o.get(i), Some(Ok(_)))) {
                 pointers.push(PointerTensor::attach(&session.hub, session.parties[i].worker_id(), *id)?);
             }
         }
-        first_error(outcomes)?;
+        match outcomes {
+            Some(outcomes) => {
+                first_error(outcomes)?;
+            }
+            None => session.bound_in_flight()?,
+        }
         Ok(Self::from_parts(session.clone(), pointers, shape, encoder))
     }
 
@@ -202,6 +210,8 @@ impl SharedTensor {
     /// one-hot labels) come back with the integer encoding. The shares are removed from
     /// the workers.
     pub fn get(self) -> Result<Fixed<Tensor<u64>>> {
+        // The steps that computed it may still be in flight (a pipelined region).
+        self.session.flush()?;
         let encoder = self.encoder.unwrap_or(FixedEncoder::INTEGER);
         let mut replies = Vec::with_capacity(self.shares.len());
         for p in &self.shares {

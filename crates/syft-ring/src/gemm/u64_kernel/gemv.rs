@@ -7,9 +7,10 @@
 //! `B` (a row of `W`, read in place) is streamed once and multiplied with every row of `A`,
 //! which stays in L1: `C(i, j) = Σ_p A(i, p) · B(p, j)`.
 //!
-//! The AVX-512 path keeps `R × 4` vector accumulators (`R <= MAX_ROWS` rows of `A`, four
-//! columns of `B` at a time), eight lanes of depth per step with a masked tail, and sums
-//! the lanes once per output. The AVX2 path does the same with four lanes of depth and the
+//! The AVX-512 path keeps `R × C` vector accumulators (`R <= MAX_ROWS` rows of `A`; `C = 8`
+//! columns of `B` at a time for one or two rows, which keeps eight streams from memory in
+//! flight, else four), eight lanes of depth per step with a masked tail, and sums the
+//! lanes once per output. The AVX2 path does the same with four lanes of depth and the
 //! AVX2 GEMM kernel's 32-bit products (two accumulators per output: `xl·wl` in 64-bit lanes,
 //! the cross terms modulo `2^32`, folded once per output), over `4 / R` columns at a time.
 //! The portable path runs the same loop on scalars.
@@ -178,14 +179,21 @@ mod avx512 {
             };
         }
         let n = b.cols;
-        let full = n - n % COLS;
-        let wide = rows!(4, 1 2 3);
+        // One or two rows of `A` take eight columns of `B` at a time (eight streams from
+        // memory in flight; at most 16 accumulators, 8 loaded columns and 2 rows in the 32
+        // registers); more rows take four.
+        let (cols, wide) = match m {
+            1 => (8, dots_rc::<1, 8> as Tile),
+            2 => (8, dots_rc::<2, 8> as Tile),
+            _ => (COLS, rows!(4, 1 2 3)),
+        };
+        let full = n - n % cols;
         let narrow = rows!(1, 1 2 3);
         let a = rows.as_ptr();
-        for j in (0..n).step_by(COLS) {
+        for j in (0..n).step_by(cols) {
             let f = if j < full { wide } else { narrow };
-            let step = if j < full { COLS } else { 1 };
-            for jj in (j..(j + COLS).min(n)).step_by(step) {
+            let step = if j < full { cols } else { 1 };
+            for jj in (j..(j + cols).min(n)).step_by(step) {
                 // SAFETY: the contract: rows `0..m` of `A` and columns `jj .. jj + step <= n`
                 // of `b`, each `k` long, are readable; `out` holds `(i, jj + t)`.
                 unsafe { f(out, a, lda, k, b.data.as_ptr().add(jj * b.col_stride), b.col_stride, jj, accumulate) };
