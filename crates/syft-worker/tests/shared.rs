@@ -194,8 +194,9 @@ fn exp_reciprocal_softmax_and_cross_entropy_approximate_plaintext() {
     assert!((ce - want).abs() <= 0.05, "cross-entropy {ce} vs {want}");
 }
 
-/// docs/PROTOCOLS.md §7: fixed-point tensors compare at 32 bits (ReLU 52 + 52 + 52 payload
-/// bytes per element instead of 88 + 88 + 88), integer and raw tensors at 64;
+/// docs/PROTOCOLS.md §7: fixed-point tensors compare at 32 bits (ReLU 38 + 38 + 46 payload
+/// bytes per element of these 8 instead of 68 + 68 + 76, §6.9 with 8 elements' digits
+/// packed in whole words), integer and raw tensors at 64;
 /// `set_comparison_bits` overrides the rule, and beyond `2^30/s` the 32-bit ReLU is wrong
 /// while the full width is right.
 #[test]
@@ -221,8 +222,11 @@ fn the_comparison_width_follows_the_encoding_and_the_session_setting() {
     assert_eq!(xs.comparison_bits(), 64);
     let r64 = xs.relu().unwrap();
     let after = session.comm_stats().unwrap();
-    assert_eq!(payload(&mid.since(&before)), 8 * (52 + 52 + 52));
-    assert_eq!(payload(&after.since(&mid)), 8 * (88 + 88 + 88));
+    // Per element and party: the share of c (4 or 8 bytes), PrivateCompare's digits (8·32
+    // or 8·64 digits, ten to a word: 26 or 52 bytes per element), the masked value (8);
+    // the helper: x (4 or 8), its bits (26 or 52), g and g·(v + ρ) (8 + 8).
+    assert_eq!(payload(&mid.since(&before)), 8 * (38 + 38 + 46));
+    assert_eq!(payload(&after.since(&mid)), 8 * (68 + 68 + 76));
     close(&r32.get().unwrap().float_precision(), &x.map(|v| v.max(0.0)), 0.0);
     close(&r64.get().unwrap().float_precision(), &x.map(|v| v.max(0.0)), 0.0);
 
