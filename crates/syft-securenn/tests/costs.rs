@@ -364,7 +364,10 @@ fn costs_at_32_bits_equal_the_formulas() {
             assert_eq!(rounds, want_rounds, "{}, {cname}, k = 32: rounds", case.name);
             let (full, full_rounds) = formula(case.name, config).unwrap();
             assert_eq!(rounds, full_rounds, "{}: the width does not change the rounds", case.name);
-            println!("| {} | {cname} | {:.1} | {:.1} | {:.1} | {rounds} | {:.1?} |", case.name, bytes[0], bytes[1], bytes[2], full);
+            println!(
+                "| {} | {cname} | {:.1} | {:.1} | {:.1} | {rounds} | {:.1?} |",
+                case.name, bytes[0], bytes[1], bytes[2], full
+            );
         }
     }
 }
