@@ -306,6 +306,13 @@ impl Transport for NetTransport {
         Ok(Reply::new(self.id.clone(), rx, self.client.config.request_timeout))
     }
 
+    /// Returns once the request is queued on the connection: the worker serves a
+    /// connection's requests in order, one at a time, so every later request of this
+    /// program sees the effect, and nothing waits for a round trip.
+    fn send_and_forget(&self, request: Vec<u8>) -> syft_worker::Result<()> {
+        self.send(request).map(drop)
+    }
+
     fn requests_sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
     }

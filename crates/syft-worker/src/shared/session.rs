@@ -45,12 +45,15 @@ const IN_FLIGHT_HIGH: usize = 192;
 const IN_FLIGHT_LOW: usize = 96;
 
 /// What became of one step's replies: waited for (outside a pipelined region), or queued.
-pub(super) enum Sent {
+enum Sent {
     /// Each member's response, in the order the requests were sent.
     Waited(Vec<Result<Response>>),
     /// Queued unread in a pipelined region: every member is taken to succeed; a failure
     /// is reported when the region waits for it.
     Queued,
+    /// A step sent before this one failed: this step's responses were read all the same
+    /// (so its results can be deleted), and the earlier failure is the step's error.
+    AfterFailure(Vec<Result<Response>>, WorkerError),
 }
 
 impl std::fmt::Debug for MpcSession {
@@ -113,10 +116,14 @@ pub(super) fn wait_all(replies: Vec<Result<Reply>>) -> Vec<Result<Response>> {
 /// Why [`wait_all`] gave up on a member: another one failed first.
 const ABANDONED: &str = "abandoned: another member of the step failed first";
 
+/// Whether [`wait_all`] gave up on this member (it may still finish the step).
+fn abandoned(e: &WorkerError) -> bool {
+    matches!(e, WorkerError::Transport { reason, .. } if reason == ABANDONED)
+}
+
 /// The responses, or the first error among them that is a member's own failure (not a
 /// member abandoned because another failed), so the error names the member at fault.
 pub(super) fn first_error(results: Vec<Result<Response>>) -> Result<Vec<Response>> {
-    let abandoned = |e: &WorkerError| matches!(e, WorkerError::Transport { reason, .. } if reason == ABANDONED);
     let mut out = Vec::with_capacity(results.len());
     let mut failure: Option<WorkerError> = None;
     for r in results {
@@ -333,7 +340,7 @@ impl MpcSession {
     /// One step's requests are sent: inside a pipelined region its replies join those in
     /// flight ([`Sent::Queued`]), unless a request could not be sent; otherwise (or then)
     /// the steps in flight and this one are waited for ([`Sent::Waited`]).
-    pub(super) fn sent(&self, replies: Vec<Result<Reply>>) -> Result<Sent> {
+    fn sent(&self, replies: Vec<Result<Reply>>) -> Result<Sent> {
         let mut in_flight = self.in_flight()?;
         if in_flight.regions > 0 && replies.iter().all(Result::is_ok) {
             in_flight.replies.extend(replies.into_iter().flatten());
@@ -345,12 +352,59 @@ impl MpcSession {
             // Left in flight by a region that ended without waiting (a panic), or a
             // request of this step could not be sent: what came before it first.
             if let Err(e) = first_error(wait_all(earlier)) {
-                // This step's replies are read all the same, so its results are deleted.
-                drop(wait_all(replies));
-                return Err(e);
+                return Ok(Sent::AfterFailure(wait_all(replies), e));
             }
         }
         Ok(Sent::Waited(wait_all(replies)))
+    }
+
+    /// Finishes one step whose requests are sent (`replies`: one per party, in order, then
+    /// the dealer's if any) and which stores `results[i]` at party `i`: pointers to every
+    /// result, per party, or the step's first failure.
+    ///
+    /// On failure the results that a member may have stored are deleted again: those of
+    /// members that answered, and those of members the client stopped waiting for because
+    /// another member failed first (such a member may still finish the step; its
+    /// deletion is queued behind the step without waiting, so a paused member cannot hold
+    /// the client).
+    pub(super) fn finish_step(
+        &self,
+        replies: Vec<Result<Reply>>,
+        results: &[Vec<ObjectId>],
+    ) -> Result<Vec<Vec<PointerTensor>>> {
+        let (outcomes, earlier) = match self.sent(replies)? {
+            Sent::Queued => (None, None),
+            Sent::Waited(outcomes) => (Some(outcomes), None),
+            Sent::AfterFailure(outcomes, e) => (Some(outcomes), Some(e)),
+        };
+        let may_hold = |i: usize| match outcomes.as_ref().map(|o| o.get(i)) {
+            None => true,
+            Some(Some(Ok(_))) => true,
+            Some(Some(Err(e))) => abandoned(e),
+            Some(None) => false,
+        };
+        let mut pointers = Vec::with_capacity(results.len());
+        for (i, ids) in results.iter().enumerate() {
+            let mut held = Vec::with_capacity(ids.len());
+            if may_hold(i) {
+                for &id in ids {
+                    let p = PointerTensor::attach(&self.hub, self.parties[i].worker_id(), id)?;
+                    p.mark_share();
+                    held.push(p);
+                }
+            }
+            pointers.push(held);
+        }
+        if let Some(e) = earlier {
+            return Err(e);
+        }
+        match outcomes {
+            Some(outcomes) => {
+                first_error(outcomes)?;
+            }
+            None => self.bound_in_flight()?,
+        }
+        Ok(pointers)
     }
 
     /// In a pipelined region, once a queued step's result pointers exist: when too many
@@ -431,25 +485,12 @@ impl MpcSession {
             });
             replies.push(call_async(self.dealer.as_ref(), &req));
         }
-        let outcomes = match self.sent(replies)? {
-            Sent::Waited(outcomes) => Some(outcomes),
-            Sent::Queued => None,
-        };
-        // Pointers to the results that were stored (all of them while a pipelined region
-        // has not read the replies), so a failure deletes them again.
+        let stored = self.finish_step(replies, &results)?;
         let mut per_output: Vec<Vec<PointerTensor>> = (0..k).map(|_| Vec::with_capacity(self.parties.len())).collect();
-        for (i, ids) in results.iter().enumerate() {
-            if outcomes.as_ref().is_none_or(|o| matches!(o.get(i), Some(Ok(_)))) {
-                for (j, id) in ids.iter().enumerate() {
-                    per_output[j].push(PointerTensor::attach(&self.hub, self.parties[i].worker_id(), *id)?);
-                }
+        for party in stored {
+            for (j, p) in party.into_iter().enumerate() {
+                per_output[j].push(p);
             }
-        }
-        match outcomes {
-            Some(outcomes) => {
-                first_error(outcomes)?;
-            }
-            None => self.bound_in_flight()?,
         }
         Ok(per_output)
     }

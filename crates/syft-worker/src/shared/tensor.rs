@@ -4,7 +4,7 @@
 
 use super::MpcSession;
 use super::opening::Opening;
-use super::session::{Sent, first_error, wait_all};
+use super::session::{first_error, wait_all};
 use crate::error::{Result, WorkerError};
 use crate::message::{ObjectId, Request, Response, Value, new_id};
 use crate::ops::MpcOp;
@@ -93,28 +93,13 @@ impl SharedTensor {
         session: &Arc<MpcSession>,
     ) -> Result<Self> {
         let mut replies = Vec::with_capacity(parts.len());
-        let mut ids = Vec::with_capacity(parts.len());
+        let mut ids: Vec<Vec<ObjectId>> = Vec::with_capacity(parts.len());
         for (p, share) in session.parties.iter().zip(parts) {
             let id = new_id();
-            ids.push(id);
+            ids.push(vec![id]);
             replies.push(call_async(p.as_ref(), &Request::Store { id, value: Value::Ring(share) }));
         }
-        let outcomes = match session.sent(replies)? {
-            Sent::Waited(outcomes) => Some(outcomes),
-            Sent::Queued => None,
-        };
-        let mut pointers = Vec::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            if outcomes.as_ref().is_none_or(|o| matches!(o.get(i), Some(Ok(_)))) {
-                pointers.push(PointerTensor::attach(&session.hub, session.parties[i].worker_id(), *id)?);
-            }
-        }
-        match outcomes {
-            Some(outcomes) => {
-                first_error(outcomes)?;
-            }
-            None => session.bound_in_flight()?,
-        }
+        let pointers = session.finish_step(replies, &ids)?.into_iter().flatten().collect();
         Ok(Self::from_parts(session.clone(), pointers, shape, encoder))
     }
 
