@@ -4,7 +4,9 @@
 //! Model, training images and one-hot labels are fixed-point encoded and shared between
 //! `bob` and `alice`, with `crypto_provider` dealing Beaver material and helping with
 //! ReLU. Forward pass, squared-error loss, backward pass and SGD all run under
-//! encryption; only the loss of each batch is decrypted (for the progress bar). After
+//! encryption, pipelined (the client does not wait for each step's acknowledgements); only
+//! the loss is decrypted, every `--loss-every` batches and after the last one (for the
+//! progress bar). After
 //! training the model owner decrypts the model and evaluates it in plaintext on the test
 //! set. The same training runs in plaintext from the same initial weights and batch
 //! order, beside it.
@@ -58,6 +60,10 @@ struct Args {
     /// Seed of the initialisation and the batch order.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Decrypt the loss for the progress line every this many batches (and after the
+    /// last one)
+    #[arg(long, default_value_t = 10)]
+    loss_every: usize,
     #[command(flatten)]
     common: common::Common,
     #[command(flatten)]
@@ -165,27 +171,37 @@ fn run(args: &Args) -> Result<()> {
     let bar = Progress::new(order.len(), "encrypted training", args.common.json);
     let start = Instant::now();
     let mut last_loss = f64::NAN;
-    for (i, batch) in order.iter().enumerate() {
-        // The data owner shares a batch of images and one-hot labels.
-        let x = inputs.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
-        let y = one_hot.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
-        let (x, y) = (shared.input(x), shared.input(y));
-        opt.zero_grad();
-        let logits = shared.forward(&x)?;
-        // Either loss is summed over the batch. The cross-entropy is one operation on the
-        // shares that returns the loss and its gradient softmax(z) − y together.
-        let loss = match args.loss {
-            LossKind::Mse => mse_loss(&logits, &y, Reduction::Sum)?,
-            LossKind::Ce => softmax_cross_entropy(&logits, &y, Reduction::Sum)?,
-        };
-        loss.backward()?;
-        last_loss = (*loss.value()).clone().get()?.float_precision().item()? / batch.len() as f64;
-        opt.step()?;
-        bar.inc(1);
-        if i % 5 == 0 {
-            bar.set_message(format!("loss {last_loss:.4}"));
+    // The steps are pipelined: the client sends each operation without waiting for the
+    // workers' acknowledgements, so they go from one to the next without a round trip to
+    // the client in between. Decrypting the loss waits for everything before it.
+    session.pipelined(|| -> Result<()> {
+        for (i, batch) in order.iter().enumerate() {
+            // The data owner shares a batch of images and one-hot labels.
+            let x =
+                inputs.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
+            let y =
+                one_hot.index_select(0, batch)?.fix_precision_with(encoder)?.share(&[bob, alice], crypto_provider)?;
+            let (x, y) = (shared.input(x), shared.input(y));
+            opt.zero_grad();
+            let logits = shared.forward(&x)?;
+            // Either loss is summed over the batch. The cross-entropy is one operation on
+            // the shares that returns the loss and its gradient softmax(z) − y together.
+            let loss = match args.loss {
+                LossKind::Mse => mse_loss(&logits, &y, Reduction::Sum)?,
+                LossKind::Ce => softmax_cross_entropy(&logits, &y, Reduction::Sum)?,
+            };
+            loss.backward()?;
+            // The loss is decrypted for the progress line every `--loss-every` batches and
+            // after the last one.
+            if i % args.loss_every.max(1) == 0 || i + 1 == order.len() {
+                last_loss = (*loss.value()).clone().get()?.float_precision().item()? / batch.len() as f64;
+                bar.set_message(format!("loss {last_loss:.4}"));
+            }
+            opt.step()?;
+            bar.inc(1);
         }
-    }
+        Ok(())
+    })?;
     bar.finish();
     #[allow(clippy::cast_precision_loss, reason = "counts of batches")]
     let batches = order.len().max(1) as f64;
