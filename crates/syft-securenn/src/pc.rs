@@ -124,9 +124,15 @@ pub(crate) fn bit_share_digits<const K: usize>(words: &[u64], width: Width) -> [
     if width.is_full() { digits::<K>(&words[..k.min(words.len())], zp) } else { packed_lanes::<K>(words, k, 67, 0) }
 }
 
+/// Elements per part when a message is computed on several threads: each part's streams
+/// start at its first element's words, so the parts are independent.
+const PC_PART: usize = 64 * PC_CHUNK;
+
 /// [`party_message`] with the digits of one element in `K ≥ k` lanes (lanes `k..K` are
 /// zero in `x` and in the reference number, so they add nothing to the suffix sums, and
-/// they are never sent); `PACKED` draws several values per word (`k < 64`).
+/// they are never sent); `PACKED` draws several values per word (`k < 64`). Messages of
+/// more than one part ([`PC_PART`] elements) are computed part by part on the thread pool;
+/// every draw is at a fixed position of its stream, so the message is the same.
 fn message_lanes<const K: usize, const PACKED: bool>(
     index: usize,
     k01: &Seed,
@@ -135,25 +141,67 @@ fn message_lanes<const K: usize, const PACKED: bool>(
     public: &PcPublic<'_>,
     width: Width,
 ) -> Vec<Z67> {
+    use rayon::prelude::*;
+    let k = width.digits();
+    let vw = words_per_element(width).0;
+    let n = public.r.len();
+    let mut out = vec![Z67::default(); k * n];
+    {
+        let (reader, received) = match &*bits {
+            BitShares::Stream(r) => (Some(&**r), None),
+            BitShares::Received(t) => (None, Some(t.data())),
+        };
+        let part = |start: usize, out: &mut [Z67]| {
+            let bits = reader.map(|r| r.at(start * vw));
+            message_part::<K, PACKED>(index, k01, req, bits, received, public, width, start, out);
+        };
+        if n <= PC_PART || rayon::current_num_threads() < 2 {
+            part(0, &mut out);
+        } else {
+            out.par_chunks_mut(k * PC_PART).enumerate().for_each(|(i, o)| part(i * PC_PART, o));
+        }
+    }
+    if let BitShares::Stream(r) = bits {
+        r.skip(n * vw);
+    }
+    out
+}
+
+/// The digits of elements `first..first + out.len() / k` of [`message_lanes`] into `out`:
+/// the streams start at the words of element `first`, and so does `bits` (party 0's
+/// expanded bit shares; `received` holds party 1's for all elements).
+#[allow(clippy::too_many_arguments, reason = "one part of message_lanes, all of its inputs")]
+fn message_part<const K: usize, const PACKED: bool>(
+    index: usize,
+    k01: &Seed,
+    req: u64,
+    mut bits: Option<Prg>,
+    received: Option<&[Z67]>,
+    public: &PcPublic<'_>,
+    width: Width,
+    first: usize,
+    out: &mut [Z67],
+) {
     let k = width.digits();
     let (vw, pw_len) = words_per_element(width);
-    let n = public.r.len();
+    let n = out.len() / k;
     let iota = u16::from(index == 0);
-    let mut out = Vec::with_capacity(k * n);
     let case = |e: usize| case_of(public.beta[e], public.r[e], public.minus_one.is_some_and(|f| f[e]), width);
-    let need_u = (0..n).any(|e| case(e) != Case::Compare);
-    let mut s_stream = Prg::stream(k01, req, labels::PC_S);
-    let mut u_stream = need_u.then(|| Prg::stream(k01, req, labels::PC_U));
-    let mut p_stream = Prg::stream(k01, req, labels::PC_PERM);
-    let mut m_stream = Prg::stream(k01, req, labels::PC_MASK);
+    let need_u = (first..first + n).any(|e| case(e) != Case::Compare);
+    let at = |label: u16, per: usize| {
+        let mut p = Prg::stream(k01, req, label);
+        p.seek_word((first * per) as u64);
+        p
+    };
+    let mut s_stream = at(labels::PC_S, vw);
+    let mut u_stream = need_u.then(|| at(labels::PC_U, vw));
+    let mut p_stream = at(labels::PC_PERM, pw_len);
+    let mut m_stream = at(labels::PC_MASK, vw);
     let mut sw = [0u64; 64 * PC_CHUNK];
     let mut mw = [0u64; 64 * PC_CHUNK];
     let mut pw = [0u64; 63 * PC_CHUNK];
     let mut uw = [0u64; 64 * PC_CHUNK];
-    let (mut reader, received) = match bits {
-        BitShares::Stream(r) => (Some(r), None),
-        BitShares::Received(t) => (None, Some(t.data())),
-    };
+    let mut bw = [0u64; 64 * PC_CHUNK];
     let plan = PermPlan::new(k);
     // The `k` values of `Z_67` (or `Z_67*`) of element `off` of the chunk from its words.
     let zp_of = |w: &[u64], off: usize| -> [u8; K] {
@@ -165,20 +213,24 @@ fn message_lanes<const K: usize, const PACKED: bool>(
         if PACKED { packed_lanes::<K>(w, k, 66, 1) } else { digits::<K>(w, zp_star) }
     };
     let partners_of = |pw: &[u64], off: usize| plan.partners::<K>(&pw[pw_len * off..pw_len * off + pw_len]);
-    let mut start = 0;
-    while start < n {
-        let len = PC_CHUNK.min(n - start);
+    let mut done = 0;
+    while done < n {
+        let len = PC_CHUNK.min(n - done);
+        let start = first + done;
         s_stream.fill_u64(&mut sw[..vw * len]);
         m_stream.fill_u64(&mut mw[..vw * len]);
         p_stream.fill_u64(&mut pw[..pw_len * len]);
         if let Some(u) = u_stream.as_mut() {
             u.fill_u64(&mut uw[..vw * len]);
         }
-        let streamed = reader.as_mut().map(|r| r.take(vw * len));
+        let streamed = bits.as_mut().map(|b| {
+            b.fill_u64(&mut bw[..vw * len]);
+            &bw[..vw * len]
+        });
         // Step 1–2 for element `off` of the chunk: d_i = s_i·c_i.
         let scaled = |off: usize| -> [u8; K] {
             let e = start + off;
-            let x: [u8; K] = match (&streamed, received) {
+            let x: [u8; K] = match (streamed, received) {
                 (Some(w), _) => bit_share_digits::<K>(&w[vw * off..vw * off + vw], width),
                 (None, Some(t)) => {
                     let mut x = [0u8; K];
@@ -198,13 +250,11 @@ fn message_lanes<const K: usize, const PACKED: bool>(
             d
         };
         let masked = |off: usize, d: &[u8; K]| mask_digits(d, &zp_of(&mw, off), iota == 1);
-        // The first `k` slots (a copy of compile-time length when `k = K`).
-        let emit = |out: &mut Vec<Z67>, v: &[Z67; K]| {
-            if k == K {
-                out.extend_from_slice(v);
-            } else {
-                out.extend_from_slice(&v[..k]);
-            }
+        // The first `k` slots of element `off` of the chunk (a copy of compile-time length
+        // when `k = K`).
+        let chunk = &mut out[k * done..k * (done + len)];
+        let mut emit = |off: usize, v: &[Z67; K]| {
+            chunk[k * off..k * off + k].copy_from_slice(&v[..k]);
         };
         // Step 3: slot j carries d_{π(j)} (the Fisher–Yates swaps that build π, applied to
         // d). Two elements at a time: their swap chains are independent and interleave.
@@ -216,8 +266,8 @@ fn message_lanes<const K: usize, const PACKED: bool>(
             } else {
                 permute2(&mut d0, &mut d1, &pw[(k - 1) * off..(k - 1) * (off + 2)], k);
             }
-            emit(&mut out, &masked(off, &d0));
-            emit(&mut out, &masked(off + 1, &d1));
+            emit(off, &masked(off, &d0));
+            emit(off + 1, &masked(off + 1, &d1));
             off += 2;
         }
         if off < len {
@@ -227,11 +277,10 @@ fn message_lanes<const K: usize, const PACKED: bool>(
             } else {
                 permute(&mut d, &pw[(k - 1) * off..(k - 1) * (off + 1)], k);
             }
-            emit(&mut out, &masked(off, &d));
+            emit(off, &masked(off, &d));
         }
-        start += len;
+        done += len;
     }
-    out
 }
 
 /// Step 3 on the first `k` lanes of `d`, one word per step (the full width), with
@@ -493,6 +542,57 @@ mod tests {
         let m0 = party_message(0, &k01, req, &mut BitShares::Received(b0), &public, width);
         let m1 = party_message(1, &k01, req, &mut BitShares::Received(b1), &public, width);
         (helper_decide(&m0, &m1, width), digits_of(&m0), digits_of(&m1))
+    }
+
+    /// A message of several parts, computed on a pool of three threads, equals the message
+    /// computed in one part, with the bit shares received or expanded from a stream, and
+    /// a stream reader ends past every element's words.
+    #[test]
+    fn a_message_in_parts_on_threads_equals_the_message_in_one_part() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        for bits in [64u32, 32, 20] {
+            let w = width(bits);
+            let n = 2 * PC_PART + 37;
+            let mut prg = Prg::new(&Seed::from_u64(u64::from(bits)));
+            let xs: Vec<u64> = (0..n).map(|_| prg.next_u64() & w.mask()).collect();
+            let rs: Vec<u64> = (0..n).map(|_| prg.next_u64() & w.mask()).collect();
+            let beta: Vec<u64> = (0..n).map(|_| prg.next_u64() & 1).collect();
+            let minus_one: Vec<bool> = (0..n).map(|e| e % 97 == 5).collect();
+            let public = PcPublic { r: &rs, minus_one: Some(&minus_one), beta: &beta };
+            let (k01, k0d, req) = (Seed::from_u64(11), Seed::from_u64(12), 9);
+            let k = w.digits();
+            let (vw, _) = words_per_element(w);
+            let (_, b1) = bit_shares(&xs, 3, w);
+            for index in [0usize, 1] {
+                let bits_of = || {
+                    if index == 0 {
+                        BitShares::Stream(Box::new(WordReader::new(&k0d, req, labels::H_MSB_XBITS)))
+                    } else {
+                        BitShares::Received(b1.clone())
+                    }
+                };
+                let mut parts = bits_of();
+                let threaded = pool.install(|| party_message(index, &k01, req, &mut parts, &public, w));
+                let mut one = vec![Z67::default(); k * n];
+                let (stream, received) = match bits_of() {
+                    BitShares::Stream(r) => (Some(r.at(0)), None),
+                    BitShares::Received(t) => (None, Some(t)),
+                };
+                let received = received.as_ref().map(|t| t.data());
+                if w.is_full() {
+                    message_part::<64, false>(index, &k01, req, stream, received, &public, w, 0, &mut one);
+                } else if k <= 32 {
+                    message_part::<32, true>(index, &k01, req, stream, received, &public, w, 0, &mut one);
+                } else {
+                    message_part::<64, true>(index, &k01, req, stream, received, &public, w, 0, &mut one);
+                }
+                assert_eq!(digits_of(&threaded), digits_of(&one), "{bits} bits, party {index}");
+                if let BitShares::Stream(r) = parts {
+                    let after = crate::stream::words(&k0d, req, labels::H_MSB_XBITS, n * vw + 1);
+                    assert_eq!(r.at(0).next_u64(), after[n * vw], "{bits} bits: the reader moved past");
+                }
+            }
+        }
     }
 
     fn expected(x: u64, r: u64, minus_one: bool, beta: u64) -> u64 {

@@ -226,26 +226,30 @@ pub(crate) fn swap_partners2<const K: usize>(p: &mut [u8; K], q: &mut [u8; K], j
     }
 }
 
-/// A buffered reader of one stream, handing out `n` words at a time.
+/// A reader of one stream: parts of it are handed out by position ([`at`](Self::at)) and
+/// the reader moves past what was read ([`skip`](Self::skip)).
 pub(crate) struct WordReader {
     prg: Prg,
-    buf: Vec<u64>,
 }
 
 impl WordReader {
     /// A reader of `Stream(seed, req, label)`.
     pub(crate) fn new(seed: &Seed, req: u64, label: u16) -> Self {
-        Self { prg: Prg::stream(seed, req, label), buf: Vec::new() }
+        Self { prg: Prg::stream(seed, req, label) }
     }
 
-    /// The next `n` words of the stream.
-    pub(crate) fn take(&mut self, n: usize) -> &[u64] {
-        if self.buf.len() < n {
-            self.buf.resize(n, 0);
-        }
-        let out = &mut self.buf[..n];
-        self.prg.fill_u64(out);
-        out
+    /// The stream from `ahead` words past this reader's position on (the reader does not
+    /// move).
+    pub(crate) fn at(&self, ahead: usize) -> Prg {
+        let mut p = self.prg.clone();
+        p.seek_word(p.word_position() + ahead as u64);
+        p
+    }
+
+    /// Moves the reader `n` words on.
+    pub(crate) fn skip(&mut self, n: usize) {
+        let to = self.prg.word_position() + n as u64;
+        self.prg.seek_word(to);
     }
 }
 
@@ -557,9 +561,20 @@ mod tests {
         let s = Seed::from_u64(3);
         let whole = words(&s, 7, 9, 300);
         let mut r = WordReader::new(&s, 7, 9);
-        let mut got = r.take(100).to_vec();
-        got.extend_from_slice(r.take(37));
-        got.extend_from_slice(r.take(163));
+        let mut got = Vec::new();
+        // Parts read by position, out of order, then the reader moved past them.
+        for (ahead, n) in [(100usize, 37usize), (0, 100), (137, 163)] {
+            let mut part = vec![0u64; n];
+            r.at(ahead).fill_u64(&mut part);
+            assert_eq!(part, whole[ahead..ahead + n], "{n} words from {ahead}");
+            if ahead == 0 {
+                got = part;
+            }
+        }
+        r.skip(100);
+        let mut rest = vec![0u64; 200];
+        r.at(0).fill_u64(&mut rest);
+        got.extend_from_slice(&rest);
         assert_eq!(got, whole);
     }
 

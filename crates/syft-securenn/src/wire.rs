@@ -29,16 +29,41 @@ fn horner(digits: &[Z67]) -> u64 {
     digits.iter().rev().fold(0u64, |w, d| w * 67 + u64::from(d.get()))
 }
 
-/// Packs digits ten to a word, the first digit least significant.
+/// Words per part when digits are packed or unpacked on the thread pool.
+const PAR_WORDS: usize = 1 << 13;
+
+/// Packs digits ten to a word, the first digit least significant (parts of
+/// [`PAR_WORDS`] words on the thread pool).
 fn pack_digits(digits: &[Z67]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(digits.len().div_ceil(DIGITS_PER_WORD) * 8);
-    for chunk in digits.chunks(DIGITS_PER_WORD) {
-        // Two independent halves of five digits: a shorter dependency chain.
-        let (lo, hi) = chunk.split_at(chunk.len().min(5));
-        let w = horner(lo) + HALF * horner(hi);
-        out.extend_from_slice(&w.to_le_bytes());
+    use rayon::prelude::*;
+    let mut out = vec![0u8; digits.len().div_ceil(DIGITS_PER_WORD) * 8];
+    let pack = |(bytes, digits): (&mut [u8], &[Z67])| {
+        for (word, chunk) in bytes.chunks_exact_mut(8).zip(digits.chunks(DIGITS_PER_WORD)) {
+            // Two independent halves of five digits: a shorter dependency chain.
+            let (lo, hi) = chunk.split_at(chunk.len().min(5));
+            word.copy_from_slice(&(horner(lo) + HALF * horner(hi)).to_le_bytes());
+        }
+    };
+    if out.len() <= 8 * PAR_WORDS {
+        pack((&mut out, digits));
+    } else {
+        out.par_chunks_mut(8 * PAR_WORDS).zip(digits.par_chunks(DIGITS_PER_WORD * PAR_WORDS)).for_each(pack);
     }
     out
+}
+
+/// Unpacks whole words of ten digits each; whether some word is at or above `67^10`.
+fn unpack_words(bytes: &[u8], out: &mut [Z67]) -> bool {
+    let mut too_big = false;
+    for (chunk, digits) in bytes.chunks_exact(8).zip(out.chunks_exact_mut(DIGITS_PER_WORD)) {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0xff; 8]));
+        too_big |= w >= WORD_BOUND;
+        let (hi, lo) = (w / HALF, w % HALF);
+        let (a, b) = digits.split_at_mut(5);
+        unpack5(lo, a);
+        unpack5(hi.min(HALF - 1), b);
+    }
+    too_big
 }
 
 /// Writes the five digits of `x < 67^5`, the first least significant.
@@ -77,15 +102,16 @@ pub(crate) fn recv_digits(comm: &mut dyn Comm, from: PartyId, n: usize, packed: 
         return Err(bad(format!("expected {n} digits in {words} words, got {} bytes", bytes.len())).into());
     }
     let mut out = vec![Z67::new(0); words * DIGITS_PER_WORD];
-    let mut too_big = false;
-    for (chunk, digits) in bytes.chunks_exact(8).zip(out.chunks_exact_mut(DIGITS_PER_WORD)) {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0xff; 8]));
-        too_big |= w >= WORD_BOUND;
-        let (hi, lo) = (w / HALF, w % HALF);
-        let (a, b) = digits.split_at_mut(5);
-        unpack5(lo, a);
-        unpack5(hi.min(HALF - 1), b);
-    }
+    let too_big = if words <= PAR_WORDS {
+        unpack_words(&bytes, &mut out)
+    } else {
+        use rayon::prelude::*;
+        bytes
+            .par_chunks(8 * PAR_WORDS)
+            .zip(out.par_chunks_mut(DIGITS_PER_WORD * PAR_WORDS))
+            .map(|(b, o)| unpack_words(b, o))
+            .reduce(|| false, |a, b| a || b)
+    };
     // The last word holds `count` digits and must be below 67^count.
     let count = n - (words.saturating_sub(1)) * DIGITS_PER_WORD;
     let last = bytes.len().checked_sub(8).map(|i| u64::from_le_bytes(bytes[i..].try_into().unwrap_or([0xff; 8])));
@@ -210,7 +236,8 @@ mod tests {
         let mut comms = InMemoryNetwork::new(2);
         let mut b = comms.pop().unwrap();
         let mut a = comms.pop().unwrap();
-        for n in [0usize, 1, 9, 10, 11, 64, 2048, 2049] {
+        // The last two are packed and unpacked in parts on the thread pool.
+        for n in [0usize, 1, 9, 10, 11, 64, 2048, 2049, 10 * PAR_WORDS + 1, 25 * PAR_WORDS + 7] {
             let digits: Vec<Z67> = (0..n as u64).map(|i| Z67::new(i.wrapping_mul(0x9e37_79b9) >> 7)).collect();
             let before = a.stats().peer(1).bytes_sent;
             send_digits(&mut a, 1, digits.clone(), true).unwrap();
@@ -225,6 +252,14 @@ mod tests {
         assert_eq!(recv_digits(&mut b, 0, 10, true).unwrap(), max);
         a.send_payload(1, &WORD_BOUND.to_le_bytes()).unwrap();
         let err = recv_digits(&mut b, 0, 10, true).unwrap_err();
+        assert!(matches!(err, crate::SecurennError::Share(ShareError::BadMessage { .. })), "{err}");
+        // A bad word in a later part of a long message.
+        let n = 3 * DIGITS_PER_WORD * PAR_WORDS;
+        let mut bytes = pack_digits(&vec![Z67::new(3); n]);
+        let at = 8 * (2 * PAR_WORDS + 5);
+        bytes[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        a.send_payload(1, &bytes).unwrap();
+        let err = recv_digits(&mut b, 0, n, true).unwrap_err();
         assert!(matches!(err, crate::SecurennError::Share(ShareError::BadMessage { .. })), "{err}");
         // A last word holding three digits must be below 67^3.
         a.send_payload(1, &(67u64 * 67 * 67).to_le_bytes()).unwrap();
