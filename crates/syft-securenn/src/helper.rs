@@ -196,31 +196,57 @@ impl<'h> Helper<'h> {
     /// party 0 expands them (`pc::bit_share_digits`): one word per bit at the full width,
     /// three bits per word below it (docs/PROTOCOLS.md §3.2).
     fn deal_bits(&mut self, req: u64, label: u16, xs: &[u64], width: Width) -> Result<()> {
+        use rayon::prelude::*;
         /// Elements per chunk: their words (at most 8 KB) stay in L1.
         const DEAL_CHUNK: usize = 16;
+        /// Elements per part on the thread pool (each part's stream starts at its words).
+        const DEAL_PART: usize = 64 * DEAL_CHUNK;
         let (n, k) = (xs.len(), width.digits());
         let per = pc::words_per_element(width).0;
         let paper = self.paper_accounting();
-        let mut stream = Prg::stream(&self.k0d, req, label);
-        let mut words = [0u64; 64 * DEAL_CHUNK];
-        let mut p1 = Vec::with_capacity(k * n);
-        let mut p0 = Vec::with_capacity(if paper { k * n } else { 0 });
-        for chunk in xs.chunks(DEAL_CHUNK) {
-            let w = &mut words[..per * chunk.len()];
-            stream.fill_u64(w);
-            for (&x, ws) in chunk.iter().zip(w.chunks_exact(per)) {
-                if let Ok(ws) = <&[u64; 64]>::try_from(ws) {
-                    // The full width: one word per bit, with compile-time lengths.
-                    share_bits(x, ws, &mut p1, &mut p0, paper);
-                } else {
-                    let s0 = pc::bit_share_digits::<64>(ws, width);
-                    let s0 = &s0[..k.min(64)];
-                    p1.extend(s0.iter().enumerate().map(|(i, &d)| bit_share(x, i, d)));
-                    if paper {
-                        p0.extend(s0.iter().map(|&d| pc::digit(d)));
+        let k0d = self.k0d;
+        // Elements `first..` of `xs` (as many as `p1` has room for) into `p1` and `p0`.
+        let part = |first: usize, p1: &mut [Z67], p0: &mut [Z67]| {
+            let mut stream = Prg::stream(&k0d, req, label);
+            stream.seek_word((first * per) as u64);
+            let mut words = [0u64; 64 * DEAL_CHUNK];
+            let mut d1: Vec<Z67> = Vec::with_capacity(p1.len());
+            let mut d0: Vec<Z67> = Vec::with_capacity(p0.len());
+            for chunk in xs[first..first + p1.len() / k].chunks(DEAL_CHUNK) {
+                let w = &mut words[..per * chunk.len()];
+                stream.fill_u64(w);
+                for (&x, ws) in chunk.iter().zip(w.chunks_exact(per)) {
+                    if let Ok(ws) = <&[u64; 64]>::try_from(ws) {
+                        // The full width: one word per bit, with compile-time lengths.
+                        share_bits(x, ws, &mut d1, &mut d0, paper);
+                    } else {
+                        let s0 = pc::bit_share_digits::<64>(ws, width);
+                        let s0 = &s0[..k.min(64)];
+                        d1.extend(s0.iter().enumerate().map(|(i, &d)| bit_share(x, i, d)));
+                        if paper {
+                            d0.extend(s0.iter().map(|&d| pc::digit(d)));
+                        }
                     }
                 }
             }
+            p1.copy_from_slice(&d1);
+            p0.copy_from_slice(&d0);
+        };
+        let mut p1 = vec![Z67::default(); k * n];
+        let mut p0 = vec![Z67::default(); if paper { k * n } else { 0 }];
+        if n <= DEAL_PART || rayon::current_num_threads() < 2 {
+            part(0, &mut p1, &mut p0);
+        } else {
+            // Parts of p0 are empty unless paper accounting sends party 0's shares too.
+            let mut p0_parts: Vec<&mut [Z67]> = if paper {
+                p0.chunks_mut(k * DEAL_PART).collect()
+            } else {
+                (0..n.div_ceil(DEAL_PART)).map(|_| <&mut [Z67]>::default()).collect()
+            };
+            p1.par_chunks_mut(k * DEAL_PART)
+                .zip(p0_parts.par_iter_mut())
+                .enumerate()
+                .for_each(|(i, (p1, p0))| part(i * DEAL_PART, p1, p0));
         }
         if paper {
             wire::send_digits(&mut *self.comm, self.parties[0], p0, false)?;

@@ -137,6 +137,37 @@ proptest! {
 
 /// Adversarial share splits at 32 bits: one share (of the 64-bit sharing) at the edges of
 /// `Z_2^64` and of `Z_2^32`, every configuration.
+/// Thousands of elements: PrivateCompare's messages, the helper's bit shares and the
+/// packed digits are computed in parts on the thread pool (docs/PROTOCOLS.md §6.2), in
+/// every configuration, at 32 bits and at the full width.
+#[test]
+fn relu_of_thousands_of_elements_matches_plaintext() {
+    let n = 2 * 1024 + 301;
+    for (i, config) in all_configs().into_iter().enumerate() {
+        for width in [Width::new(32).unwrap(), Width::FULL] {
+            let mut prg = Prg::new(&Seed::from_u64(i as u64));
+            let vals: Vec<i64> = (0..n).map(|_| value_in(&mut prg, limit(width).min(1 << 40))).collect();
+            let r = run(
+                config,
+                i as u64,
+                &[signed_tensor(&vals)],
+                move |p, s| {
+                    p.set_width(width);
+                    let out = p.relu(&s[0])?;
+                    Ok(vec![out.value, out.derivative])
+                },
+                move |h| {
+                    h.set_width(width);
+                    h.relu(&[n])
+                },
+            );
+            let what = format!("config {i}, {} bits", width.bits());
+            assert_eq!(signed_values(&r.outputs[0]), vals.iter().map(|&v| v.max(0)).collect::<Vec<_>>(), "{what}");
+            assert_eq!(r.outputs[1], bits(vals.iter().map(|&v| v >= 0)), "{what}");
+        }
+    }
+}
+
 #[test]
 fn drelu_at_32_bits_is_right_for_adversarial_share_splits() {
     let width = Width::FIXED_POINT;
