@@ -421,6 +421,9 @@ impl<'a> SnnParty<'a> {
         };
         self.private_compare(&mut xbits, &PcPublic { r: &c, minus_one: None, beta: &beta }, width)?;
         let index = self.index;
+        // Fast profile: MSB = (c[0] ⊕ β) ⊕ g, the first term public, g = β' ⊕ x[0] dealt by
+        // the helper.
+        let public = || -> Vec<u64> { (0..n).map(|e| (c[e] & 1) ^ beta[e]).collect() };
         if let Some(p) = payload {
             // v + ρ to the helper: party 0 adds ρ, party 1 sends its share as it is.
             let rho = words(&self.k01, req, labels::MSB_RHO, p.values.len());
@@ -433,7 +436,7 @@ impl<'a> SnnParty<'a> {
             // One dealt tensor: g (n values), then g·(v + ρ) per payload value.
             let mut out = self.dealt_ring(req, labels::H_MSB_OUT_TIMES, &[n + p.values.len()])?;
             let gm = out.split_off(n);
-            let public: Vec<u64> = (0..n).map(|e| (c[e] & 1) ^ beta[e]).collect();
+            let public = public();
             let times = p
                 .bits()
                 .zip(gm.iter().zip(&rho))
@@ -450,8 +453,7 @@ impl<'a> SnnParty<'a> {
         let out = self.dealt_ring(req, labels::H_MSB_OUT, &[n])?;
         match profile {
             Profile::Fast => {
-                // MSB = (c[0] ⊕ β) ⊕ g with g = β' ⊕ x[0] dealt by the helper.
-                Ok(((0..n).map(|e| xor_public(out[e], (c[e] & 1) ^ beta[e], index)).collect(), Vec::new()))
+                Ok((out.iter().zip(public()).map(|(&g, b)| xor_public(g, b, index)).collect(), Vec::new()))
             }
             Profile::Paper => {
                 let gamma: Vec<u64> = (0..n).map(|e| xor_public(out[e], beta[e], index)).collect();
