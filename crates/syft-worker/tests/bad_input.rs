@@ -543,3 +543,34 @@ fn bad_input_is_a_typed_error_and_leaves_stores_unchanged() {
     assert_eq!(bob.object_count().unwrap(), 1);
     drop(stale);
 }
+
+/// A scaling by a public scalar names the operand's shape (the crypto provider deals the
+/// rescaling's material from it): a party refuses a shape other than its share's, the
+/// crypto provider refuses one past its limits before allocating, and nothing is stored.
+#[test]
+fn a_scalar_product_naming_the_wrong_shape_is_refused() {
+    use syft_worker::mpc::MpcRequest;
+    use syft_worker::{MpcOp, MpcSession, SharedTensor};
+    let (_hub, bob, alice, carol) = three();
+    let session = MpcSession::new(&[&bob, &alice], &carol).unwrap();
+    let enc = syft_fixed::FixedEncoder::default();
+    let x =
+        SharedTensor::share(&enc.encode(&Tensor::<f64>::from_vec(vec![1.5, -2.0, 0.25])).unwrap(), Some(enc), &session)
+            .unwrap();
+    // The honest path first: the learning-rate scaling of SGD.
+    assert_eq!(x.mul_scalar(0.5).unwrap().get().unwrap().float_precision().data(), &[0.75, -1.0, 0.125]);
+    assert_eq!(x.mul_int(-3).unwrap().get().unwrap().float_precision().data(), &[-4.5, 6.0, -0.75]);
+    let before = listings(&[&bob, &alice, &carol]);
+    let share = x.share_pointers()[0].id_at_location();
+    let fresh = unused_id(&[&bob, &alice, &carol]);
+    for scale in [1u64, 1 << 10] {
+        let op = MpcOp::MulScalar { c: 3, scale, shape: vec![4] };
+        let run = Request::Mpc(MpcRequest::Run { session: session.id(), op, args: vec![share], results: vec![fresh] });
+        assert_eq!(raw_err(&bob, &run), K::BadRequest, "scale {scale}");
+    }
+    let huge = MpcOp::MulScalar { c: 3, scale: 1 << 10, shape: vec![1 << 20, 1 << 20] };
+    let run = Request::Mpc(MpcRequest::Run { session: session.id(), op: huge, args: vec![], results: vec![] });
+    assert_eq!(raw_err(&carol, &run), K::LimitExceeded);
+    assert_eq!(listings(&[&bob, &alice, &carol]), before);
+    assert_eq!(x.get().unwrap().float_precision().data(), &[1.5, -2.0, 0.25]);
+}

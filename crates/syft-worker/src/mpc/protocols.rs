@@ -189,6 +189,7 @@ fn compute(
     let mut party = Party::new(member.comm.as_mut(), source, parties).map_err(protocol)?;
     let product = match op {
         MpcOp::MulPublic { c, .. } => a.mul(c).map_err(compute_err)?,
+        MpcOp::MulScalar { c, shape, .. } => scalar_product(a, *c, shape)?,
         MpcOp::MatMul { lhs_t, rhs_t, reuse_rhs, .. } => {
             let b = arg(shares, 1, op)?;
             match reuse_rhs {
@@ -219,6 +220,15 @@ fn compute(
     }
 }
 
+/// `a · c` for an operand that must have `shape` (a request naming another shape is
+/// refused: the crypto provider's material for the rescaling has that shape).
+fn scalar_product(a: &Tensor<u64>, c: u64, shape: &[usize]) -> Result<Tensor<u64>, RemoteError> {
+    if a.shape() != shape {
+        return Err(err(K::BadRequest, format!("mul_scalar: shape {shape:?} for a share of shape {:?}", a.shape())));
+    }
+    Ok(a.scale(c))
+}
+
 /// A party's step of a local operation on its share `a` (party `index`; `shares` are all
 /// its operands).
 fn local(op: &MpcOp, index: usize, a: &Tensor<u64>, shares: &[&Tensor<u64>]) -> Result<Tensor<u64>, RemoteError> {
@@ -235,6 +245,7 @@ fn local(op: &MpcOp, index: usize, a: &Tensor<u64>, shares: &[&Tensor<u64>]) -> 
             }
         }
         MpcOp::MulPublic { c, .. } => a.mul(c),
+        MpcOp::MulScalar { c, shape, .. } => return scalar_product(a, *c, shape),
         MpcOp::Sum => Ok(Tensor::scalar(a.sum_all())),
         MpcOp::SumAxis { axis, keepdim } => a.sum_axis(*axis, *keepdim),
         MpcOp::Reshape(s) => a.reshape(s),

@@ -33,6 +33,17 @@ pub enum MpcOp {
         /// Divide the product by this (1 for none).
         scale: u64,
     },
+    /// `a · c` for a public ring scalar `c`, then division by `scale` (local for two
+    /// parties): a learning rate or an integer factor, without a tensor of copies of it
+    /// in the request. The operand must have `shape`, which is the result's.
+    MulScalar {
+        /// The public factor.
+        c: u64,
+        /// Divide the product by this (1 for none).
+        scale: u64,
+        /// The operand's shape.
+        shape: Vec<usize>,
+    },
     /// `op(a) · op(b)` (one round), then division by `scale`.
     MatMul {
         /// Stored shape of `a`.
@@ -635,6 +646,18 @@ impl MpcOp {
                 },
                 outputs: 1,
                 allocates: A::Public(c.shape().to_vec()),
+            },
+            Self::MulScalar { scale, shape, .. } => OpSpec {
+                name: "mul_scalar",
+                // A uniform public scaling, as a layer's.
+                flow: Flow::Layer,
+                protocol: if *scale > 1 {
+                    Protocol::ScaledPublic { shape: shape.clone(), scale: *scale }
+                } else {
+                    Protocol::Local
+                },
+                outputs: 1,
+                allocates: A::Shape(shape.clone()),
             },
             Self::MatMul { lhs, rhs, lhs_t, rhs_t, scale, reuse_rhs } => OpSpec::beaver(
                 "matmul",

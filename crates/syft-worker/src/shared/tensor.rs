@@ -325,8 +325,8 @@ impl SharedTensor {
             });
         }
         let (m, k) = scalar_fraction(c)?;
-        let raw = Tensor::full(&self.shape, syft_ring::from_signed(m));
-        let shares = self.session.run(&MpcOp::MulPublic { c: raw, scale: 1u64 << k }, &self.ids())?;
+        let op = MpcOp::MulScalar { c: syft_ring::from_signed(m), scale: 1u64 << k, shape: self.shape.clone() };
+        let shares = self.session.run(&op, &self.ids())?;
         Ok(self.derive(shares, self.shape.clone(), self.encoder))
     }
 
@@ -345,8 +345,8 @@ impl SharedTensor {
 
     /// `self · k` for a public integer (no rescaling).
     pub fn mul_int(&self, k: i64) -> Result<Self> {
-        let c = Tensor::full(&self.shape, syft_ring::from_signed(k));
-        let shares = self.session.run(&MpcOp::MulPublic { c, scale: 1 }, &self.ids())?;
+        let op = MpcOp::MulScalar { c: syft_ring::from_signed(k), scale: 1, shape: self.shape.clone() };
+        let shares = self.session.run(&op, &self.ids())?;
         Ok(self.derive(shares, self.shape.clone(), self.encoder))
     }
 
