@@ -60,12 +60,15 @@ fn bit_share(x: u64, i: usize, s0: u8) -> Z67 {
 /// The `K` bit shares of `x` from party 0's words `ws` (party 1's into `p1`, party 0's
 /// into `p0` under paper accounting).
 #[inline]
-fn share_bits<const K: usize>(x: u64, ws: &[u64; K], p1: &mut Vec<Z67>, p0: &mut Vec<Z67>, paper: bool) {
+fn share_bits<const K: usize>(x: u64, ws: &[u64; K], p1: &mut [Z67], p0: Option<&mut [Z67]>) {
     let s0: [u8; K] = std::array::from_fn(|i| zp(ws[i]));
-    let d1: [Z67; K] = std::array::from_fn(|i| bit_share(x, i, s0[i]));
-    p1.extend_from_slice(&d1);
-    if paper {
-        p0.extend(s0.iter().map(|&d| pc::digit(d)));
+    for (i, (o, &d)) in p1.iter_mut().zip(&s0).enumerate() {
+        *o = bit_share(x, i, d);
+    }
+    if let Some(p0) = p0 {
+        for (o, &d) in p0.iter_mut().zip(&s0) {
+            *o = pc::digit(d);
+        }
     }
 }
 
@@ -205,48 +208,44 @@ impl<'h> Helper<'h> {
         let per = pc::words_per_element(width).0;
         let paper = self.paper_accounting();
         let k0d = self.k0d;
-        // Elements `first..` of `xs` (as many as `p1` has room for) into `p1` and `p0`.
-        let part = |first: usize, p1: &mut [Z67], p0: &mut [Z67]| {
+        // Elements `first..` of `xs` (as many as `p1` has room for): party 1's shares into
+        // `p1`, party 0's into `p0` under paper accounting.
+        let part = |first: usize, p1: &mut [Z67], mut p0: Option<&mut [Z67]>| {
             let mut stream = Prg::stream(&k0d, req, label);
             stream.seek_word((first * per) as u64);
             let mut words = [0u64; 64 * DEAL_CHUNK];
-            let mut d1: Vec<Z67> = Vec::with_capacity(p1.len());
-            let mut d0: Vec<Z67> = Vec::with_capacity(p0.len());
+            let mut e = 0;
             for chunk in xs[first..first + p1.len() / k].chunks(DEAL_CHUNK) {
                 let w = &mut words[..per * chunk.len()];
                 stream.fill_u64(w);
                 for (&x, ws) in chunk.iter().zip(w.chunks_exact(per)) {
+                    let d1 = &mut p1[k * e..k * e + k];
+                    let d0 = p0.as_deref_mut().map(|p| &mut p[k * e..k * e + k]);
                     if let Ok(ws) = <&[u64; 64]>::try_from(ws) {
                         // The full width: one word per bit, with compile-time lengths.
-                        share_bits(x, ws, &mut d1, &mut d0, paper);
+                        share_bits(x, ws, d1, d0);
                     } else {
                         let s0 = pc::bit_share_digits::<64>(ws, width);
-                        let s0 = &s0[..k.min(64)];
-                        d1.extend(s0.iter().enumerate().map(|(i, &d)| bit_share(x, i, d)));
-                        if paper {
-                            d0.extend(s0.iter().map(|&d| pc::digit(d)));
+                        for (i, (o, &d)) in d1.iter_mut().zip(&s0).enumerate() {
+                            *o = bit_share(x, i, d);
+                        }
+                        for (o, &d) in d0.into_iter().flatten().zip(&s0) {
+                            *o = pc::digit(d);
                         }
                     }
+                    e += 1;
                 }
             }
-            p1.copy_from_slice(&d1);
-            p0.copy_from_slice(&d0);
         };
         let mut p1 = vec![Z67::default(); k * n];
         let mut p0 = vec![Z67::default(); if paper { k * n } else { 0 }];
         if n <= DEAL_PART || rayon::current_num_threads() < 2 {
-            part(0, &mut p1, &mut p0);
+            part(0, &mut p1, paper.then_some(&mut p0[..]));
+        } else if paper {
+            let parts = p1.par_chunks_mut(k * DEAL_PART).zip(p0.par_chunks_mut(k * DEAL_PART));
+            parts.enumerate().for_each(|(i, (p1, p0))| part(i * DEAL_PART, p1, Some(p0)));
         } else {
-            // Parts of p0 are empty unless paper accounting sends party 0's shares too.
-            let mut p0_parts: Vec<&mut [Z67]> = if paper {
-                p0.chunks_mut(k * DEAL_PART).collect()
-            } else {
-                (0..n.div_ceil(DEAL_PART)).map(|_| <&mut [Z67]>::default()).collect()
-            };
-            p1.par_chunks_mut(k * DEAL_PART)
-                .zip(p0_parts.par_iter_mut())
-                .enumerate()
-                .for_each(|(i, (p1, p0))| part(i * DEAL_PART, p1, p0));
+            p1.par_chunks_mut(k * DEAL_PART).enumerate().for_each(|(i, p1)| part(i * DEAL_PART, p1, None));
         }
         if paper {
             wire::send_digits(&mut *self.comm, self.parties[0], p0, false)?;
