@@ -11,6 +11,12 @@
 //! `⌈log2 k⌉ · (DReLU + 1)` and the bytes those of a linear scan at most. At the first
 //! level both candidates' indices (and one-hot vectors) are public, so their selection
 //! is local (docs/PROTOCOLS.md §8.1): this saves one product per first-level pair.
+//!
+//! A few rows (at most `1024 / (k(k−1)/2 + k)`, `k > 4`) go by all pairs instead: every
+//! pair compared in one DReLU, each candidate's count of wins compared with `k − 1` in a
+//! second, with the products selecting the maximum riding on it. Two comparisons in
+//! sequence instead of `⌈log2 k⌉`, for more comparisons per row: the form for a batch of
+//! one, where rounds, not computation, take the time.
 
 use crate::error::{Result, invalid, shape_mismatch};
 use crate::helper::Helper;
@@ -194,9 +200,25 @@ fn axis_split(op: &'static str, shape: &[usize], axis: usize) -> Result<(usize, 
     Ok((numel(&shape[..axis]), k, numel(&shape[axis + 1..])))
 }
 
+/// The most comparisons (`m` rows times `k(k−1)/2 + k`) for which the all-pairs form is
+/// chosen over the tournament.
+const ALL_PAIRS_LIMIT: usize = 1024;
+
+/// Whether `m` rows of `k` candidates are reduced by all pairs (docs/PROTOCOLS.md §8.1):
+/// two DReLUs in sequence instead of `⌈log2 k⌉`, for `k(k−1)/2 + k` comparisons per row
+/// instead of `k − 1`. Chosen when it saves rounds (`k > 4`) and its comparisons are few
+/// (small batches, where rounds, not computation, take the time). Both the parties and
+/// the helper decide from the public shape.
+fn all_pairs(m: usize, k: usize) -> bool {
+    k > 4 && m > 0 && m.saturating_mul(k * (k - 1) / 2 + k) <= ALL_PAIRS_LIMIT
+}
+
 impl SnnParty<'_> {
-    /// The tournament over `k` columns of `m` rows each.
+    /// The reduction of `k` columns of `m` rows each: all pairs or the tournament.
     fn tournament(&mut self, columns: Vec<Vec<u64>>, m: usize, track: Track) -> Result<Survivor> {
+        if all_pairs(m, columns.len()) {
+            return self.all_pairs(columns, m, track);
+        }
         let iota = self.iota();
         let mut alive: Vec<Survivor> = columns
             .into_iter()
@@ -288,6 +310,50 @@ impl SnnParty<'_> {
             alive = next;
         }
         alive.pop().ok_or_else(|| invalid("argmax", "nothing to reduce"))
+    }
+
+    /// The all-pairs form (docs/PROTOCOLS.md §8.1): `b_ij = DReLU(v_i − v_j)` for every
+    /// `i < j` in one batch; then `c_i = #{j : v_i beats v_j} − (k − 1)` locally (`v_i`
+    /// beats `v_j` when `v_i ≥ v_j` for `i < j` and `v_i > v_j` for `i > j`, so only the
+    /// first maximum beats all others), and `oh_i = DReLU(c_i)` in a second batch, with
+    /// the products `oh_i·v_i` (the maximum is their sum) riding on its rounds.
+    fn all_pairs(&mut self, columns: Vec<Vec<u64>>, m: usize, track: Track) -> Result<Survivor> {
+        let k = columns.len();
+        let iota = self.iota();
+        let mut d = Vec::with_capacity(k * (k - 1) / 2 * m);
+        for i in 0..k {
+            for j in i + 1..k {
+                d.extend(columns[i].iter().zip(&columns[j]).map(|(a, b)| a.wrapping_sub(*b)));
+            }
+        }
+        let b = self.drelu_flat(&d)?;
+        // c_i = Σ_{j>i} b_ij + Σ_{j<i} (1 − b_ji) − (k − 1).
+        let mut c: Vec<u64> = (0..k as u64)
+            .flat_map(|i| std::iter::repeat_n(iota.wrapping_mul(i.wrapping_sub(k as u64 - 1)), m))
+            .collect();
+        let mut pairs = b.chunks_exact(m);
+        for i in 0..k {
+            for j in i + 1..k {
+                let bij = pairs.next().unwrap_or_default();
+                for (r, &v) in bij.iter().enumerate() {
+                    c[i * m + r] = c[i * m + r].wrapping_add(v);
+                    c[j * m + r] = c[j * m + r].wrapping_sub(v);
+                }
+            }
+        }
+        let blocks: Vec<usize> = (0..k).collect();
+        let values = columns.concat();
+        let (oh, prod) = self.drelu_times_flat(&c, &Payload::new(m, &blocks, &values))?;
+        let mut val = vec![0u64; m];
+        for col in prod.chunks_exact(m) {
+            for (v, p) in val.iter_mut().zip(col) {
+                *v = v.wrapping_add(*p);
+            }
+        }
+        let cols: Vec<Vec<u64>> = oh.chunks_exact(m).map(<[u64]>::to_vec).collect();
+        let idx = (track == Track::Index).then(|| index_from_one_hot(&cols, m));
+        let oh = (track == Track::OneHot).then_some(cols);
+        Ok(Survivor { meta: Meta { lo: 0, hi: k, leaf: false }, val, idx, oh })
     }
 
     /// Runs a tournament along `axis` and lays the results out.
@@ -443,6 +509,11 @@ fn index_from_one_hot(cols: &[Vec<u64>], m: usize) -> Vec<u64> {
 impl Helper<'_> {
     /// The helper's side of a tournament over `k` columns of `m` rows.
     fn tournament_n(&mut self, m: usize, k: usize, track: Track) -> Result<()> {
+        if all_pairs(m, k) {
+            self.drelu_n(k * (k - 1) / 2 * m)?;
+            let blocks: Vec<usize> = (0..k).collect();
+            return self.drelu_times_n(k * m, m, &blocks);
+        }
         let mut metas: Vec<Meta> = (0..k).map(|c| Meta { lo: c, hi: c + 1, leaf: true }).collect();
         while metas.len() > 1 {
             let (pairs, _, next) = level(&metas, track);
