@@ -1,7 +1,8 @@
 //! SecureNN on the tutorial's MNIST shapes, two computing parties and the helper on three
 //! threads over in-memory channels: ReLU on the 50×500 hidden layer (fast and paper
 //! profiles, at the full 64-bit width and at the 32 bits the workers use for fixed-point
-//! values) and argmax over 10 classes for a batch of 50. Each iteration is a whole
+//! values), ReLU on one image's 500 hidden units, and argmax over 10 classes for a batch
+//! of 50. Each iteration is a whole
 //! session: seeds from the helper, `k_01` from party 0, then the protocol.
 
 #![allow(clippy::expect_used, reason = "benchmark code: a failure aborts the bench")]
@@ -77,6 +78,15 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
+    // One image's hidden layer: the batch-1 latency of a ReLU.
+    let one = hidden.slice_axis(0, 0, 1).expect("one row");
+    let one_shares = AdditiveShares::split(&one, 2, &mut prg).expect("split").into_shares();
+    g.throughput(Throughput::Elements(HIDDEN as u64));
+    g.bench_function("relu_1x500_fast_k32", |b| {
+        b.iter(|| {
+            black_box(session(Config::fast(), k32, &one_shares, |p, x| Ok(p.relu(x)?.value), |h| h.relu(&[1, HIDDEN])))
+        });
+    });
     g.throughput(Throughput::Elements(BATCH as u64));
     for (name, width) in [("argmax_50x10_fast", full), ("argmax_50x10_fast_k32", k32)] {
         g.bench_function(name, |b| {

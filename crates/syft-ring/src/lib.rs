@@ -2,6 +2,8 @@
 #![cfg_attr(not(test), deny(unsafe_code))]
 
 pub mod conv;
+#[allow(unsafe_code, reason = "the digit loops compiled for AVX2 and AVX-512, chosen at run time")]
+pub mod digits;
 pub mod element;
 pub mod error;
 #[allow(unsafe_code, reason = "the SIMD GEMM kernels are the one place that needs unsafe")]

@@ -4,79 +4,35 @@
 //! (length, and every value below the modulus).
 //!
 //! Digits of `Z_67` (PrivateCompare's messages and the helper's bit shares, §6.2) travel
-//! ten to a little-endian `u64` under compressed accounting (`67^10 < 2^64`: 6.4 bits per
-//! digit instead of 8), and one byte each under paper accounting, which reproduces the
-//! paper's byte counts.
+//! ten to a little-endian `u64` under compressed accounting, five in each 32-bit half
+//! (`67^5 < 2^32`: 6.4 bits per digit instead of 8; [`syft_ring::digits`]), and one byte
+//! each under paper accounting, which reproduces the paper's byte counts.
 
 use crate::Width;
 use crate::arith::Odd;
 use crate::error::Result;
-use syft_ring::{OddRing, Tensor, Z67};
+use syft_ring::{OddRing, Tensor, Z67, digits};
 use syft_share::{Comm, CommExt, PartyId, ShareError};
 
 /// Digits of `Z_67` per packed word.
-const DIGITS_PER_WORD: usize = 10;
-
-/// `67^10`: every packed word of ten digits is below it.
-const WORD_BOUND: u64 = 67u64.pow(10);
-
-/// `67^5`: a word is `lo + 67^5·hi` with both halves below it (and below `2^31`).
-const HALF: u64 = 67u64.pow(5);
-
-/// Up to five digits, the first least significant.
-#[inline]
-fn horner(digits: &[Z67]) -> u64 {
-    digits.iter().rev().fold(0u64, |w, d| w * 67 + u64::from(d.get()))
-}
+const DIGITS_PER_WORD: usize = digits::DIGITS_PER_WORD;
 
 /// Words per part when digits are packed or unpacked on the thread pool.
 const PAR_WORDS: usize = 1 << 13;
 
-/// Packs digits ten to a word, the first digit least significant (parts of
-/// [`PAR_WORDS`] words on the thread pool).
-fn pack_digits(digits: &[Z67]) -> Vec<u8> {
+/// Packs digits ten to a word ([`syft_ring::digits`]), in parts of [`PAR_WORDS`] words on
+/// the thread pool.
+fn pack_digits(d: &[Z67]) -> Vec<u8> {
     use rayon::prelude::*;
-    let mut out = vec![0u8; digits.len().div_ceil(DIGITS_PER_WORD) * 8];
-    let pack = |(bytes, digits): (&mut [u8], &[Z67])| {
-        for (word, chunk) in bytes.chunks_exact_mut(8).zip(digits.chunks(DIGITS_PER_WORD)) {
-            // Two independent halves of five digits: a shorter dependency chain.
-            let (lo, hi) = chunk.split_at(chunk.len().min(5));
-            word.copy_from_slice(&(horner(lo) + HALF * horner(hi)).to_le_bytes());
-        }
-    };
+    let mut out = vec![0u8; digits::packed_len(d.len())];
     if out.len() <= 8 * PAR_WORDS {
-        pack((&mut out, digits));
+        digits::pack_z67(d, &mut out);
     } else {
-        out.par_chunks_mut(8 * PAR_WORDS).zip(digits.par_chunks(DIGITS_PER_WORD * PAR_WORDS)).for_each(pack);
+        out.par_chunks_mut(8 * PAR_WORDS)
+            .zip(d.par_chunks(DIGITS_PER_WORD * PAR_WORDS))
+            .for_each(|(o, d)| digits::pack_z67(d, o));
     }
     out
-}
-
-/// Unpacks whole words of ten digits each; whether some word is at or above `67^10`.
-fn unpack_words(bytes: &[u8], out: &mut [Z67]) -> bool {
-    let mut too_big = false;
-    for (chunk, digits) in bytes.chunks_exact(8).zip(out.chunks_exact_mut(DIGITS_PER_WORD)) {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0xff; 8]));
-        too_big |= w >= WORD_BOUND;
-        let (hi, lo) = (w / HALF, w % HALF);
-        let (a, b) = digits.split_at_mut(5);
-        unpack5(lo, a);
-        unpack5(hi.min(HALF - 1), b);
-    }
-    too_big
-}
-
-/// Writes the five digits of `x < 67^5`, the first least significant.
-#[inline]
-#[allow(clippy::cast_possible_truncation, reason = "x < 67^5 < 2^31")]
-fn unpack5(x: u64, out: &mut [Z67]) {
-    let mut x = x as u32;
-    for d in out.iter_mut().take(5) {
-        let q = x / 67;
-        // The clamp lets the compiler drop the reduction in `Z67::new`.
-        *d = Z67::new(u64::from((x - 67 * q).min(66)));
-        x = q;
-    }
 }
 
 /// Sends digits of `Z_67`: packed ten to a word, or a tensor of one byte each.
@@ -103,20 +59,19 @@ pub(crate) fn recv_digits(comm: &mut dyn Comm, from: PartyId, n: usize, packed: 
     }
     let mut out = vec![Z67::new(0); words * DIGITS_PER_WORD];
     let too_big = if words <= PAR_WORDS {
-        unpack_words(&bytes, &mut out)
+        digits::unpack_z67(&bytes, &mut out)
     } else {
         use rayon::prelude::*;
         bytes
             .par_chunks(8 * PAR_WORDS)
             .zip(out.par_chunks_mut(DIGITS_PER_WORD * PAR_WORDS))
-            .map(|(b, o)| unpack_words(b, o))
+            .map(|(b, o)| digits::unpack_z67(b, o))
             .reduce(|| false, |a, b| a || b)
     };
-    // The last word holds `count` digits and must be below 67^count.
+    // The last word holds `count` digits and nothing above them.
     let count = n - (words.saturating_sub(1)) * DIGITS_PER_WORD;
     let last = bytes.len().checked_sub(8).map(|i| u64::from_le_bytes(bytes[i..].try_into().unwrap_or([0xff; 8])));
-    #[allow(clippy::cast_possible_truncation, reason = "count <= 10")]
-    let last_bad = last.is_some_and(|w| w >= 67u64.pow(count as u32));
+    let last_bad = last.is_some_and(|w| !digits::last_word_fits(w, count));
     if too_big || last_bad {
         return Err(bad(format!("a word is not a packing of digits of Z_67 ({n} digits expected)")).into());
     }
@@ -250,9 +205,23 @@ mod tests {
         let max = vec![Z67::new(66); 10];
         send_digits(&mut a, 1, max.clone(), true).unwrap();
         assert_eq!(recv_digits(&mut b, 0, 10, true).unwrap(), max);
-        a.send_payload(1, &WORD_BOUND.to_le_bytes()).unwrap();
-        let err = recv_digits(&mut b, 0, 10, true).unwrap_err();
-        assert!(matches!(err, crate::SecurennError::Share(ShareError::BadMessage { .. })), "{err}");
+        // A half at 67^5 is no packing, in either half.
+        for word in [u64::from(digits::HALF_BOUND), u64::from(digits::HALF_BOUND) << 32, u64::MAX] {
+            a.send_payload(1, &word.to_le_bytes()).unwrap();
+            let err = recv_digits(&mut b, 0, 10, true).unwrap_err();
+            assert!(matches!(err, crate::SecurennError::Share(ShareError::BadMessage { .. })), "{err}");
+        }
+        // The format: five digits per 32-bit half, the first least significant.
+        let digits: Vec<Z67> = (1..=10).map(Z67::new).collect();
+        let word = u64::from_le_bytes(pack_digits(&digits).try_into().unwrap());
+        let lo = 1 + 2 * 67 + 3 * 67 * 67 + 4 * 67u64.pow(3) + 5 * 67u64.pow(4);
+        let hi = 6 + 7 * 67 + 8 * 67 * 67 + 9 * 67u64.pow(3) + 10 * 67u64.pow(4);
+        assert_eq!(word, lo | hi << 32);
+        // A last word of seven digits: its high half must be below 67^2.
+        a.send_payload(1, &((67u64 * 67) << 32).to_le_bytes()).unwrap();
+        assert!(recv_digits(&mut b, 0, 7, true).is_err());
+        a.send_payload(1, &((67u64 * 67 - 1) << 32 | u64::from(digits::HALF_BOUND - 1)).to_le_bytes()).unwrap();
+        assert_eq!(recv_digits(&mut b, 0, 7, true).unwrap().len(), 7);
         // A bad word in a later part of a long message.
         let n = 3 * DIGITS_PER_WORD * PAR_WORDS;
         let mut bytes = pack_digits(&vec![Z67::new(3); n]);
