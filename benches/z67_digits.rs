@@ -24,10 +24,10 @@ fn bench(c: &mut Criterion) {
             continue;
         }
         g.bench_function(format!("pack_{}", path.name()), |b| {
-            b.iter(|| pack_z67_with_path(path, black_box(&digits), &mut packed));
+            b.iter(|| pack_z67_with_path(path, black_box(&digits), &mut packed).expect("lengths"));
         });
         g.bench_function(format!("unpack_{}", path.name()), |b| {
-            b.iter(|| black_box(unpack_z67_with_path(path, black_box(&packed), &mut back)));
+            b.iter(|| black_box(unpack_z67_with_path(path, black_box(&packed), &mut back).expect("lengths")));
         });
     }
     g.finish();

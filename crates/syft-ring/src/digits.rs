@@ -11,6 +11,7 @@
 //! VBMI's byte permutes), for AVX2, and for the baseline target.
 
 use crate::element::Z67;
+use crate::error::{Result, RingError};
 use crate::gemm::KernelPath;
 
 /// Digits of `Z_67` per packed word.
@@ -64,21 +65,26 @@ fn path(kernel: KernelPath) -> Path {
 /// 32-bit half, the first digit least significant; a last partial word is zero above its
 /// digits.
 ///
-/// # Panics
+/// # Errors
 ///
-/// If `out` is not [`packed_len`]`(digits.len())` bytes long.
-pub fn pack_z67(digits: &[Z67], out: &mut [u8]) {
-    pack_z67_with_path(KernelPath::selected(), digits, out);
+/// [`RingError::InvalidArgument`] if `out` is not [`packed_len`]`(digits.len())` bytes long.
+pub fn pack_z67(digits: &[Z67], out: &mut [u8]) -> Result<()> {
+    pack_z67_with_path(KernelPath::selected(), digits, out)
 }
 
 /// [`pack_z67`] on the copy for `kernel` (for benchmarks): AVX-512 needs VBMI too and
 /// falls back to AVX2, and a path the CPU cannot run falls back to the portable copy.
 ///
-/// # Panics
+/// # Errors
 ///
 /// As [`pack_z67`].
-pub fn pack_z67_with_path(kernel: KernelPath, digits: &[Z67], out: &mut [u8]) {
-    assert_eq!(out.len(), packed_len(digits.len()), "pack_z67: output length");
+pub fn pack_z67_with_path(kernel: KernelPath, digits: &[Z67], out: &mut [u8]) -> Result<()> {
+    if out.len() != packed_len(digits.len()) {
+        return Err(RingError::InvalidArgument {
+            op: "pack_z67",
+            reason: format!("{} digits need {} bytes, got {}", digits.len(), packed_len(digits.len()), out.len()),
+        });
+    }
     match path(kernel) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `path` chose this copy only if the CPU has AVX-512 F/BW/VL/VBMI.
@@ -88,28 +94,35 @@ pub fn pack_z67_with_path(kernel: KernelPath, digits: &[Z67], out: &mut [u8]) {
         Path::Avx2 => unsafe { pack_avx2(digits, out) },
         Path::Portable => pack_body(digits, out),
     }
+    Ok(())
 }
 
 /// Unpacks the whole words of `bytes` into `out` (ten digits per word; `out` holds
 /// `10·bytes.len()/8` digits). Returns whether some half was at or above `67^5` (no
 /// packing of digits); the digits written for such a half are then meaningless.
 ///
-/// # Panics
+/// # Errors
 ///
-/// If `bytes` is not whole words or `out` is not ten digits per word.
-pub fn unpack_z67(bytes: &[u8], out: &mut [Z67]) -> bool {
+/// [`RingError::InvalidArgument`] if `bytes` is not whole words or `out` is not ten
+/// digits per word.
+pub fn unpack_z67(bytes: &[u8], out: &mut [Z67]) -> Result<bool> {
     unpack_z67_with_path(KernelPath::selected(), bytes, out)
 }
 
 /// [`unpack_z67`] on the copy for `kernel` (for benchmarks): AVX-512 needs VBMI too and
 /// falls back to AVX2, and a path the CPU cannot run falls back to the portable copy.
 ///
-/// # Panics
+/// # Errors
 ///
 /// As [`unpack_z67`].
-pub fn unpack_z67_with_path(kernel: KernelPath, bytes: &[u8], out: &mut [Z67]) -> bool {
-    assert!(bytes.len().is_multiple_of(8) && out.len() == bytes.len() / 8 * DIGITS_PER_WORD, "unpack_z67: lengths");
-    match path(kernel) {
+pub fn unpack_z67_with_path(kernel: KernelPath, bytes: &[u8], out: &mut [Z67]) -> Result<bool> {
+    if !bytes.len().is_multiple_of(8) || out.len() != bytes.len() / 8 * DIGITS_PER_WORD {
+        return Err(RingError::InvalidArgument {
+            op: "unpack_z67",
+            reason: format!("{} bytes (whole words) into {} digits (ten per word)", bytes.len(), out.len()),
+        });
+    }
+    Ok(match path(kernel) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `path` chose this copy only if the CPU has AVX-512 F/BW/VL/VBMI.
         Path::Avx512 => unsafe { unpack_avx512(bytes, out) },
@@ -117,7 +130,7 @@ pub fn unpack_z67_with_path(kernel: KernelPath, bytes: &[u8], out: &mut [Z67]) -
         // SAFETY: `path` chose this copy only if the CPU has AVX2.
         Path::Avx2 => unsafe { unpack_avx2(bytes, out) },
         Path::Portable => unpack_body(bytes, out),
-    }
+    })
 }
 
 /// Whether a last word holding `count ≤ 10` digits has nothing above them: its low half
@@ -315,10 +328,21 @@ mod tests {
             let mut bytes = reference(&digits(340, 3));
             bytes[4 * at..4 * at + 4].copy_from_slice(&HALF_BOUND.to_le_bytes());
             let mut out = vec![Z67::new(0); 340];
-            assert!(unpack_z67(&bytes, &mut out), "half {at}");
+            assert!(unpack_z67(&bytes, &mut out).unwrap(), "half {at}");
             bytes[4 * at..4 * at + 4].copy_from_slice(&(HALF_BOUND - 1).to_le_bytes());
-            assert!(!unpack_z67(&bytes, &mut out), "half {at}");
+            assert!(!unpack_z67(&bytes, &mut out).unwrap(), "half {at}");
         }
+    }
+
+    #[test]
+    fn wrong_lengths_are_errors() {
+        let d = digits(11, 1);
+        assert!(pack_z67(&d, &mut [0u8; 8]).is_err());
+        assert!(pack_z67(&d, &mut [0u8; 24]).is_err());
+        assert!(pack_z67(&d, &mut [0u8; 16]).is_ok());
+        assert!(unpack_z67(&[0u8; 12], &mut [Z67::new(0); 10]).is_err());
+        assert!(unpack_z67(&[0u8; 16], &mut [Z67::new(0); 10]).is_err());
+        assert!(unpack_z67(&[0u8; 16], &mut [Z67::new(0); 20]).is_ok());
     }
 
     #[test]

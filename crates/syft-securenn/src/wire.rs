@@ -22,23 +22,23 @@ const PAR_WORDS: usize = 1 << 13;
 
 /// Packs digits ten to a word ([`syft_ring::digits`]), in parts of [`PAR_WORDS`] words on
 /// the thread pool.
-fn pack_digits(d: &[Z67]) -> Vec<u8> {
+fn pack_digits(d: &[Z67]) -> Result<Vec<u8>> {
     use rayon::prelude::*;
     let mut out = vec![0u8; digits::packed_len(d.len())];
     if out.len() <= 8 * PAR_WORDS {
-        digits::pack_z67(d, &mut out);
+        digits::pack_z67(d, &mut out)?;
     } else {
         out.par_chunks_mut(8 * PAR_WORDS)
             .zip(d.par_chunks(DIGITS_PER_WORD * PAR_WORDS))
-            .for_each(|(o, d)| digits::pack_z67(d, o));
+            .try_for_each(|(o, d)| digits::pack_z67(d, o))?;
     }
-    out
+    Ok(out)
 }
 
 /// Sends digits of `Z_67`: packed ten to a word, or a tensor of one byte each.
 pub(crate) fn send_digits(comm: &mut dyn Comm, to: PartyId, digits: Vec<Z67>, packed: bool) -> Result<()> {
     if packed {
-        comm.send_payload(to, &pack_digits(&digits))?;
+        comm.send_payload(to, &pack_digits(&digits)?)?;
     } else {
         comm.send_tensor(to, &Tensor::from_vec(digits))?;
     }
@@ -59,14 +59,14 @@ pub(crate) fn recv_digits(comm: &mut dyn Comm, from: PartyId, n: usize, packed: 
     }
     let mut out = vec![Z67::new(0); words * DIGITS_PER_WORD];
     let too_big = if words <= PAR_WORDS {
-        digits::unpack_z67(&bytes, &mut out)
+        digits::unpack_z67(&bytes, &mut out)?
     } else {
         use rayon::prelude::*;
         bytes
             .par_chunks(8 * PAR_WORDS)
             .zip(out.par_chunks_mut(DIGITS_PER_WORD * PAR_WORDS))
             .map(|(b, o)| digits::unpack_z67(b, o))
-            .reduce(|| false, |a, b| a || b)
+            .try_reduce(|| false, |a, b| Ok(a || b))?
     };
     // The last word holds `count` digits and nothing above them.
     let count = n - (words.saturating_sub(1)) * DIGITS_PER_WORD;
@@ -213,7 +213,7 @@ mod tests {
         }
         // The format: five digits per 32-bit half, the first least significant.
         let digits: Vec<Z67> = (1..=10).map(Z67::new).collect();
-        let word = u64::from_le_bytes(pack_digits(&digits).try_into().unwrap());
+        let word = u64::from_le_bytes(pack_digits(&digits).unwrap().try_into().unwrap());
         let lo = 1 + 2 * 67 + 3 * 67 * 67 + 4 * 67u64.pow(3) + 5 * 67u64.pow(4);
         let hi = 6 + 7 * 67 + 8 * 67 * 67 + 9 * 67u64.pow(3) + 10 * 67u64.pow(4);
         assert_eq!(word, lo | hi << 32);
@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(recv_digits(&mut b, 0, 7, true).unwrap().len(), 7);
         // A bad word in a later part of a long message.
         let n = 3 * DIGITS_PER_WORD * PAR_WORDS;
-        let mut bytes = pack_digits(&vec![Z67::new(3); n]);
+        let mut bytes = pack_digits(&vec![Z67::new(3); n]).unwrap();
         let at = 8 * (2 * PAR_WORDS + 5);
         bytes[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
         a.send_payload(1, &bytes).unwrap();
