@@ -5,7 +5,7 @@
 //! over every message of a comparison. The halves keep the arithmetic in 32-bit lanes
 //! with no carried chain: packing is a dot product with the powers of 67, unpacking
 //! `⌊x / 67^j⌋ mod 67` for each digit independently (divisions by constants, which the
-//! compiler turns into multiplications). Blocks of [`BLOCK`] halves run lane by lane over
+//! compiler turns into multiplications). Blocks of 16 halves run lane by lane over
 //! arrays, compiled three times and picked at run time like the GEMM kernels
 //! ([`KernelPath::selected`], so `SYFT_GEMM_KERNEL` forces these too): for AVX-512 (with
 //! VBMI's byte permutes), for AVX2, and for the baseline target.
