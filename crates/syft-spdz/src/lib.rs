@@ -14,4 +14,6 @@ pub use approx::{exp_requests, ln_requests, reciprocal_requests};
 pub use error::{Result, SpdzError};
 pub use material::{Dealer, DealerStats, Material, PartySeed, Product, Request, SignedFloorDiv, floor_div_signed};
 pub use protocols::{OpenedOperand, Party, truncate_local};
-pub use source::{DealerLink, Preprocessed, SourceStats, TripleSource, distribute_seeds, preprocess, serve_request};
+pub use source::{
+    DealerLink, PendingCorrection, Preprocessed, SourceStats, TripleSource, distribute_seeds, preprocess, serve_request,
+};

@@ -6,7 +6,7 @@
 
 use crate::error::{Result, SpdzError};
 use crate::material::{Material, Product, Request, SignedFloorDiv};
-use crate::source::TripleSource;
+use crate::source::{PendingCorrection, TripleSource};
 use syft_ring::{Conv2dParams, Tensor};
 use syft_share::{Comm, CommExt, PartyId};
 
@@ -94,7 +94,10 @@ impl<'a> Party<'a> {
             });
         }
         product.output_shape()?;
-        let Material::Triple { a, b, c } = self.material(&Request::Triple(product.clone()))? else {
+        // The last party's `c` is received at the end (`next_deferred`): its differences
+        // leave while the dealer is still computing `c`.
+        let (_, material, pending) = self.source.next_deferred(self.comm, &Request::Triple(product.clone()))?;
+        let Material::Triple { a, b, c } = material else {
             return Err(SpdzError::WrongMaterial { expected: "triple" });
         };
         // One round: send both differences, then receive `e` (usually the smaller) and use
@@ -123,6 +126,14 @@ impl<'a> Party<'a> {
             b.add_assign(&f)?;
             product.apply_add(&mut z, &e, &b)?;
             product.apply_add(&mut z, &a, &f)?;
+        }
+        self.add_pending(z, pending)
+    }
+
+    /// Adds the last party's correction, received now, to its share `z`.
+    fn add_pending(&mut self, mut z: Tensor<u64>, pending: Option<PendingCorrection>) -> Result<Tensor<u64>> {
+        if let Some(p) = pending {
+            z.add_assign(&p.receive(self.comm)?)?;
         }
         Ok(z)
     }
@@ -295,7 +306,8 @@ impl<'a> Party<'a> {
             mask_req: w.mask_req,
             mask_shape: w.f.shape().to_vec(),
         };
-        let Material::Triple { a, c, .. } = self.material(&request)? else {
+        let (_, material, pending) = self.source.next_deferred(self.comm, &request)?;
+        let Material::Triple { a, c, .. } = material else {
             return Err(SpdzError::WrongMaterial { expected: "triple with mask" });
         };
         let parties = self.parties.clone();
@@ -308,7 +320,7 @@ impl<'a> Party<'a> {
             a.add_assign(&e)?;
             product.apply_add(&mut z, &e, &w.b)?;
             product.apply_add(&mut z, &a, &w.f)?;
-            return Ok(z);
+            return self.add_pending(z, pending);
         }
         // ⟨A⟩_i∘F needs no opening: it is computed while the peers' differences travel, so
         // a wait for a peer that is late overlaps with half of the work.
@@ -320,7 +332,7 @@ impl<'a> Party<'a> {
             // ⟨z⟩_i = ⟨c⟩_i + e∘⟨B⟩_i + ⟨A⟩_i∘F.
             _ => product.apply_add(&mut z, &e, &w.b)?,
         }
-        Ok(z)
+        self.add_pending(z, pending)
     }
 }
 

@@ -42,6 +42,20 @@ pub trait TripleSource: Send {
     /// This party's material for the next request. `comm` is the party's channel set,
     /// used by sources that receive corrections from the dealer on demand.
     fn next(&mut self, comm: &mut dyn Comm, request: &Request) -> Result<(u64, Material)>;
+    /// Like [`next`](Self::next), for a protocol that needs the dealt output (`c` of a
+    /// triple) only at its end: the last party of a [`DealerLink`] does not wait for its
+    /// correction here. Its material then has that output zero, and the correction comes
+    /// back as a [`PendingCorrection`] to receive and add once the protocol's openings have
+    /// left, so that they do not wait for the dealer's computation. Every other party and
+    /// source returns the whole material and `None`.
+    fn next_deferred(
+        &mut self,
+        comm: &mut dyn Comm,
+        request: &Request,
+    ) -> Result<(u64, Material, Option<PendingCorrection>)> {
+        let (req, material) = self.next(comm, request)?;
+        Ok((req, material, None))
+    }
     /// The number the next request will get.
     fn next_req(&self) -> u64;
     /// What this party has consumed so far.
@@ -53,6 +67,22 @@ pub trait TripleSource: Send {
     /// This party's seed shared with the dealer, for protocols that expand helper-dealt
     /// values from it; `None` for sources without an online dealer.
     fn party_seed(&self) -> Option<PartySeed>;
+}
+
+/// The last party's correction of a request, still to be received from the dealer
+/// ([`TripleSource::next_deferred`]): its share of the request's dealt output.
+#[derive(Debug)]
+#[must_use = "the correction is part of the last party's share: receive it and add it"]
+pub struct PendingCorrection {
+    dealer: PartyId,
+    shape: Vec<usize>,
+}
+
+impl PendingCorrection {
+    /// Receives the correction (shape-checked) from the dealer.
+    pub fn receive(self, comm: &mut dyn Comm) -> Result<Tensor<u64>> {
+        Ok(comm.recv_tensor_shaped::<u64>(self.dealer, &self.shape)?)
+    }
 }
 
 /// On-demand material from a dealer endpoint: the party expands its seed locally; the
@@ -108,6 +138,27 @@ impl TripleSource for DealerLink {
             self.stats.received_elements += request.correction_len()? as u64;
         }
         Ok((req, material))
+    }
+
+    fn next_deferred(
+        &mut self,
+        comm: &mut dyn Comm,
+        request: &Request,
+    ) -> Result<(u64, Material, Option<PendingCorrection>)> {
+        if !self.seed.is_last() || matches!(request, Request::Mask { .. }) {
+            let (req, material) = self.next(comm, request)?;
+            return Ok((req, material, None));
+        }
+        let req = self.req + 1;
+        comm.stats_mut().set_request(req);
+        let shape = request.correction_shape()?;
+        let received = request.correction_len()?;
+        // The dealt output stands at zero until the correction is added.
+        let material = self.seed.expand(req, request, Some(Tensor::zeros(&shape)))?;
+        self.req = req;
+        self.stats.count(request);
+        self.stats.received_elements += received as u64;
+        Ok((req, material, Some(PendingCorrection { dealer: self.dealer, shape })))
     }
 
     fn next_req(&self) -> u64 {

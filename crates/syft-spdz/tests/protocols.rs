@@ -469,3 +469,69 @@ fn fixed_point_values_over_shares() {
         }
     }
 }
+
+/// The last party's openings do not wait for its correction (`next_deferred`): here the
+/// dealer serves a product, and an opened-operand product, only once party 0 has finished
+/// it, which needs party 1's differences. Had party 1 waited for the correction before
+/// sending them, nobody could go on, and the receives would time out. The results are
+/// still exact.
+#[test]
+fn the_last_partys_openings_leave_before_its_correction() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut prg = Prg::new(&Seed::from_u64(31));
+    let (x, w) = (tensor(&mut prg, &[3, 5]), tensor(&mut prg, &[5, 4]));
+    let matmul = Product::MatMul { lhs: vec![3, 5], rhs: vec![5, 4], lhs_t: false, rhs_t: false };
+    let plan = [
+        Request::Triple(matmul.clone()),
+        Request::Mask { shape: vec![5, 4] },
+        Request::TripleWithMask { product: matmul, mask_req: 2, mask_shape: vec![5, 4] },
+    ];
+    let xs = AdditiveShares::split(&x, 2, &mut prg).unwrap();
+    let ws = AdditiveShares::split(&w, 2, &mut prg).unwrap();
+    let mut inputs: Vec<Option<(Tensor<u64>, Tensor<u64>)>> =
+        (0..2).map(|i| Some((xs.shares()[i].clone(), ws.shares()[i].clone()))).collect();
+    inputs.push(None);
+    // Party 0 says when it has finished each product.
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let done_rx = std::sync::Mutex::new(done_rx);
+    let done_tx = std::sync::Mutex::new(done_tx);
+    let results = run_parties_with(inputs, |comm, input| {
+        comm.set_timeout(Some(Duration::from_secs(10)));
+        match input {
+            None => {
+                let mut dealer = Dealer::new(2).unwrap();
+                distribute_seeds(comm, &mut dealer, &[0, 1]).unwrap();
+                let rx = done_rx.lock().unwrap();
+                rx.recv_timeout(Duration::from_secs(10)).expect("party 0 finishes the first product first");
+                serve_request(comm, &mut dealer, 1, &plan[0]).unwrap();
+                serve_request(comm, &mut dealer, 1, &plan[1]).unwrap();
+                rx.recv_timeout(Duration::from_secs(10)).expect("party 0 finishes the second product first");
+                serve_request(comm, &mut dealer, 1, &plan[2]).unwrap();
+                None
+            }
+            Some((x, w)) => {
+                let me = comm.id();
+                let mut link = DealerLink::connect(comm, 2, me, 2).unwrap();
+                let mut party = Party::new(comm, &mut link, vec![0, 1]).unwrap();
+                let tx = (me == 0).then(|| done_tx.lock().unwrap().clone());
+                let z = party.matmul(&x, &w).unwrap();
+                if let Some(tx) = &tx {
+                    tx.send(()).unwrap();
+                }
+                let opened = party.open_operand(&w).unwrap();
+                let zo = party.matmul_opened(&x, false, &opened, false).unwrap();
+                if let Some(tx) = &tx {
+                    tx.send(()).unwrap();
+                }
+                Some((z, zo))
+            }
+        }
+    })
+    .unwrap();
+    let (z0, zo0) = results[0].clone().unwrap();
+    let (z1, zo1) = results[1].clone().unwrap();
+    let want = x.matmul(&w).unwrap();
+    assert_eq!(z0.add(&z1).unwrap(), want);
+    assert_eq!(zo0.add(&zo1).unwrap(), want);
+}
