@@ -57,16 +57,15 @@ fn bit_share(x: u64, i: usize, s0: u8) -> Z67 {
     pc::digit(v.min(v.wrapping_sub(67)))
 }
 
-/// The `K` bit shares of `x` from party 0's words `ws` (party 1's into `p1`, party 0's
-/// into `p0` under paper accounting).
+/// The bit shares of `x` given party 0's digits `s0`: party 1's into `p1`, party 0's into
+/// `p0` under paper accounting (as many as `p1` holds).
 #[inline]
-fn share_bits<const K: usize>(x: u64, ws: &[u64; K], p1: &mut [Z67], p0: Option<&mut [Z67]>) {
-    let s0: [u8; K] = std::array::from_fn(|i| zp(ws[i]));
-    for (i, (o, &d)) in p1.iter_mut().zip(&s0).enumerate() {
+fn share_bits<const K: usize>(x: u64, s0: &[u8; K], p1: &mut [Z67], p0: Option<&mut [Z67]>) {
+    for (i, (o, &d)) in p1.iter_mut().zip(s0).enumerate() {
         *o = bit_share(x, i, d);
     }
     if let Some(p0) = p0 {
-        for (o, &d) in p0.iter_mut().zip(&s0) {
+        for (o, &d) in p0.iter_mut().zip(s0) {
             *o = pc::digit(d);
         }
     }
@@ -221,18 +220,12 @@ impl<'h> Helper<'h> {
                 for (&x, ws) in chunk.iter().zip(w.chunks_exact(per)) {
                     let d1 = &mut p1[k * e..k * e + k];
                     let d0 = p0.as_deref_mut().map(|p| &mut p[k * e..k * e + k]);
-                    if let Ok(ws) = <&[u64; 64]>::try_from(ws) {
+                    let s0: [u8; 64] = match <&[u64; 64]>::try_from(ws) {
                         // The full width: one word per bit, with compile-time lengths.
-                        share_bits(x, ws, d1, d0);
-                    } else {
-                        let s0 = pc::bit_share_digits::<64>(ws, width);
-                        for (i, (o, &d)) in d1.iter_mut().zip(&s0).enumerate() {
-                            *o = bit_share(x, i, d);
-                        }
-                        for (o, &d) in d0.into_iter().flatten().zip(&s0) {
-                            *o = pc::digit(d);
-                        }
-                    }
+                        Ok(ws) => std::array::from_fn(|i| zp(ws[i])),
+                        Err(_) => pc::bit_share_digits::<64>(ws, width),
+                    };
+                    share_bits(x, &s0, d1, d0);
                     e += 1;
                 }
             }

@@ -118,6 +118,17 @@ impl DealerLink {
     pub fn party_seed(&self) -> PartySeed {
         self.seed
     }
+
+    /// Counts request `req` as taken, once its material is expanded (`next` and
+    /// `next_deferred`).
+    fn commit(&mut self, req: u64, request: &Request) -> Result<()> {
+        self.req = req;
+        self.stats.count(request);
+        if self.seed.is_last() {
+            self.stats.received_elements += request.correction_len()? as u64;
+        }
+        Ok(())
+    }
 }
 
 impl TripleSource for DealerLink {
@@ -132,11 +143,7 @@ impl TripleSource for DealerLink {
             None
         };
         let material = self.seed.expand(req, request, correction)?;
-        self.req = req;
-        self.stats.count(request);
-        if self.seed.is_last() {
-            self.stats.received_elements += request.correction_len()? as u64;
-        }
+        self.commit(req, request)?;
         Ok((req, material))
     }
 
@@ -152,12 +159,9 @@ impl TripleSource for DealerLink {
         let req = self.req + 1;
         comm.stats_mut().set_request(req);
         let shape = request.correction_shape()?;
-        let received = request.correction_len()?;
         // The dealt output stands at zero until the correction is added.
         let material = self.seed.expand(req, request, Some(Tensor::zeros(&shape)))?;
-        self.req = req;
-        self.stats.count(request);
-        self.stats.received_elements += received as u64;
+        self.commit(req, request)?;
         Ok((req, material, Some(PendingCorrection { dealer: self.dealer, shape })))
     }
 
