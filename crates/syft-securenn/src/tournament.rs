@@ -18,6 +18,7 @@
 //! sequence instead of `⌈log2 k⌉`, for more comparisons per row: the form for a batch of
 //! one, where rounds, not computation, take the time.
 
+use crate::Width;
 use crate::error::{Result, invalid, shape_mismatch};
 use crate::helper::Helper;
 use crate::party::{Payload, SnnParty};
@@ -204,19 +205,22 @@ fn axis_split(op: &'static str, shape: &[usize], axis: usize) -> Result<(usize, 
 /// chosen over the tournament.
 const ALL_PAIRS_LIMIT: usize = 1024;
 
-/// Whether `m` rows of `k` candidates are reduced by all pairs (docs/PROTOCOLS.md §8.1):
-/// two DReLUs in sequence instead of `⌈log2 k⌉`, for `k(k−1)/2 + k` comparisons per row
-/// instead of `k − 1`. Chosen when it saves rounds (`k > 4`) and its comparisons are few
-/// (small batches, where rounds, not computation, take the time). Both the parties and
-/// the helper decide from the public shape.
-fn all_pairs(m: usize, k: usize) -> bool {
-    k > 4 && m > 0 && m.saturating_mul(k * (k - 1) / 2 + k) <= ALL_PAIRS_LIMIT
+/// Whether `m` rows of `k` candidates are reduced by all pairs at `width`
+/// (docs/PROTOCOLS.md §8.1): two DReLUs in sequence instead of `⌈log2 k⌉`, for
+/// `k(k−1)/2 + k` comparisons per row instead of `k − 1`. Chosen when it saves rounds
+/// (`k > 4`), its comparisons are few (small batches, where rounds, not computation,
+/// take the time), and the second DReLU's inputs, down to `−(k − 1)`, are in DReLU's
+/// range at the width (`k − 1 < 2^(w−2)`). Both the parties and the helper decide from
+/// the public shape and width.
+fn all_pairs(m: usize, k: usize, width: Width) -> bool {
+    let counts_fit = width.bits() >= 2 && ((k as u64).saturating_sub(1) >> (width.bits() - 2)) == 0;
+    k > 4 && m > 0 && m.saturating_mul(k * (k - 1) / 2 + k) <= ALL_PAIRS_LIMIT && counts_fit
 }
 
 impl SnnParty<'_> {
     /// The reduction of `k` columns of `m` rows each: all pairs or the tournament.
     fn tournament(&mut self, columns: Vec<Vec<u64>>, m: usize, track: Track) -> Result<Survivor> {
-        if all_pairs(m, columns.len()) {
+        if all_pairs(m, columns.len(), self.width()) {
             return self.all_pairs(columns, m, track);
         }
         let iota = self.iota();
@@ -509,7 +513,7 @@ fn index_from_one_hot(cols: &[Vec<u64>], m: usize) -> Vec<u64> {
 impl Helper<'_> {
     /// The helper's side of a tournament over `k` columns of `m` rows.
     fn tournament_n(&mut self, m: usize, k: usize, track: Track) -> Result<()> {
-        if all_pairs(m, k) {
+        if all_pairs(m, k, self.width()) {
             self.drelu_n(k * (k - 1) / 2 * m)?;
             let blocks: Vec<usize> = (0..k).collect();
             return self.drelu_times_n(k * m, m, &blocks);
