@@ -16,8 +16,9 @@
 //!   fraction `w / 2^64`, yields `v = ⌊w·n / 2^64⌋` for a range `n`, then `w ← w·n mod 2^64`
 //!   gives the next value, and a new word starts whenever the product of the ranges drawn
 //!   from one word would exceed `2^20`. So three values of `Z_67` or `Z_67*` per word
-//!   (`⌈k/3⌉` words each for `s`, `m`, `u` and the bit shares) and three or more partners
-//!   per word (7 words for `π` at `k = 32`): 29 words per element from `k_01` at
+//!   (`⌈k/3⌉` words each for `s`, `m`, `u` and the bit shares), and `π` is a uniform cyclic
+//!   shift drawn from one word (which hides the one zero's position exactly as a uniform
+//!   permutation does: docs/PROTOCOLS.md §6.2): 23 words per element from `k_01` at
 //!   `k = 32` instead of 95, and 11 of `k_0D` instead of 32. The values of one word are
 //!   jointly within statistical distance `N·2^-65 ≤ 2^-45` of uniform (`N` the product of
 //!   their ranges), hence each value too.
@@ -34,8 +35,7 @@
 use crate::Width;
 use crate::labels;
 use crate::stream::{
-    PermPlan, WordReader, packed_lanes, packed_words, permute_prefix, permute64, permute64x2, swap_partners,
-    swap_partners2, zp, zp_star,
+    WordReader, packed_lanes, packed_words, permute_prefix, permute64, permute64x2, rotate, rotation, zp, zp_star,
 };
 use syft_ring::{Prg, Seed, Tensor, Z67};
 
@@ -112,7 +112,7 @@ pub(crate) fn party_message(
 /// One word per value at the full width; packed below it (docs/PROTOCOLS.md §3.2).
 pub(crate) const fn words_per_element(width: Width) -> (usize, usize) {
     let k = width.digits();
-    if width.is_full() { (k, k - 1) } else { (packed_words(k), PermPlan::new(k).words()) }
+    if width.is_full() { (k, k - 1) } else { (packed_words(k), 1) }
 }
 
 /// Party 0's `k` bit shares over `Z_67` of one element from its words of the `k_0D`
@@ -202,7 +202,6 @@ fn message_part<const K: usize, const PACKED: bool>(
     let mut pw = [0u64; 63 * PC_CHUNK];
     let mut uw = [0u64; 64 * PC_CHUNK];
     let mut bw = [0u64; 64 * PC_CHUNK];
-    let plan = PermPlan::new(k);
     // The `k` values of `Z_67` (or `Z_67*`) of element `off` of the chunk from its words.
     let zp_of = |w: &[u64], off: usize| -> [u8; K] {
         let w = &w[vw * off..vw * off + vw];
@@ -212,7 +211,6 @@ fn message_part<const K: usize, const PACKED: bool>(
         let w = &w[vw * off..vw * off + vw];
         if PACKED { packed_lanes::<K>(w, k, 66, 1) } else { digits::<K>(w, zp_star) }
     };
-    let partners_of = |pw: &[u64], off: usize| plan.partners::<K>(&pw[pw_len * off..pw_len * off + pw_len]);
     let mut done = 0;
     while done < n {
         let len = PC_CHUNK.min(n - done);
@@ -256,28 +254,29 @@ fn message_part<const K: usize, const PACKED: bool>(
         let mut emit = |off: usize, v: &[Z67; K]| {
             chunk[k * off..k * off + k].copy_from_slice(&v[..k]);
         };
-        // Step 3: slot j carries d_{π(j)} (the Fisher–Yates swaps that build π, applied to
-        // d). Two elements at a time: their swap chains are independent and interleave.
-        let mut off = 0;
-        while off + 1 < len {
-            let (mut d0, mut d1) = (scaled(off), scaled(off + 1));
-            if PACKED {
-                swap_partners2(&mut d0, &mut d1, &partners_of(&pw, off), &partners_of(&pw, off + 1), k);
-            } else {
+        // Step 3: slot j carries d_{π(j)}.
+        if PACKED {
+            // A cyclic shift: π(j) = (j + ρ) mod k, ρ from the element's word.
+            for (off, &w) in pw[..len].iter().enumerate() {
+                let d = rotate(&scaled(off), rotation(w, k), k);
+                emit(off, &masked(off, &d));
+            }
+        } else {
+            // The Fisher–Yates swaps that build π, applied to d. Two elements at a time:
+            // their swap chains are independent and interleave.
+            let mut off = 0;
+            while off + 1 < len {
+                let (mut d0, mut d1) = (scaled(off), scaled(off + 1));
                 permute2(&mut d0, &mut d1, &pw[(k - 1) * off..(k - 1) * (off + 2)], k);
+                emit(off, &masked(off, &d0));
+                emit(off + 1, &masked(off + 1, &d1));
+                off += 2;
             }
-            emit(off, &masked(off, &d0));
-            emit(off + 1, &masked(off + 1, &d1));
-            off += 2;
-        }
-        if off < len {
-            let mut d = scaled(off);
-            if PACKED {
-                swap_partners(&mut d, &partners_of(&pw, off), k);
-            } else {
+            if off < len {
+                let mut d = scaled(off);
                 permute(&mut d, &pw[(k - 1) * off..(k - 1) * (off + 1)], k);
+                emit(off, &masked(off, &d));
             }
-            emit(off, &masked(off, &d));
         }
         done += len;
     }
@@ -499,26 +498,25 @@ mod tests {
     }
 
     /// The permutation `π` of each of `n` elements (`perm[j]`: the position slot `j`
-    /// carries), by the Fisher–Yates rule of §3.2 with the partners drawn one per word at
-    /// the full width and packed below it.
+    /// carries): at the full width by the Fisher–Yates rule of §3.2, one partner per word;
+    /// below it the cyclic shift by `ρ = ⌊w·k / 2^64⌋` of one word.
     fn perms(k01: &Seed, req: u64, width: Width, n: usize) -> Vec<Vec<usize>> {
         let k = width.digits();
         let (_, per) = words_per_element(width);
         let w = crate::stream::words(k01, req, labels::PC_PERM, per * n);
         w.chunks_exact(per)
             .map(|ws| {
-                let partners: Vec<usize> = if width.is_full() {
-                    (1..k).rev().enumerate().map(|(t, i)| usize::try_from(ws[t] % (i as u64 + 1)).unwrap()).collect()
+                if width.is_full() {
+                    let mut p: Vec<usize> = (0..k).collect();
+                    for (t, i) in (1..k).rev().enumerate() {
+                        p.swap(i, usize::try_from(ws[t] % (i as u64 + 1)).unwrap());
+                    }
+                    p
                 } else {
-                    let mut j = vec![0u8; k - 1];
-                    crate::stream::perm_partners(&mut j, ws);
-                    j.into_iter().map(usize::from).collect()
-                };
-                let mut p: Vec<usize> = (0..k).collect();
-                for (t, i) in (1..k).rev().enumerate() {
-                    p.swap(i, partners[t]);
+                    // ρ = ⌊w·k / 2^64⌋; slot j carries position (j + ρ) mod k.
+                    let rho = usize::try_from((u128::from(ws[0]) * k as u128) >> 64).unwrap();
+                    (0..k).map(|j| (j + rho) % k).collect()
                 }
-                p
             })
             .collect()
     }
@@ -849,6 +847,40 @@ mod tests {
         for bits in [64, 32] {
             let rate = attack_rate(4000, false, 4242, width(bits));
             assert!((0.46..0.54).contains(&rate), "k={bits}: the helper recognises R at rate {rate}");
+        }
+    }
+
+    /// docs/PROTOCOLS.md §6.2, step 3 below the full width: the helper knows `x` (it dealt
+    /// the bits) and sees which slot of its sum is zero. Whichever bit decides `x > R`, that
+    /// slot is uniform over the `k` slots; undoing the shift with `k_01`, which the helper
+    /// does not hold, puts the zero exactly at the deciding bit, so the shift is all that
+    /// hides it.
+    #[test]
+    fn the_zero_slot_says_nothing_about_the_deciding_bit() {
+        let w = width(32);
+        let k = w.digits();
+        let top = w.mask();
+        for deciding in [0usize, 13, 31] {
+            let mut prg = Prg::new(&Seed::from_u64(600 + deciding as u64));
+            let mut counts = vec![0u64; k];
+            for t in 0..6400u64 {
+                // Equal above `deciding`, x's bit set and R's clear there, anything below.
+                let r = prg.next_u64() & top & !(1u64 << deciding);
+                let low = (1u64 << deciding) - 1;
+                let x = (r & !low) | (1u64 << deciding) | (prg.next_u64() & low);
+                let (b0, b1) = bit_shares(&[x], t, w);
+                let k01 = Seed::from_u64(t.wrapping_mul(1000) + deciding as u64);
+                let public = PcPublic { r: &[r], minus_one: None, beta: &[0] };
+                let m0 = party_message(0, &k01, 1, &mut BitShares::Received(b0), &public, w);
+                let m1 = party_message(1, &k01, 1, &mut BitShares::Received(b1), &public, w);
+                let zeros: Vec<usize> = (0..k).filter(|&j| (m0[j].get() + m1[j].get()).is_multiple_of(67)).collect();
+                assert_eq!(zeros.len(), 1, "x > R: exactly one zero");
+                let rho = crate::stream::rotation(crate::stream::words(&k01, 1, labels::PC_PERM, 1)[0], k);
+                assert_eq!((zeros[0] + rho) % k, deciding, "unshifted, the zero sits at the deciding bit");
+                counts[zeros[0]] += 1;
+            }
+            let t = syft_share::dev::chi_square_uniform(&counts).unwrap();
+            assert!(t.accepts(1e-6), "deciding bit {deciding}: the zero's slot is not uniform: {t:?}");
         }
     }
 

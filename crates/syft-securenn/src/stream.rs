@@ -1,15 +1,17 @@
 //! Sampling of the protocols' fields from the normative PRG streams
 //! (docs/PROTOCOLS.md §3.2): `Z_L` from a word, `Z_(L-1)` as `w mod (2^64-1)` (and
 //! `Z_(2^k-1)` as `w mod (2^k-1)` for a width `k`), `Z_p` as `w mod 67`, `Z_p*` as
-//! `1 + w mod 66`, a bit as `w & 1`, and a permutation of `k` positions by Fisher–Yates
-//! from `k − 1` words.
+//! `1 + w mod 66`, a bit as `w & 1`, and a permutation of 64 positions by Fisher–Yates
+//! from 63 words.
 //!
 //! PrivateCompare below 64 bits packs its values instead: a word `w`, read as the fraction
 //! `w / 2^64`, yields `⌊w·n / 2^64⌋` for a range `n` and leaves `w·n mod 2^64` for the next
 //! value, a new word starting whenever the product of the ranges drawn from the current
 //! one would exceed `2^20` ([`PACK_BOUND`]): three values of `Z_p` or `Z_p*` per word
-//! ([`packed_lanes`]), and the Fisher–Yates partners grouped as [`PermPlan`] says. The
-//! values of one word are jointly within statistical distance `2^-45` of uniform.
+//! ([`packed_lanes`]). The values of one word are jointly within statistical distance
+//! `2^-45` of uniform. Its slots are shuffled by a uniform cyclic shift, one value below `k`
+//! from one word ([`rotation`]), rather than by a permutation (docs/PROTOCOLS.md §6.2 says
+//! why that hides as much).
 //!
 //! Per-element work runs over flat buffers filled a chunk at a time, so that the
 //! `3k − 1` words PrivateCompare needs per element (191 for `k = 64`) stay in cache.
@@ -61,6 +63,10 @@ pub(crate) fn zp_star(w: u64) -> u8 {
 /// samplers (docs/PROTOCOLS.md §3.2): the values drawn from one word are jointly within
 /// statistical distance `N·2^-65 ≤ 2^-45` of uniform, `N` that product.
 pub(crate) const PACK_BOUND: u64 = 1 << 20;
+
+// Three values of `Z_67` per word, and a shift below `k ≤ 64` alone in its word, stay
+// within the bound; a fourth value of `Z_67` would not.
+const _: () = assert!(67 * 67 * 67 <= PACK_BOUND && 67 * 67 * 67 * 67 > PACK_BOUND && 64 <= PACK_BOUND);
 
 /// Words of a packed draw of `k` values of `Z_67` or `Z_67*`: three per word
 /// (`67^3 ≤ 2^20 < 67^4`).
@@ -118,112 +124,35 @@ pub(crate) fn packed_lanes<const K: usize>(words: &[u64], k: usize, n: u64, offs
     out
 }
 
-/// The packed Fisher–Yates draw for `k` positions (docs/PROTOCOLS.md §3.2): the steps
-/// `i = k − 1` down to `1` (range `i + 1`) in order, a new word whenever the next range
-/// would take the product of the ranges drawn from the current word above [`PACK_BOUND`].
-/// From its word `w`, a step whose range is `n` and whose word's earlier steps have ranges
-/// of product `N` draws `⌊w·N·n / 2^64⌋ − n·⌊w·N / 2^64⌋`: the value the fraction `w / 2^64`
-/// yields after those earlier draws (each `v = ⌊w·n / 2^64⌋`, `w ← w·n mod 2^64`).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PermPlan {
-    /// For step `t` (position `i = k − 1 − t`): the index of its word.
-    word_of: [u8; 63],
-    /// For step `t`: the product of its range and those of its word's earlier steps.
-    product: [u32; 63],
-    /// Whether step `t` is the first of its word.
-    fresh: [bool; 63],
-    /// `k − 1`.
-    steps: usize,
-    /// Words per permutation.
-    words: usize,
-}
-
-impl PermPlan {
-    /// The plan for `k ≤ 64` positions (at most 64 are planned).
-    pub(crate) const fn new(k: usize) -> Self {
-        let steps = if k > 64 { 63 } else { k.saturating_sub(1) };
-        let mut plan = Self { word_of: [0; 63], product: [0; 63], fresh: [false; 63], steps, words: 0 };
-        let mut product = PACK_BOUND + 1;
-        let mut t = 0;
-        while t < steps {
-            let n = (steps + 1 - t) as u64;
-            if product * n > PACK_BOUND {
-                plan.words += 1;
-                plan.fresh[t] = true;
-                product = 1;
-            }
-            product *= n;
-            #[allow(clippy::cast_possible_truncation, reason = "at most 63 words, products at most 2^20")]
-            {
-                plan.word_of[t] = (plan.words - 1) as u8;
-                plan.product[t] = product as u32;
-            }
-            t += 1;
-        }
-        plan
-    }
-
-    /// Words per permutation.
-    pub(crate) const fn words(&self) -> usize {
-        self.words
-    }
-
-    /// The partners of the steps in the first `k − 1` of `K` lanes: lane `t` holds the
-    /// position, below `i + 1`, swapped with `i = k − 1 − t`. The steps are independent
-    /// (no chain through the word). `words` needs [`words`](Self::words) words (a missing
-    /// one reads as 0).
-    #[inline(always)]
-    #[allow(clippy::cast_possible_truncation, reason = "the partners are below 64")]
-    pub(crate) fn partners<const K: usize>(&self, words: &[u64]) -> [u8; K] {
-        let mut out = [0u8; K];
-        let steps = self.steps.min(K).min(63);
-        let mut before = 0u64;
-        #[allow(clippy::needless_range_loop, reason = "three tables and the output indexed by the step")]
-        for t in 0..steps {
-            let w = words.get(usize::from(self.word_of[t])).copied().unwrap_or(0);
-            let n = (self.steps + 1 - t) as u64;
-            let here = mul_high(w, u64::from(self.product[t]));
-            let base = if self.fresh[t] { 0 } else { before };
-            out[t] = here.wrapping_sub(n * base) as u8;
-            before = here;
-        }
-        out
-    }
-}
-
-/// Words of the packed Fisher–Yates draw for `k` positions ([`PermPlan`]).
-#[cfg(test)]
-pub(crate) const fn perm_words(k: usize) -> usize {
-    PermPlan::new(k).words()
-}
-
-/// The packed Fisher–Yates partners for `k = out.len() + 1 ≤ 64` positions ([`PermPlan`]):
-/// `out[t]`, the position swapped with `i = k − 1 − t`, is below `i + 1`.
-#[cfg(test)]
-pub(crate) fn perm_partners(out: &mut [u8], words: &[u64]) {
-    let j = PermPlan::new(out.len() + 1).partners::<64>(words);
-    let n = out.len().min(64);
-    out[..n].copy_from_slice(&j[..n]);
-}
-
-/// Applies the Fisher–Yates swaps of the partners `j` (from [`PermPlan::partners`]) to the
-/// first `k` lanes of `p`: for `i = k − 1` down to 1, swap `p[i]` and `p[j[k − 1 − i]]`.
-/// `p[..k]` then holds the packed permutation of its values, as [`permute_prefix`] does for
-/// one word per step.
+/// The cyclic shift of PrivateCompare's `k` slots at a width `k < 64`
+/// (docs/PROTOCOLS.md §3.2, §6.2): one packed value below `k` from the element's word of
+/// `PC_PERM`, `ρ = ⌊w·k / 2^64⌋`. Slot `j` then carries the digit of position
+/// `(j + ρ) mod k`.
 #[inline(always)]
-pub(crate) fn swap_partners<const K: usize>(p: &mut [u8; K], j: &[u8; K], k: usize) {
-    for (t, i) in (1..k.min(K)).rev().enumerate() {
-        p.swap(i, usize::from(j[t]) % K);
-    }
+#[allow(clippy::cast_possible_truncation, reason = "the shift is below k <= 64")]
+pub(crate) fn rotation(w: u64, k: usize) -> usize {
+    mul_high(w, k as u64) as usize
 }
 
-/// [`swap_partners`] on two arrays, their independent swap chains interleaved.
+/// The first `k` lanes of `p` rotated by `rho < k`: lane `j` of the result holds
+/// `p[(j + rho) mod k]`; lanes `k..K` are zero. `K ≤ 64`.
 #[inline(always)]
-pub(crate) fn swap_partners2<const K: usize>(p: &mut [u8; K], q: &mut [u8; K], jp: &[u8; K], jq: &[u8; K], k: usize) {
-    for (t, i) in (1..k.min(K)).rev().enumerate() {
-        p.swap(i, usize::from(jp[t]) % K);
-        q.swap(i, usize::from(jq[t]) % K);
+pub(crate) fn rotate<const K: usize>(p: &[u8; K], rho: usize, k: usize) -> [u8; K] {
+    let mut out = [0u8; K];
+    let mut twice = [0u8; 128];
+    if k == K && K <= 64 {
+        // Compile-time lengths: two stores and one (unaligned) load.
+        twice[..K].copy_from_slice(p);
+        twice[K..2 * K].copy_from_slice(p);
+        let rho = rho % K;
+        out.copy_from_slice(&twice[rho..rho + K]);
+    } else {
+        let k = k.min(K);
+        for (j, o) in out[..k].iter_mut().enumerate() {
+            *o = p[(j + rho) % k];
+        }
     }
+    out
 }
 
 /// A reader of one stream: parts of it are handed out by position ([`at`](Self::at)) and
@@ -396,26 +325,10 @@ mod tests {
         (0..k).map(|i| packed_value(words[i / 3], &[n; 3], i % 3)).collect()
     }
 
-    /// The packed Fisher–Yates partners for `k` positions, from the definition: the steps
-    /// grouped greedily into words with products at most 2^20.
-    fn partners_reference(words: &[u64], k: usize) -> Vec<u64> {
-        let mut out = Vec::new();
-        let mut word = 0;
-        let mut ranges: Vec<u64> = Vec::new();
-        for i in (1..k).rev() {
-            let n = i as u64 + 1;
-            if ranges.is_empty() || ranges.iter().product::<u64>() * n > PACK_BOUND {
-                if !ranges.is_empty() {
-                    word += 1;
-                }
-                ranges.clear();
-            }
-            ranges.push(n);
-            out.push(packed_value(words[word], &ranges, ranges.len() - 1));
-        }
-        assert_eq!(word + 1, perm_words(k).max(1));
-        out
-    }
+    /// The shifts of the first four elements at `k = 32` (`PC_PERM`, request 1). The first
+    /// is also the first packed Fisher–Yates partner the stream gave before the shift
+    /// replaced the permutation (same word, same range 32): 12.
+    const ROTATION_KAV: [usize; 4] = [12, 8, 22, 24];
 
     /// docs/PROTOCOLS.md §3.2, widths `k < 64`: the packed samplers.
     #[test]
@@ -429,11 +342,9 @@ mod tests {
         let mut z = [0u8; 8];
         zp_packed(&mut z, &w);
         assert_eq!(z, [29, 0, 48, 21, 59, 65, 52, 65]);
-        let w = words(&s, 1, crate::labels::PC_PERM, perm_words(32));
-        let mut j = [0u8; 31];
-        perm_partners(&mut j, &w);
-        assert_eq!(&j[..8], &[12, 4, 19, 5, 7, 12, 15, 2]);
-        assert_eq!([perm_words(64), perm_words(63), perm_words(32), perm_words(16), perm_words(2)], [18, 17, 7, 3, 1]);
+        let w = words(&s, 1, crate::labels::PC_PERM, 4);
+        let shifts: Vec<usize> = w.iter().map(|&w| rotation(w, 32)).collect();
+        assert_eq!(shifts, ROTATION_KAV);
         assert_eq!([packed_words(64), packed_words(32), packed_words(2)], [22, 11, 1]);
     }
 
@@ -449,11 +360,10 @@ mod tests {
                 zp_star_packed(&mut z, &w);
                 let want: Vec<u64> = packed_reference(&w, k, 66).into_iter().map(|v| v + 1).collect();
                 assert_eq!(z.iter().map(|&v| u64::from(v)).collect::<Vec<_>>(), want, "Z_67*, k={k}");
-                let mut j = vec![0u8; k - 1];
-                perm_partners(&mut j, &w);
-                assert_eq!(j.iter().map(|&v| u64::from(v)).collect::<Vec<_>>(), partners_reference(&w, k), "k={k}");
-                for (t, &jt) in j.iter().enumerate() {
-                    assert!(usize::from(jt) < k - t, "the partner of position {} is below {}", k - 1 - t, k - t);
+                for &wi in &w {
+                    let rho = rotation(wi, k);
+                    assert_eq!(rho as u64, packed_value(wi, &[k as u64], 0), "k={k}");
+                    assert!(rho < k);
                 }
             }
         }
@@ -524,35 +434,32 @@ mod tests {
         assert!(!uniform(&pairs[1]).accepts(1e-6), "the test must reject a coarse sampler");
     }
 
-    /// The packed permutations are uniform: over many draws, each slot receives each
-    /// original position equally often (at 32 positions, and at 20 and 48).
+    /// The cyclic shifts are uniform: over many draws, each slot receives each original
+    /// position equally often (at 32 positions, and at 20 and 48), and the rotated digits
+    /// are the original ones gathered from `(j + ρ) mod k`.
     #[test]
-    fn packed_permutation_positions_are_uniform() {
+    fn rotations_are_uniform_and_gather() {
         for (k, draws) in [(32usize, 40_000usize), (20, 30_000), (48, 40_000)] {
-            let pw = perm_words(k);
-            let w = words(&Seed::from_u64(k as u64), 4, 5, pw * draws);
+            let w = words(&Seed::from_u64(k as u64), 4, 5, draws);
             let mut counts = vec![vec![0u64; k]; k];
-            let mut pairs = vec![0u64; k * k];
-            for ws in w.chunks_exact(pw) {
-                let mut j = [0u8; 64];
-                perm_partners(&mut j[..k - 1], ws);
-                let mut p: [u8; 64] = std::array::from_fn(|i| u8::try_from(i).unwrap());
-                swap_partners(&mut p, &j, k);
+            for &wi in &w {
+                let rho = rotation(wi, k);
+                let id: [u8; 64] = std::array::from_fn(|i| if i < k { u8::try_from(i).unwrap() } else { 0 });
+                let p = rotate(&id, rho, k);
+                let narrow: [u8; 32] = std::array::from_fn(|i| id[i]);
+                if k == 32 {
+                    assert_eq!(rotate(&narrow, rho, k)[..], p[..32], "the compile-time and generic forms agree");
+                }
                 for (slot, &orig) in p[..k].iter().enumerate() {
+                    assert_eq!(usize::from(orig), (slot + rho) % k);
                     counts[slot][usize::from(orig)] += 1;
                 }
-                // Where positions 0 and 1 land, jointly (k·k cells, the diagonal empty).
-                let at = |v: u8| p[..k].iter().position(|&x| x == v).unwrap();
-                pairs[at(0) * k + at(1)] += 1;
+                assert!(p[k..].iter().all(|&v| v == 0), "lanes past k stay zero");
             }
             for (slot, h) in counts.iter().enumerate() {
                 let t = uniform(h);
                 assert!(t.accepts(1e-6), "k={k}, slot {slot}: {t:?}");
             }
-            let off_diagonal: Vec<u64> = (0..k * k).filter(|c| c / k != c % k).map(|c| pairs[c]).collect();
-            assert!(pairs.iter().step_by(k + 1).all(|&c| c == 0));
-            let t = uniform(&off_diagonal);
-            assert!(t.accepts(1e-6), "k={k}, positions of 0 and 1: {t:?}");
         }
     }
 
