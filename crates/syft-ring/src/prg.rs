@@ -213,7 +213,12 @@ impl Prg {
         out[..take].copy_from_slice(&self.buf[self.pos..self.pos + take]);
         self.pos += take;
         let rest = &mut out[take..];
-        let whole = rest.len() / 16 * 16;
+        // Whole buffers straight into `out`; the rest through the buffer, whose unread
+        // keystream serves the next read. The cipher encrypts a batch at a time (64 blocks
+        // with VAES-512), so a fill that ended on a partial batch would compute a whole one
+        // and drop the rest: small sequential fills (PrivateCompare's chunks) would pay for
+        // up to twice the keystream they read.
+        let whole = rest.len() / BUF * BUF;
         let (body, tail) = rest.split_at_mut(whole);
         self.fill_blocks(body);
         if !tail.is_empty() {
@@ -460,6 +465,31 @@ mod tests {
         let mut p = Prg::stream(&seed, 0x1234_5678_9abc, 0x0120);
         let words: Vec<u64> = (0..3000).map(|_| p.next_u64()).collect();
         assert_eq!(words, reference);
+    }
+
+    /// Fills that end inside a cipher batch leave the rest of it buffered for the next
+    /// read: sequences of such fills, with seeks and word positions between them, read
+    /// the reference stream.
+    #[test]
+    fn successive_partial_fills_read_the_reference_stream() {
+        let seed = Seed::from_u64(13);
+        let reference = reference_words(&seed, 77, 0x0123, 20_000);
+        for sizes in [&[176usize, 176, 16, 176, 3, 1, 128, 127, 129][..], &[11, 1400, 2, 640, 2049]] {
+            let mut p = Prg::stream(&seed, 77, 0x0123);
+            let mut at = 0;
+            for round in 0..4 {
+                for &n in sizes {
+                    let mut v = vec![0u64; n];
+                    p.fill_u64(&mut v);
+                    assert_eq!(v[..], reference[at..at + n], "{n} words at word {at}");
+                    at += n;
+                    assert_eq!(p.word_position(), at as u64);
+                }
+                // Seek to an odd and then an even word and go on from there.
+                at = 1001 + 2 * round + usize::from(round % 2 == 0);
+                p.seek_word(at as u64);
+            }
+        }
     }
 
     #[test]

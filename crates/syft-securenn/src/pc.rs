@@ -252,7 +252,13 @@ fn message_part<const K: usize, const PACKED: bool>(
         // when `k = K`).
         let chunk = &mut out[k * done..k * (done + len)];
         let mut emit = |off: usize, v: &[Z67; K]| {
-            chunk[k * off..k * off + k].copy_from_slice(&v[..k]);
+            if k == K
+                && let Ok(slots) = <&mut [Z67; K]>::try_from(&mut chunk[K * off..K * off + K])
+            {
+                *slots = *v;
+            } else {
+                chunk[k * off..k * off + k].copy_from_slice(&v[..k]);
+            }
         };
         // Step 3: slot j carries d_{π(j)}.
         if PACKED {
