@@ -108,8 +108,10 @@ pub(crate) fn party_message(
 }
 
 /// The words each per-element draw of PrivateCompare takes at `width`: `(v, p)`, `v` for
-/// the `k` values of `s`, `m`, `u` and party 0's bit shares, `p` for the permutation.
-/// One word per value at the full width; packed below it (docs/PROTOCOLS.md §3.2).
+/// the `k` values of `s`, `m`, `u` and party 0's bit shares, `p` for the permutation. At
+/// the full width one word per value and per Fisher–Yates partner; below it the values are
+/// packed and the permutation is a cyclic shift drawn from one word (docs/PROTOCOLS.md
+/// §3.2, §6.2).
 pub(crate) const fn words_per_element(width: Width) -> (usize, usize) {
     let k = width.digits();
     if width.is_full() { (k, k - 1) } else { (packed_words(k), 1) }
@@ -263,7 +265,7 @@ fn message_part<const K: usize, const PACKED: bool>(
         // Step 3: slot j carries d_{π(j)}.
         if PACKED {
             // A cyclic shift: π(j) = (j + ρ) mod k, ρ from the element's word.
-            for (off, &w) in pw[..len].iter().enumerate() {
+            for (off, &w) in pw[..pw_len * len].iter().step_by(pw_len).enumerate() {
                 let d = rotate(&scaled(off), rotation(w, k), k);
                 emit(off, &masked(off, &d));
             }
@@ -857,36 +859,75 @@ mod tests {
     }
 
     /// docs/PROTOCOLS.md §6.2, step 3 below the full width: the helper knows `x` (it dealt
-    /// the bits) and sees which slot of its sum is zero. Whichever bit decides `x > R`, that
-    /// slot is uniform over the `k` slots; undoing the shift with `k_01`, which the helper
-    /// does not hold, puts the zero exactly at the deciding bit, so the shift is all that
-    /// hides it.
+    /// the bits) and sees which slot of its sum is zero. Whichever position holds the zero
+    /// (the deciding bit of case A with `β = 0` and of case B with `β = 1`, or position 0
+    /// in case ONE), that slot is uniform over the `k` slots, at 32 bits (lanes of 32) and
+    /// at 20 and 48 (the generic rotation). Undoing the shift with `k_01`, which the
+    /// helper does not hold, puts the zero at that position every time, and the same
+    /// chi-square test rejects those positions: the test sees a position that leaks.
     #[test]
     fn the_zero_slot_says_nothing_about_the_deciding_bit() {
-        let w = width(32);
-        let k = w.digits();
-        let top = w.mask();
-        for deciding in [0usize, 13, 31] {
-            let mut prg = Prg::new(&Seed::from_u64(600 + deciding as u64));
-            let mut counts = vec![0u64; k];
-            for t in 0..6400u64 {
-                // Equal above `deciding`, x's bit set and R's clear there, anything below.
-                let r = prg.next_u64() & top & !(1u64 << deciding);
-                let low = (1u64 << deciding) - 1;
-                let x = (r & !low) | (1u64 << deciding) | (prg.next_u64() & low);
+        #[derive(Clone, Copy, Debug)]
+        enum Which {
+            A,
+            B,
+            One,
+        }
+        let trials = |bits: u32, which: Which, deciding: usize| -> (Vec<u64>, Vec<u64>) {
+            let w = width(bits);
+            let k = w.digits();
+            let top = w.mask();
+            let mut prg = Prg::new(&Seed::from_u64(600 + u64::from(bits) * 64 + deciding as u64));
+            let (mut slots, mut positions) = (vec![0u64; k], vec![0u64; k]);
+            for t in 0..(200 * k as u64) {
+                let bit = 1u64 << deciding;
+                let low = bit - 1;
+                let above = prg.next_u64() & top & !(bit | low);
+                let (x, r, beta, at) = match which {
+                    // x > R decided at `deciding`: x has the bit, R does not.
+                    Which::A => (above | bit | (prg.next_u64() & low), above | (prg.next_u64() & low), 0, deciding),
+                    // x ≤ R, i.e. x < t = R + 1, decided at `deciding`: t has the bit, x does not.
+                    Which::B => {
+                        let t = above | bit | (prg.next_u64() & low);
+                        (above | (prg.next_u64() & low), t - 1, 1, deciding)
+                    }
+                    // β = 1, R = 2^k − 1: the answer is known, the zero sits at position 0.
+                    Which::One => (prg.next_u64() & top, top, 1, 0),
+                };
                 let (b0, b1) = bit_shares(&[x], t, w);
-                let k01 = Seed::from_u64(t.wrapping_mul(1000) + deciding as u64);
-                let public = PcPublic { r: &[r], minus_one: None, beta: &[0] };
+                let k01 = Seed::from_u64(t.wrapping_mul(1000) + deciding as u64 + u64::from(bits) * 100_000_000);
+                let public = PcPublic { r: &[r], minus_one: None, beta: &[beta] };
                 let m0 = party_message(0, &k01, 1, &mut BitShares::Received(b0), &public, w);
                 let m1 = party_message(1, &k01, 1, &mut BitShares::Received(b1), &public, w);
                 let zeros: Vec<usize> = (0..k).filter(|&j| (m0[j].get() + m1[j].get()).is_multiple_of(67)).collect();
-                assert_eq!(zeros.len(), 1, "x > R: exactly one zero");
+                assert_eq!(zeros.len(), 1, "{bits} bits, {which:?}: exactly one zero");
                 let rho = crate::stream::rotation(crate::stream::words(&k01, 1, labels::PC_PERM, 1)[0], k);
-                assert_eq!((zeros[0] + rho) % k, deciding, "unshifted, the zero sits at the deciding bit");
-                counts[zeros[0]] += 1;
+                let unshifted = (zeros[0] + rho) % k;
+                assert_eq!(unshifted, at, "{bits} bits, {which:?}: unshifted, the zero sits at position {at}");
+                slots[zeros[0]] += 1;
+                positions[unshifted] += 1;
             }
-            let t = syft_share::dev::chi_square_uniform(&counts).unwrap();
-            assert!(t.accepts(1e-6), "deciding bit {deciding}: the zero's slot is not uniform: {t:?}");
+            (slots, positions)
+        };
+        for (bits, which, deciding) in [
+            (32, Which::A, 0),
+            (32, Which::A, 13),
+            (32, Which::A, 31),
+            (32, Which::B, 7),
+            (32, Which::One, 0),
+            (20, Which::A, 19),
+            (20, Which::B, 4),
+            (48, Which::A, 40),
+            (48, Which::One, 0),
+        ] {
+            let (slots, positions) = trials(bits, which, deciding);
+            let t = syft_share::dev::chi_square_uniform(&slots).unwrap();
+            assert!(
+                t.accepts(1e-6),
+                "{bits} bits, {which:?}, position {deciding}: the zero's slot is not uniform: {t:?}"
+            );
+            let control = syft_share::dev::chi_square_uniform(&positions).unwrap();
+            assert!(!control.accepts(1e-6), "negative control: the unshifted positions must be rejected");
         }
     }
 

@@ -434,32 +434,33 @@ mod tests {
         assert!(!uniform(&pairs[1]).accepts(1e-6), "the test must reject a coarse sampler");
     }
 
-    /// The cyclic shifts are uniform: over many draws, each slot receives each original
-    /// position equally often (at 32 positions, and at 20 and 48), and the rotated digits
-    /// are the original ones gathered from `(j + ρ) mod k`.
+    /// The cyclic shift is uniform (chi-square over its `k` values, at 32 positions and at
+    /// 20 and 48; a shift read from the top two bits of its word is rejected by the same
+    /// test), and a rotation gathers lane `j` from `(j + ρ) mod k` in both of its forms.
     #[test]
     fn rotations_are_uniform_and_gather() {
         for (k, draws) in [(32usize, 40_000usize), (20, 30_000), (48, 40_000)] {
             let w = words(&Seed::from_u64(k as u64), 4, 5, draws);
-            let mut counts = vec![vec![0u64; k]; k];
+            let mut counts = vec![0u64; k];
+            let mut coarse = vec![0u64; k];
+            let id: [u8; 64] = std::array::from_fn(|i| if i < k { u8::try_from(i).unwrap() } else { 0 });
             for &wi in &w {
                 let rho = rotation(wi, k);
-                let id: [u8; 64] = std::array::from_fn(|i| if i < k { u8::try_from(i).unwrap() } else { 0 });
+                counts[rho] += 1;
+                coarse[rotation(wi & (0b11 << 62), k)] += 1;
                 let p = rotate(&id, rho, k);
-                let narrow: [u8; 32] = std::array::from_fn(|i| id[i]);
-                if k == 32 {
-                    assert_eq!(rotate(&narrow, rho, k)[..], p[..32], "the compile-time and generic forms agree");
-                }
-                for (slot, &orig) in p[..k].iter().enumerate() {
-                    assert_eq!(usize::from(orig), (slot + rho) % k);
-                    counts[slot][usize::from(orig)] += 1;
+                for (j, &v) in p[..k].iter().enumerate() {
+                    assert_eq!(usize::from(v), (j + rho) % k);
                 }
                 assert!(p[k..].iter().all(|&v| v == 0), "lanes past k stay zero");
+                if k == 32 {
+                    let narrow: [u8; 32] = std::array::from_fn(|i| id[i]);
+                    assert_eq!(rotate(&narrow, rho, k)[..], p[..32], "the compile-time and generic forms agree");
+                }
             }
-            for (slot, h) in counts.iter().enumerate() {
-                let t = uniform(h);
-                assert!(t.accepts(1e-6), "k={k}, slot {slot}: {t:?}");
-            }
+            let t = uniform(&counts);
+            assert!(t.accepts(1e-6), "k={k}: {t:?}");
+            assert!(!uniform(&coarse).accepts(1e-6), "k={k}: the test must reject a coarse shift");
         }
     }
 
