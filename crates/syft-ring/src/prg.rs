@@ -19,6 +19,10 @@ use cipher::{
 };
 use rayon::prelude::*;
 
+#[allow(unsafe_code, reason = "the VAES counter-mode loops, chosen at run time like the GEMM kernels")]
+mod aes_ctr;
+use aes_ctr::{CtrPath, RoundKeys};
+
 /// A 128-bit PRG seed.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Seed(pub [u8; 16]);
@@ -65,6 +69,8 @@ const VEC_CHUNK: usize = 512;
 #[derive(Clone)]
 pub struct Prg {
     cipher: Aes128,
+    /// The round keys for the VAES keystream loops (`aes_ctr`), where they run.
+    vaes: Option<(CtrPath, RoundKeys)>,
     /// High 8 bytes of every counter block: `req` (6 bytes BE) ‖ `label` (2 bytes BE).
     nonce: [u8; 8],
     /// Index of the next keystream block to generate.
@@ -86,7 +92,11 @@ impl std::fmt::Debug for Prg {
 /// small stack buffer (L1-resident) and encrypted straight into `out`, so the output is
 /// written once and never read back, and the round keys are loaded (or broadcast, for
 /// VAES) once per fill rather than once per batch.
-fn keystream(cipher: &Aes128, nonce: &[u8; 8], first: u64, out: &mut [u8]) {
+fn keystream(cipher: &Aes128, vaes: Option<&(CtrPath, RoundKeys)>, nonce: &[u8; 8], first: u64, out: &mut [u8]) {
+    if let Some((path, rk)) = vaes {
+        aes_ctr::keystream(*path, rk, nonce, first, out);
+        return;
+    }
     let (blocks, rest) = Array::slice_as_chunks_mut(out);
     debug_assert!(rest.is_empty());
     if !blocks.is_empty() {
@@ -155,8 +165,15 @@ impl Prg {
         let mut nonce = [0u8; 8];
         nonce[..6].copy_from_slice(&req.to_be_bytes()[2..]);
         nonce[6..8].copy_from_slice(&label.to_be_bytes());
+        Self::stream_on(CtrPath::selected(), seed, nonce)
+    }
+
+    /// The stream with counter-block prefix `nonce`, its keystream computed on `path` (the
+    /// `aes` crate when `path` does not run here).
+    fn stream_on(path: CtrPath, seed: &Seed, nonce: [u8; 8]) -> Self {
         let cipher = Aes128::new(&Array::from(seed.0));
-        Self { cipher, nonce, block: 0, buf: [0; BUF], pos: BUF }
+        let vaes = aes_ctr::expand(path, &seed.0).map(|rk| (path, rk));
+        Self { cipher, vaes, nonce, block: 0, buf: [0; BUF], pos: BUF }
     }
 
     /// A stream from a seed alone (`req = 0`, `label = 0`).
@@ -175,11 +192,11 @@ impl Prg {
         let first = self.block;
         self.block = self.block.wrapping_add((out.len() / 16) as u64);
         if out.len() < PAR_THRESHOLD {
-            keystream(&self.cipher, &self.nonce, first, out);
+            keystream(&self.cipher, self.vaes.as_ref(), &self.nonce, first, out);
         } else {
-            let (cipher, nonce) = (&self.cipher, &self.nonce);
+            let (cipher, vaes, nonce) = (&self.cipher, self.vaes.as_ref(), &self.nonce);
             out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(i, chunk)| {
-                keystream(cipher, nonce, first.wrapping_add((i * PAR_CHUNK / 16) as u64), chunk);
+                keystream(cipher, vaes, nonce, first.wrapping_add((i * PAR_CHUNK / 16) as u64), chunk);
             });
         }
     }
@@ -232,7 +249,7 @@ impl Prg {
     fn refill(&mut self) {
         let first = self.block;
         self.block = self.block.wrapping_add((BUF / 16) as u64);
-        keystream(&self.cipher, &self.nonce, first, &mut self.buf);
+        keystream(&self.cipher, self.vaes.as_ref(), &self.nonce, first, &mut self.buf);
         self.pos = 0;
     }
 
@@ -465,6 +482,62 @@ mod tests {
         let mut p = Prg::stream(&seed, 0x1234_5678_9abc, 0x0120);
         let words: Vec<u64> = (0..3000).map(|_| p.next_u64()).collect();
         assert_eq!(words, reference);
+    }
+
+    /// The keystream blocks for counters `first, first + 1, …` (wrapping), one at a time with
+    /// the `aes` crate.
+    fn reference_blocks(seed: &Seed, nonce: [u8; 8], first: u64, blocks: usize) -> Vec<u8> {
+        let cipher = Aes128::new(&Array::from(seed.0));
+        let mut out = Vec::new();
+        for t in 0..blocks {
+            let mut b = Block::<Aes128>::default();
+            b[..8].copy_from_slice(&nonce);
+            b[8..].copy_from_slice(&first.wrapping_add(t as u64).to_be_bytes());
+            cipher.encrypt_block(&mut b);
+            out.extend_from_slice(&b);
+        }
+        out
+    }
+
+    /// Every keystream path the CPU runs (the `aes` crate, 256-bit and 512-bit VAES) gives
+    /// the reference blocks: every length up to 80 blocks and some long ones, from
+    /// counters that cross a register, a batch and the wrap at `2^64`, through the streams'
+    /// fills and straight.
+    #[test]
+    fn every_keystream_path_gives_the_reference_blocks() {
+        let seed = Seed::from_u64(21);
+        let nonce = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0x01, 0x22];
+        let mut ran = Vec::new();
+        for path in [CtrPath::Crate, CtrPath::Vaes256, CtrPath::Vaes512] {
+            if !path.available() {
+                continue;
+            }
+            ran.push(path);
+            let rk = aes_ctr::expand(path, &seed.0);
+            assert_eq!(rk.is_some(), path != CtrPath::Crate, "{path:?}");
+            for first in [0u64, 5, 63, u64::MAX - 40, u64::MAX - 1] {
+                for blocks in (0..80).chain([127, 128, 129, 1000]) {
+                    let want = reference_blocks(&seed, nonce, first, blocks);
+                    let mut got = vec![0u8; blocks * 16];
+                    let vaes = rk.map(|rk| (path, rk));
+                    keystream(&Aes128::new(&Array::from(seed.0)), vaes.as_ref(), &nonce, first, &mut got);
+                    assert_eq!(got, want, "{path:?}: {blocks} blocks from counter {first}");
+                }
+            }
+            // Through a stream: the normative layout, fills of every size.
+            let reference = reference_words(&seed, 0x1234_5678_9abc, 0x0120, 3000);
+            let mut req_nonce = [0u8; 8];
+            req_nonce[..6].copy_from_slice(&0x1234_5678_9abc_u64.to_be_bytes()[2..]);
+            req_nonce[6..].copy_from_slice(&0x0120_u16.to_be_bytes());
+            for n in [1usize, 2, 17, 128, 129, 1000, 3000] {
+                let mut p = Prg::stream_on(path, &seed, req_nonce);
+                let mut v = vec![0u64; n];
+                p.fill_u64(&mut v);
+                assert_eq!(v[..], reference[..n], "{path:?}: fill of {n} words");
+            }
+        }
+        assert!(ran.contains(&CtrPath::Crate));
+        eprintln!("keystream paths checked: {ran:?}");
     }
 
     /// Fills that end inside a cipher batch leave the rest of it buffered for the next
