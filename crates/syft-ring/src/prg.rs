@@ -4,7 +4,9 @@
 //! AES-128 in counter mode keyed by the 128-bit seed, with the initial counter block
 //! `req` (6 bytes big-endian) ‖ `label` (2 bytes big-endian) ‖ 8 zero bytes, and a 64-bit
 //! big-endian block counter. Word `t` is keystream bytes `[8t, 8t+8)` read little-endian.
-//! Hardware AES (AES-NI, VAES) is detected at run time by the `aes` crate.
+//! Where the CPU has VAES the keystream comes from counter-mode loops of our own
+//! (`aes_ctr`, chosen at run time with the GEMM's path); elsewhere from the `aes` crate,
+//! which detects AES-NI and VAES itself.
 //!
 //! Ring elements are sampled from words as [`Ring::from_word`] says: the identity for
 //! Z_2^64, `w mod m` otherwise (bias at most 2^-57 for the rings used here).
@@ -63,9 +65,9 @@ const VEC_CHUNK: usize = 512;
 
 /// An AES-128-CTR keystream producing uniform words and ring tensors.
 ///
-/// Counter mode is computed directly: counter blocks are written into the output buffer
-/// and encrypted in place with the block cipher (AES-NI / VAES when present), so large
-/// fills split into independent chunks that run in parallel.
+/// Counter mode is computed directly: block `t` of the keystream depends only on `t`, so
+/// large fills split into independent chunks that run in parallel, and a stream can start
+/// at any word ([`seek_word`](Self::seek_word)).
 #[derive(Clone)]
 pub struct Prg {
     cipher: Aes128,
@@ -88,10 +90,11 @@ impl std::fmt::Debug for Prg {
 
 /// Writes keystream blocks `first, first+1, ...` into `out` (a multiple of 16 bytes).
 ///
-/// One call into the cipher per fill: the counter blocks are built a batch at a time in a
-/// small stack buffer (L1-resident) and encrypted straight into `out`, so the output is
-/// written once and never read back, and the round keys are loaded (or broadcast, for
-/// VAES) once per fill rather than once per batch.
+/// With round keys for a VAES path (`vaes`), the `aes_ctr` loops build the counter blocks
+/// in registers and store each keystream block once. Otherwise one call into the `aes`
+/// crate per fill: the counter blocks are built a batch at a time in a small stack buffer
+/// (L1-resident) and encrypted straight into `out`, and the round keys are loaded (or
+/// broadcast, for VAES) once per fill rather than once per batch.
 fn keystream(cipher: &Aes128, vaes: Option<&(CtrPath, RoundKeys)>, nonce: &[u8; 8], first: u64, out: &mut [u8]) {
     if let Some((path, rk)) = vaes {
         aes_ctr::keystream(*path, rk, nonce, first, out);
@@ -519,7 +522,7 @@ mod tests {
                 for blocks in (0..80).chain([127, 128, 129, 1000]) {
                     let want = reference_blocks(&seed, nonce, first, blocks);
                     let mut got = vec![0u8; blocks * 16];
-                    let vaes = rk.map(|rk| (path, rk));
+                    let vaes = rk.clone().map(|rk| (path, rk));
                     keystream(&Aes128::new(&Array::from(seed.0)), vaes.as_ref(), &nonce, first, &mut got);
                     assert_eq!(got, want, "{path:?}: {blocks} blocks from counter {first}");
                 }
@@ -538,6 +541,53 @@ mod tests {
         }
         assert!(ran.contains(&CtrPath::Crate));
         eprintln!("keystream paths checked: {ran:?}");
+        // The selected path is the one streams take.
+        let p = Prg::stream(&seed, 1, 2);
+        assert_eq!(p.vaes.as_ref().map(|v| v.0), (CtrPath::selected() != CtrPath::Crate).then(CtrPath::selected));
+    }
+
+    /// NIST SP 800-38A, F.5.1 (CTR-AES128.Encrypt): the keystream is the ciphertext xor the
+    /// plaintext, for every path the CPU runs (an oracle independent of the `aes` crate).
+    #[test]
+    fn nist_ctr_vector_on_every_path() {
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        };
+        let key: [u8; 16] = hex("2b7e151628aed2a6abf7158809cf4f3c").try_into().unwrap();
+        let nonce: [u8; 8] = hex("f0f1f2f3f4f5f6f7").try_into().unwrap();
+        let plain = hex(concat!(
+            "6bc1bee22e409f96e93d7e117393172a",
+            "ae2d8a571e03ac9c9eb76fac45af8e51",
+            "30c81c46a35ce411e5fbc1191a0a52ef",
+            "f69f2445df4f9b17ad2b417be66c3710"
+        ));
+        let cipher_text = hex(concat!(
+            "874d6191b620e3261bef6864990db6ce",
+            "9806f66b7970fdff8617187bb9fffdff",
+            "5ae4df3edbd5d35e5b4f09020db03eab",
+            "1e031dda2fbe03d1792170a0f3009cee"
+        ));
+        let want: Vec<u8> = plain.iter().zip(&cipher_text).map(|(p, c)| p ^ c).collect();
+        for path in [CtrPath::Crate, CtrPath::Vaes256, CtrPath::Vaes512] {
+            if !path.available() {
+                continue;
+            }
+            let vaes = aes_ctr::expand(path, &key).map(|rk| (path, rk));
+            let mut got = vec![0u8; 64];
+            keystream(&Aes128::new(&Array::from(key)), vaes.as_ref(), &nonce, 0xf8f9_fafb_fcfd_feff, &mut got);
+            assert_eq!(got, want, "{path:?}");
+        }
+    }
+
+    /// A clone continues its stream from where it was, independently of the original.
+    #[test]
+    fn a_clone_continues_the_stream() {
+        let mut a = Prg::stream(&Seed::from_u64(5), 9, 3);
+        let _ = a.u64_vec(77);
+        let mut b = a.clone();
+        let from_a = a.u64_vec(300);
+        let _ = a.u64_vec(5);
+        assert_eq!(b.u64_vec(300), from_a);
     }
 
     /// Fills that end inside a cipher batch leave the rest of it buffered for the next

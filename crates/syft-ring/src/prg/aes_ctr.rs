@@ -4,15 +4,18 @@
 //!
 //! The `aes` crate computes the same blocks (and is the path on CPUs without VAES, and the
 //! reference of the tests); its batch interface builds and copies each batch of 64 blocks
-//! through helper functions the compiler does not inline here, which measured at about
-//! 9 GB/s on one core of an Intel Xeon (Sapphire Rapids class) against 22 GB/s for this
-//! loop. The round keys come from the standard AES-128 key schedule with
+//! through helper functions the compiler does not inline here, which measured 8.6 GiB/s
+//! on one core of an Intel Xeon (Sapphire Rapids class) against 20.8 GiB/s for these
+//! loops on 512-bit registers and 19.3 GiB/s on 256-bit ones (32 KB fills,
+//! `cargo bench -p syft-benches --bench prg`). The round keys come from the standard AES-128 key schedule with
 //! `aeskeygenassist` (AES-NI, present wherever VAES is).
 //!
 //! Which path runs follows [`KernelPath::selected`](crate::gemm::KernelPath::selected):
 //! the AVX-512 path uses 512-bit VAES when the CPU has it, the AVX2 path 256-bit VAES, and
 //! the portable path (or a CPU without VAES) the `aes` crate, so `SYFT_GEMM_KERNEL=avx2`
 //! runs the keystream as a machine with AVX2 and VAES but no AVX-512 would.
+
+#![cfg_attr(not(target_arch = "x86_64"), allow(unused, reason = "only the aes crate's path runs off x86-64"))]
 
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{
@@ -71,8 +74,9 @@ impl CtrPath {
     }
 }
 
-/// The eleven AES-128 round keys, for the VAES paths.
-#[derive(Clone, Copy)]
+/// The eleven AES-128 round keys, for the VAES paths (not `Copy`, so that copies of key
+/// material stay explicit).
+#[derive(Clone)]
 pub(crate) struct RoundKeys([[u8; 16]; 11]);
 
 /// The round keys of `key` when `path` is a VAES path the CPU runs; `None` otherwise.
