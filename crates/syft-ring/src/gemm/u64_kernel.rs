@@ -151,8 +151,8 @@ impl KernelPath {
 
 /// The environment variable that forces the path of [`gemm_u64`] (see [`KernelPath::selected`]),
 /// and with it those of the digit packing ([`crate::digits`]) and of the PRG keystream
-/// ([`crate::Prg`]: 512-bit VAES on the AVX-512 path, 256-bit on the AVX2 path, the `aes`
-/// crate on the portable path, each where the CPU has it).
+/// ([`crate::Prg`]: 512-bit VAES on the AVX-512 path, 256-bit on the AVX2 path, AES-NI on
+/// either without VAES, the `aes` crate on the portable path).
 pub const KERNEL_ENV: &str = "SYFT_GEMM_KERNEL";
 
 /// `c (+)= a · b` over Z_2^64 with [`KernelPath::selected`]: the fastest available path unless
