@@ -70,9 +70,8 @@ const VEC_CHUNK: usize = 512;
 /// at any word ([`seek_word`](Self::seek_word)).
 #[derive(Clone)]
 pub struct Prg {
-    cipher: Aes128,
-    /// The round keys for the VAES keystream loops (`aes_ctr`), where they run.
-    vaes: Option<(CtrPath, RoundKeys)>,
+    /// The key, scheduled for the keystream path this process runs.
+    keys: Keys,
     /// High 8 bytes of every counter block: `req` (6 bytes BE) ‖ `label` (2 bytes BE).
     nonce: [u8; 8],
     /// Index of the next keystream block to generate.
@@ -88,18 +87,38 @@ impl std::fmt::Debug for Prg {
     }
 }
 
+/// A stream's key, scheduled for the path that computes its keystream.
+#[derive(Clone)]
+enum Keys {
+    /// Round keys for the loops of `aes_ctr` (VAES or AES-NI).
+    Loops(CtrPath, RoundKeys),
+    /// The `aes` crate's cipher.
+    Crate(Aes128),
+}
+
+impl Keys {
+    /// `key` scheduled for `path`: for its loops when the CPU runs them, for the `aes`
+    /// crate otherwise.
+    fn new(path: CtrPath, key: &[u8; 16]) -> Self {
+        match aes_ctr::expand(path, key) {
+            Some(rk) => Self::Loops(path, rk),
+            None => Self::Crate(Aes128::new(&Array::from(*key))),
+        }
+    }
+}
+
 /// Writes keystream blocks `first, first+1, ...` into `out` (a multiple of 16 bytes).
 ///
-/// With round keys for a VAES path (`vaes`), the `aes_ctr` loops build the counter blocks
-/// in registers and store each keystream block once. Otherwise one call into the `aes`
-/// crate per fill: the counter blocks are built a batch at a time in a small stack buffer
+/// With round keys for a loop of `aes_ctr`, the loop builds the counter blocks in
+/// registers and stores each keystream block once. Otherwise one call into the `aes` crate
+/// per fill: the counter blocks are built a batch at a time in a small stack buffer
 /// (L1-resident) and encrypted straight into `out`, and the round keys are loaded (or
 /// broadcast, for VAES) once per fill rather than once per batch.
-fn keystream(cipher: &Aes128, vaes: Option<&(CtrPath, RoundKeys)>, nonce: &[u8; 8], first: u64, out: &mut [u8]) {
-    if let Some((path, rk)) = vaes {
-        aes_ctr::keystream(*path, rk, nonce, first, out);
-        return;
-    }
+fn keystream(keys: &Keys, nonce: &[u8; 8], first: u64, out: &mut [u8]) {
+    let cipher = match keys {
+        Keys::Loops(path, rk) => return aes_ctr::keystream(*path, rk, nonce, first, out),
+        Keys::Crate(cipher) => cipher,
+    };
     let (blocks, rest) = Array::slice_as_chunks_mut(out);
     debug_assert!(rest.is_empty());
     if !blocks.is_empty() {
@@ -174,9 +193,7 @@ impl Prg {
     /// The stream with counter-block prefix `nonce`, its keystream computed on `path` (the
     /// `aes` crate when `path` does not run here).
     fn stream_on(path: CtrPath, seed: &Seed, nonce: [u8; 8]) -> Self {
-        let cipher = Aes128::new(&Array::from(seed.0));
-        let vaes = aes_ctr::expand(path, &seed.0).map(|rk| (path, rk));
-        Self { cipher, vaes, nonce, block: 0, buf: [0; BUF], pos: BUF }
+        Self { keys: Keys::new(path, &seed.0), nonce, block: 0, buf: [0; BUF], pos: BUF }
     }
 
     /// A stream from a seed alone (`req = 0`, `label = 0`).
@@ -195,11 +212,11 @@ impl Prg {
         let first = self.block;
         self.block = self.block.wrapping_add((out.len() / 16) as u64);
         if out.len() < PAR_THRESHOLD {
-            keystream(&self.cipher, self.vaes.as_ref(), &self.nonce, first, out);
+            keystream(&self.keys, &self.nonce, first, out);
         } else {
-            let (cipher, vaes, nonce) = (&self.cipher, self.vaes.as_ref(), &self.nonce);
+            let (keys, nonce) = (&self.keys, &self.nonce);
             out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(i, chunk)| {
-                keystream(cipher, vaes, nonce, first.wrapping_add((i * PAR_CHUNK / 16) as u64), chunk);
+                keystream(keys, nonce, first.wrapping_add((i * PAR_CHUNK / 16) as u64), chunk);
             });
         }
     }
@@ -252,7 +269,7 @@ impl Prg {
     fn refill(&mut self) {
         let first = self.block;
         self.block = self.block.wrapping_add((BUF / 16) as u64);
-        keystream(&self.cipher, self.vaes.as_ref(), &self.nonce, first, &mut self.buf);
+        keystream(&self.keys, &self.nonce, first, &mut self.buf);
         self.pos = 0;
     }
 
@@ -516,14 +533,13 @@ mod tests {
                 continue;
             }
             ran.push(path);
-            let rk = aes_ctr::expand(path, &seed.0);
-            assert_eq!(rk.is_some(), path != CtrPath::Crate, "{path:?}");
+            let keys = Keys::new(path, &seed.0);
+            assert_eq!(matches!(keys, Keys::Loops(..)), path != CtrPath::Crate, "{path:?}");
             for first in [0u64, 5, 63, u64::MAX - 40, u64::MAX - 1] {
                 for blocks in (0..80).chain([127, 128, 129, 1000]) {
                     let want = reference_blocks(&seed, nonce, first, blocks);
                     let mut got = vec![0u8; blocks * 16];
-                    let vaes = rk.clone().map(|rk| (path, rk));
-                    keystream(&Aes128::new(&Array::from(seed.0)), vaes.as_ref(), &nonce, first, &mut got);
+                    keystream(&keys, &nonce, first, &mut got);
                     assert_eq!(got, want, "{path:?}: {blocks} blocks from counter {first}");
                 }
             }
@@ -543,7 +559,11 @@ mod tests {
         eprintln!("keystream paths checked: {ran:?}");
         // The selected path is the one streams take.
         let p = Prg::stream(&seed, 1, 2);
-        assert_eq!(p.vaes.as_ref().map(|v| v.0), (CtrPath::selected() != CtrPath::Crate).then(CtrPath::selected));
+        let taken = match p.keys {
+            Keys::Loops(path, _) => path,
+            Keys::Crate(_) => CtrPath::Crate,
+        };
+        assert_eq!(taken, CtrPath::selected());
     }
 
     /// NIST SP 800-38A, F.5.1 (CTR-AES128.Encrypt): the keystream is the ciphertext xor the
@@ -572,9 +592,8 @@ mod tests {
             if !path.available() {
                 continue;
             }
-            let vaes = aes_ctr::expand(path, &key).map(|rk| (path, rk));
             let mut got = vec![0u8; 64];
-            keystream(&Aes128::new(&Array::from(key)), vaes.as_ref(), &nonce, 0xf8f9_fafb_fcfd_feff, &mut got);
+            keystream(&Keys::new(path, &key), &nonce, 0xf8f9_fafb_fcfd_feff, &mut got);
             assert_eq!(got, want, "{path:?}");
         }
     }

@@ -60,6 +60,15 @@ impl CtrPath {
         })
     }
 
+    /// Blocks of 16 bytes per register of the path's loop (1 for the `aes` crate).
+    fn blocks_per_register(self) -> usize {
+        match self {
+            Self::Crate | Self::AesNi => 1,
+            Self::Vaes256 => 2,
+            Self::Vaes512 => 4,
+        }
+    }
+
     /// Whether this CPU can run the path.
     pub(crate) fn available(self) -> bool {
         match self {
@@ -148,6 +157,9 @@ unsafe fn expand_aesni(key: &[u8; 16]) -> RoundKeys {
 /// Keystream blocks `first, first + 1, …` of the stream whose counter blocks are
 /// `nonce ‖ be64(counter)`, into `out` (a multiple of 16 bytes), on `path`.
 ///
+/// The loops compute whole groups of eight registers; a last partial group (the `Prg`'s
+/// fills, whole 1 KB batches, never have one) is computed whole on the stack and copied.
+///
 /// # Panics
 /// If `path` is [`CtrPath::Crate`] or the CPU cannot run it (the caller holds round keys
 /// only for a path [`expand`] accepted), or if `out` is not whole blocks.
@@ -155,9 +167,22 @@ pub(crate) fn keystream(path: CtrPath, rk: &RoundKeys, nonce: &[u8; 8], first: u
     assert!(out.len().is_multiple_of(16), "aes_ctr: a keystream of whole blocks");
     assert!(path != CtrPath::Crate && path.available(), "aes_ctr: {path:?} is not available");
     let nonce = u64::from_le_bytes(*nonce);
+    let group = 16 * REGS * path.blocks_per_register();
+    let whole = out.len() / group * group;
+    let (body, tail) = out.split_at_mut(whole);
+    groups(path, rk, nonce, first, body);
+    if !tail.is_empty() {
+        let mut buf = [0u8; 16 * REGS * 4];
+        groups(path, rk, nonce, first.wrapping_add((whole / 16) as u64), &mut buf[..group]);
+        tail.copy_from_slice(&buf[..tail.len()]);
+    }
+}
+
+/// [`keystream`] for `out` made of whole groups of `REGS` registers.
+fn groups(path: CtrPath, rk: &RoundKeys, nonce: u64, first: u64, out: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
     match path {
-        // SAFETY: the CPU has the path's features (asserted above).
+        // SAFETY: the CPU has the path's features (asserted by `keystream`, the only caller).
         CtrPath::Vaes512 => unsafe { ctr512(rk, nonce, first, out) },
         // SAFETY: as above.
         CtrPath::Vaes256 => unsafe { ctr256(rk, nonce, first, out) },
@@ -167,7 +192,8 @@ pub(crate) fn keystream(path: CtrPath, rk: &RoundKeys, nonce: &[u8; 8], first: u
     }
 }
 
-/// Blocks per iteration of the main loops: eight registers of four (`zmm`) or two (`ymm`).
+/// Registers per iteration of the loops: eight of four blocks (`zmm`), two (`ymm`) or one
+/// (`xmm`).
 const REGS: usize = 8;
 
 /// [`keystream`] with 512-bit VAES.
@@ -195,13 +221,6 @@ unsafe fn ctr512(rk: &RoundKeys, nonce: u64, first: u64, out: &mut [u8]) {
         let block = _mm512_shuffle_epi8(_mm512_mask_blend_epi64(0b0101_0101, ctr, nonce), be);
         _mm512_xor_si512(block, k[0])
     };
-    let finish = |x: __m512i| -> __m512i {
-        let mut x = x;
-        for key in &k[1..10] {
-            x = _mm512_aesenc_epi128(x, *key);
-        }
-        _mm512_aesenclast_epi128(x, k[10])
-    };
     let blocks = out.len() / 16;
     let mut t = 0;
     while t + 4 * REGS <= blocks {
@@ -219,20 +238,6 @@ unsafe fn ctr512(rk: &RoundKeys, nonce: u64, first: u64, out: &mut [u8]) {
             };
         }
         t += 4 * REGS;
-    }
-    while t < blocks {
-        let x = finish(start(first.wrapping_add(t as u64)));
-        let take = (blocks - t).min(4);
-        if take == 4 {
-            // SAFETY: blocks `t .. t + 4` lie inside `out`.
-            unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(t * 16).cast(), x) };
-        } else {
-            let mut buf = [0u8; 64];
-            // SAFETY: `buf` holds 64 writable bytes.
-            unsafe { _mm512_storeu_si512(buf.as_mut_ptr().cast(), x) };
-            out[t * 16..(t + take) * 16].copy_from_slice(&buf[..take * 16]);
-        }
-        t += take;
     }
 }
 
@@ -276,19 +281,6 @@ unsafe fn ctr256(rk: &RoundKeys, nonce: u64, first: u64, out: &mut [u8]) {
         }
         t += 2 * REGS;
     }
-    while t < blocks {
-        let mut x = start(first.wrapping_add(t as u64));
-        for key in &k[1..10] {
-            x = _mm256_aesenc_epi128(x, *key);
-        }
-        x = _mm256_aesenclast_epi128(x, k[10]);
-        let take = (blocks - t).min(2);
-        let mut buf = [0u8; 32];
-        // SAFETY: `buf` holds 32 writable bytes.
-        unsafe { _mm256_storeu_si256(buf.as_mut_ptr().cast(), x) };
-        out[t * 16..(t + take) * 16].copy_from_slice(&buf[..take * 16]);
-        t += take;
-    }
 }
 
 /// [`keystream`] with AES-NI, one block per register.
@@ -306,8 +298,7 @@ unsafe fn ctr128(rk: &RoundKeys, nonce: u64, first: u64, out: &mut [u8]) {
         |c: u64| -> __m128i { _mm_xor_si128(_mm_shuffle_epi8(_mm_set_epi64x(c as i64, nonce as i64), be), k[0]) };
     let blocks = out.len() / 16;
     let mut t = 0;
-    while t < blocks {
-        let n = (blocks - t).min(REGS);
+    while t + REGS <= blocks {
         let base = first.wrapping_add(t as u64);
         let mut x: [__m128i; REGS] = std::array::from_fn(|r| start(base.wrapping_add(r as u64)));
         for key in &k[1..10] {
@@ -315,10 +306,10 @@ unsafe fn ctr128(rk: &RoundKeys, nonce: u64, first: u64, out: &mut [u8]) {
                 *v = _mm_aesenc_si128(*v, *key);
             }
         }
-        for (r, v) in x.iter().enumerate().take(n) {
-            // SAFETY: block `t + r < t + n <= blocks` lies inside `out`.
+        for (r, v) in x.iter().enumerate() {
+            // SAFETY: block `t + r < t + REGS <= blocks` lies inside `out`.
             unsafe { _mm_storeu_si128(out.as_mut_ptr().add((t + r) * 16).cast(), _mm_aesenclast_si128(*v, k[10])) };
         }
-        t += n;
+        t += REGS;
     }
 }
